@@ -1,0 +1,105 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// A library module of its own folder under `Shared/`.
+func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Shared/\(name)", swiftSettings: swiftSettings)
+}
+
+/// A service: its library under `Services/<Name>` and its thin executable under `Services/<exe>`.
+func service(_ library: String, executable: String, _ dependencies: [Target.Dependency]) -> [Target] {
+    [
+        .target(name: library, dependencies: dependencies, path: "Services/\(library)", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: executable, dependencies: [.target(name: library), "ServiceKit"],
+            path: "Services/\(executable)", swiftSettings: swiftSettings),
+    ]
+}
+
+func tests(_ name: String, _ dependencies: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(
+        name: name, dependencies: dependencies, path: "Tests/\(name)", exclude: exclude, swiftSettings: swiftSettings)
+}
+
+let package = Package(
+    name: "buildchain",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "checkout-service", targets: ["checkout-service"]),
+        .executable(name: "rewrite-service", targets: ["rewrite-service"]),
+        .executable(name: "build-service", targets: ["build-service"]),
+        .executable(name: "artifact-service", targets: ["artifact-service"]),
+        .executable(name: "buildchain", targets: ["buildchain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, each wrapped by exactly one Swift module below.
+        .systemLibrary(
+            name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        shared("Digests", ["COpenSSL"]),
+        shared("HTTPClient", ["CCurl", logging]),
+        shared("Postgres", ["CLibPQ", logging]),
+        shared("Records", ["Postgres", logging]),
+        // shared("S3", ["HTTPClient", "Digests", logging]),
+        // shared("OCI", ["HTTPClient", "Digests", logging]),
+        shared(
+            "ServiceKit",
+            [
+                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+    ]
+        + service("RewriteService", executable: "rewrite-service", [hummingbird, "ServiceKit"])
+        + service("CheckoutService", executable: "checkout-service", [hummingbird, "ServiceKit"])
+        + service("BuildService", executable: "build-service", [hummingbird, "ServiceKit"])
+        + service("ArtifactService", executable: "artifact-service", [hummingbird, "ServiceKit", "Digests"])
+        + service("Gateway", executable: "gateway", [hummingbird, "ServiceKit"])
+        + [
+            .executableTarget(
+                name: "buildchain", dependencies: ["HTTPClient", argumentParser],
+                path: "Services/buildchain", swiftSettings: swiftSettings),
+
+            tests("DigestsTests", ["Digests"]),
+            tests("HTTPClientTests", ["HTTPClient", "Digests", hummingbird, hummingbirdTesting, httpTypes]),
+            tests("PostgresTests", ["Postgres", "Records"]),
+            // tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
+            // tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
+            tests("ServiceKitTests", ["ServiceKit", "HTTPClient", hummingbird, hummingbirdTesting, httpTypes]),
+            tests(
+                "ServicesTests",
+                [
+                    "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
+                    "HTTPClient", hummingbird, hummingbirdTesting, httpTypes,
+                ]),
+        ]
+)

@@ -1,0 +1,8 @@
+import ArtifactService
+import ServiceKit
+
+await ServiceMain.run(
+    "artifact-service",
+    configuration: ArtifactConfiguration.init(reading:),
+    common: \.common,
+    application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

@@ -1,0 +1,8 @@
+import BuildService
+import ServiceKit
+
+await ServiceMain.run(
+    "build-service",
+    configuration: BuildConfiguration.init(reading:),
+    common: \.common,
+    application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

@@ -1,0 +1,8 @@
+import CheckoutService
+import ServiceKit
+
+await ServiceMain.run(
+    "checkout-service",
+    configuration: CheckoutConfiguration.init(reading:),
+    common: \.common,
+    application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

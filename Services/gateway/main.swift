@@ -1,0 +1,8 @@
+import Gateway
+import ServiceKit
+
+await ServiceMain.run(
+    "gateway",
+    configuration: GatewayConfiguration.init(reading:),
+    common: \.common,
+    application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

@@ -1,0 +1,8 @@
+import RewriteService
+import ServiceKit
+
+await ServiceMain.run(
+    "rewrite-service",
+    configuration: RewriteConfiguration.init(reading:),
+    common: \.common,
+    application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

@@ -1,0 +1,165 @@
+import Foundation
+
+/// What libcurl's read callback pulls the request body from, on the transfer thread.
+protocol RequestBodySource: AnyObject, Sendable {
+    /// Length if known (sets Content-Length), nil for chunked encoding.
+    var length: Int64? { get }
+    /// Copies up to `buffer.count` bytes; 0 at the end; throws to abort the transfer.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// Releases what the source holds (the transfer is over).
+    func close()
+}
+
+final class BytesBodySource: RequestBodySource, @unchecked Sendable {
+    // Read only from the single transfer thread.
+    private let bytes: [UInt8]
+    private var offset = 0
+    var length: Int64? { Int64(bytes.count) }
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: count)
+        }
+        offset += count
+        return count
+    }
+
+    func close() {}
+}
+
+final class FileBodySource: RequestBodySource, @unchecked Sendable {
+    // Read only from the single transfer thread.
+    private let handle: FileHandle
+    private var remaining: Int64
+    let length: Int64?
+
+    init(path: String, offset: Int64, length: Int64?) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw HTTPClientError.bodySourceFailed("cannot open \(path)")
+        }
+        let size = Int64(try handle.seekToEnd())
+        guard offset <= size else { throw HTTPClientError.bodySourceFailed("offset beyond the end of \(path)") }
+        try handle.seek(toOffset: UInt64(offset))
+        self.handle = handle
+        self.remaining = min(length ?? (size - offset), size - offset)
+        self.length = remaining
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let wanted = Int(min(Int64(buffer.count), remaining))
+        guard wanted > 0 else { return 0 }
+        let count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, wanted)
+        guard count > 0 else { throw HTTPClientError.bodySourceFailed("file ended early") }
+        remaining -= Int64(count)
+        return count
+    }
+
+    func close() { try? handle.close() }
+}
+
+/// Bridges an async chunk sequence to libcurl's blocking read callback,
+/// holding at most `limit` bytes between them.
+final class StreamBodySource: RequestBodySource, @unchecked Sendable {
+    // All mutable state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
+    private var finished = false
+    private var failure: (any Error)?
+    private var closed = false
+    private var spaceWaiter: CheckedContinuation<Void, Never>?
+    private let limit: Int
+    private var pump: Task<Void, Never>?
+    let length: Int64?
+
+    init(_ stream: ClientBodyStream, length: Int64?, limit: Int = 1 << 20) {
+        self.length = length
+        self.limit = limit
+        pump = Task { [weak self] in
+            do {
+                for try await chunk in stream {
+                    guard let self, await self.write(chunk) else { return }
+                }
+                self?.end(nil)
+            } catch {
+                self?.end(error)
+            }
+        }
+    }
+
+    private func write(_ chunk: [UInt8]) async -> Bool {
+        while true {
+            let wait: Bool = condition.withLock {
+                if closed { return false }
+                return pending.count - pendingOffset >= limit
+            }
+            if !wait { break }
+            await withCheckedContinuation { continuation in
+                condition.lock()
+                if closed || pending.count - pendingOffset < limit {
+                    condition.unlock()
+                    continuation.resume()
+                } else {
+                    spaceWaiter = continuation
+                    condition.unlock()
+                }
+            }
+        }
+        return condition.withLock {
+            guard !closed else { return false }
+            if pendingOffset > 0 {
+                pending.removeFirst(pendingOffset)
+                pendingOffset = 0
+            }
+            pending.append(contentsOf: chunk)
+            condition.broadcast()
+            return true
+        }
+    }
+
+    private func end(_ error: (any Error)?) {
+        condition.withLock {
+            finished = true
+            failure = error
+            condition.broadcast()
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        condition.lock()
+        while pending.count == pendingOffset && !finished && !closed {
+            condition.wait()
+        }
+        if let failure {
+            condition.unlock()
+            throw HTTPClientError.bodySourceFailed(String(describing: failure))
+        }
+        let count = min(buffer.count, pending.count - pendingOffset)
+        if count > 0 {
+            pending.withUnsafeBytes { source in
+                buffer.baseAddress!.copyMemory(from: source.baseAddress! + pendingOffset, byteCount: count)
+            }
+            pendingOffset += count
+        }
+        let waiter = spaceWaiter
+        spaceWaiter = nil
+        condition.unlock()
+        waiter?.resume()
+        return count
+    }
+
+    func close() {
+        let waiter: CheckedContinuation<Void, Never>? = condition.withLock {
+            closed = true
+            condition.broadcast()
+            defer { spaceWaiter = nil }
+            return spaceWaiter
+        }
+        waiter?.resume()
+        pump?.cancel()
+    }
+}

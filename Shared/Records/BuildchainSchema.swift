@@ -1,0 +1,68 @@
+import Postgres
+
+/// buildchain's schema, applied at start-up by every service (`Migrator.apply`).
+/// Append new migrations; never edit one that has shipped.
+public enum BuildchainSchema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "jobs, stage runs and run events", sql: version1)
+    ]
+
+    // stage_runs.job_id has no foreign key to jobs: stage services record runs requested by
+    // anyone (tooling, CI, the gateway), each service is deployable alone, and a run must
+    // outlive the job row it served, so the column is a plain indexed reference.
+    // stage_runs.event_seq is the last seq given to one of the run's events: appending an event
+    // increments it with UPDATE … RETURNING, whose row lock serialises concurrent appends.
+    private static let version1 = """
+        CREATE TABLE jobs (
+            id uuid PRIMARY KEY,
+            workload text NOT NULL,
+            service text NOT NULL,
+            state text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+            request jsonb NOT NULL,
+            result jsonb,
+            error jsonb,
+            attempt int NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            started_at timestamptz,
+            finished_at timestamptz,
+            lease_owner text,
+            lease_expires_at timestamptz
+        );
+        CREATE INDEX jobs_workload_service_created_idx ON jobs (workload, service, created_at DESC);
+        CREATE INDEX jobs_state_created_idx ON jobs (state, created_at DESC);
+        CREATE INDEX jobs_created_idx ON jobs (created_at DESC);
+        CREATE INDEX jobs_running_lease_idx ON jobs (lease_expires_at) WHERE state = 'running';
+
+        CREATE TABLE stage_runs (
+            id uuid PRIMARY KEY,
+            service text NOT NULL,
+            kind text NOT NULL,
+            job_id uuid,
+            status text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+            attempt int NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+            request jsonb NOT NULL,
+            result jsonb,
+            error jsonb,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            started_at timestamptz,
+            finished_at timestamptz,
+            heartbeat_at timestamptz,
+            owner text,
+            event_seq bigint NOT NULL DEFAULT 0
+        );
+        CREATE INDEX stage_runs_job_idx ON stage_runs (job_id);
+        CREATE INDEX stage_runs_service_status_heartbeat_idx ON stage_runs (service, status, heartbeat_at);
+
+        CREATE TABLE run_events (
+            run_id uuid NOT NULL REFERENCES stage_runs (id) ON DELETE CASCADE,
+            seq bigint NOT NULL,
+            at timestamptz NOT NULL DEFAULT now(),
+            kind text NOT NULL CHECK (kind IN ('log', 'state')),
+            stream text,
+            message text NOT NULL,
+            data jsonb,
+            PRIMARY KEY (run_id, seq)
+        );
+        """
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Masks secrets in JSON before it is stored or logged.
+///
+/// Values under secret-looking keys become `"***"` (whatever their type; JSON null stays
+/// null), and every string loses the userinfo of the URLs it contains
+/// (`https://user:tok@host/x` → `https://***@host/x`). Artifact keys, named `key`, are kept.
+public enum Redaction {
+    public static let mask = "***"
+
+    /// Redacts a JSON document (object, array or scalar). Output keys are sorted.
+    public static func redact(json: Data) throws -> Data {
+        let value = try JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])
+        return try JSONSerialization.data(
+            withJSONObject: redact(value: value), options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    /// `redact(json:)` for JSON text.
+    public static func redact(jsonText: String) throws -> String {
+        String(decoding: try redact(json: Data(jsonText.utf8)), as: UTF8.self)
+    }
+
+    /// Whether a key names a secret: contains token, password, passwd, secret, credential,
+    /// authorization, access_key, private_key or api_key once camelCase and dashes are
+    /// folded to snake_case (`accessKeyId` → `access_key_id`).
+    public static func isSecretKey(_ key: String) -> Bool {
+        let name = snakeCase(key)
+        return secretKeyFragments.contains { name.contains($0) } || name == "apikey"
+    }
+
+    /// Replaces the userinfo of every `scheme://userinfo@` in `text` with `***`.
+    public static func redactURLUserinfo(_ text: String) -> String {
+        var result = ""
+        var rest = Substring(text)
+        while let separator = rest.range(of: "://") {
+            result += rest[..<separator.upperBound]
+            rest = rest[separator.upperBound...]
+            // The authority ends at the first '/', '?', '#' or whitespace; userinfo is before its last '@'.
+            let authority = rest.prefix { !"/?#".contains($0) && !$0.isWhitespace }
+            if let at = authority.lastIndex(of: "@"), schemeIsValid(result) {
+                result += mask
+                rest = rest[at...]
+            }
+        }
+        return result + rest
+    }
+
+    private static let secretKeyFragments = [
+        "token", "password", "passwd", "secret", "credential", "authorization", "access_key", "private_key",
+        "api_key",
+    ]
+
+    private static func redact(value: Any) -> Any {
+        switch value {
+        case let object as [String: Any]:
+            var redacted: [String: Any] = [:]
+            for (key, child) in object {
+                redacted[key] = isSecretKey(key) && !(child is NSNull) ? mask : redact(value: child)
+            }
+            return redacted
+        case let array as [Any]:
+            return array.map(redact(value:))
+        case let string as String:
+            return redactURLUserinfo(string)
+        default:
+            return value
+        }
+    }
+
+    private static func snakeCase(_ key: String) -> String {
+        var name = ""
+        var previous: Character?
+        for character in key {
+            if character.isUppercase, let previous, previous.isLowercase || previous.isNumber { name += "_" }
+            name += character == "-" ? "_" : character.lowercased()
+            previous = character
+        }
+        return name
+    }
+
+    /// Whether `text` ends in a URL scheme (`[A-Za-z][A-Za-z0-9+.-]*://`).
+    private static func schemeIsValid(_ text: String) -> Bool {
+        let scheme = text.dropLast(3).reversed().prefix {
+            $0.isASCII && ($0.isLetter || $0.isNumber || "+.-".contains($0))
+        }
+        return scheme.last?.isLetter == true
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Postgres
+
+/// Errors of `RunStore` beyond database errors.
+public enum RunStoreError: Error, Sendable, Equatable {
+    case runNotFound(UUID)
+    case invalidTransition(run: UUID, from: RunStatus, to: RunStatus)
+}
+
+/// Records stage runs and their events in PostgreSQL.
+///
+/// Every status change also appends a `state` event, and every event appended sends
+/// `NOTIFY run_events, '<run id>'` (at commit), so followers can listen on `eventsChannel`
+/// and read the events after the last seq they saw.
+public struct RunStore: Sendable {
+    public static let eventsChannel = "run_events"
+
+    private let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// Records a new queued run. `request` is JSON text, already redacted.
+    public func createRun(
+        id: UUID = UUID(), service: String, kind: String, jobID: UUID? = nil, request: String
+    ) async throws -> StageRun {
+        try await pool.transaction { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO stage_runs (id, service, kind, job_id, status, request)
+                VALUES ($1, $2, $3, $4, 'queued', $5::jsonb)
+                RETURNING \(StageRun.columns)
+                """, [id, service, kind, jobID, request])
+            let run = try StageRun(row: rows[0])
+            try await Self.append(runID: id, kind: .state, message: RunStatus.queued.rawValue, on: connection)
+            return run
+        }
+    }
+
+    /// `queued → running` for `owner` (an instance id); counts an attempt and starts the heartbeat.
+    @discardableResult
+    public func markRunning(_ id: UUID, owner: String) async throws -> StageRun {
+        try await transition(
+            id, to: .running,
+            set: "owner = $3, attempt = attempt + 1, started_at = now(), heartbeat_at = now(), finished_at = NULL",
+            [owner])
+    }
+
+    /// `running → succeeded` with the result JSON (redacted).
+    @discardableResult
+    public func markSucceeded(_ id: UUID, result: String?) async throws -> StageRun {
+        try await transition(id, to: .succeeded, set: "result = $3::jsonb, finished_at = now()", [result])
+    }
+
+    /// `queued|running → failed` with the error JSON (redacted).
+    @discardableResult
+    public func markFailed(_ id: UUID, error: String) async throws -> StageRun {
+        try await transition(id, to: .failed, set: "error = $3::jsonb, finished_at = now()", [error])
+    }
+
+    /// `queued|running → cancelled`.
+    @discardableResult
+    public func markCancelled(_ id: UUID) async throws -> StageRun {
+        try await transition(id, to: .cancelled, set: "finished_at = now()", [])
+    }
+
+    /// `running → queued`, for a run found stale: it loses its owner and waits to be run again.
+    @discardableResult
+    public func requeue(_ id: UUID) async throws -> StageRun {
+        try await transition(id, to: .queued, set: "owner = NULL, heartbeat_at = NULL", [])
+    }
+
+    /// Refreshes `heartbeat_at` of every running run held by `owner`; returns how many.
+    @discardableResult
+    public func heartbeat(owner: String) async throws -> Int {
+        try await pool.execute(
+            "UPDATE stage_runs SET heartbeat_at = now() WHERE owner = $1 AND status = 'running'", [owner])
+    }
+
+    /// Running runs whose last heartbeat is older than `age` (optionally of one service).
+    public func staleRuns(olderThan age: Duration, service: String? = nil) async throws -> [StageRun] {
+        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+        let rows = try await pool.query(
+            """
+            SELECT \(StageRun.columns) FROM stage_runs
+            WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)
+              AND ($2::text IS NULL OR service = $2)
+            ORDER BY heartbeat_at
+            """, [seconds, service])
+        return try rows.map(StageRun.init(row:))
+    }
+
+    public func run(_ id: UUID) async throws -> StageRun? {
+        let rows = try await pool.query("SELECT \(StageRun.columns) FROM stage_runs WHERE id = $1", [id])
+        return try rows.first.map(StageRun.init(row:))
+    }
+
+    /// Appends a log (or state) event with the next seq of the run.
+    @discardableResult
+    public func appendEvent(
+        runID: UUID, kind: RunEvent.Kind = .log, stream: String? = nil, message: String, data: String? = nil
+    ) async throws -> RunEvent {
+        try await pool.withConnection { connection in
+            try await Self.append(
+                runID: runID, kind: kind, stream: stream, message: message, data: data, on: connection)
+        }
+    }
+
+    /// The run's events with a seq above `seq`, in order.
+    public func events(runID: UUID, after seq: Int64 = 0, limit: Int = 1000) async throws -> [RunEvent] {
+        let rows = try await pool.query(
+            "SELECT \(RunEvent.columns) FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            [runID, seq, limit])
+        return try rows.map(RunEvent.init(row:))
+    }
+
+    /// Moves the run to `status` when its current status allows it; `assignments` may use
+    /// `$3…` for `parameters`.
+    private func transition(
+        _ id: UUID, to status: RunStatus, set assignments: String, _ parameters: [(any PostgresEncodable)?]
+    ) async throws -> StageRun {
+        let allowedFrom = RunStatus.allCases.filter { $0.successors.contains(status) }.map(\.rawValue)
+        return try await pool.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE stage_runs SET status = $2, \(assignments)
+                WHERE id = $1 AND status = ANY (string_to_array($\(parameters.count + 3), ','))
+                RETURNING \(StageRun.columns)
+                """, [id, status.rawValue] + parameters + [allowedFrom.joined(separator: ",")])
+            guard let row = rows.first else {
+                let current = try await connection.query("SELECT status FROM stage_runs WHERE id = $1", [id])
+                guard let text = try current.first?.decode("status", as: String.self),
+                    let currentStatus = RunStatus(rawValue: text)
+                else { throw RunStoreError.runNotFound(id) }
+                throw RunStoreError.invalidTransition(run: id, from: currentStatus, to: status)
+            }
+            let run = try StageRun(row: row)
+            try await Self.append(runID: id, kind: .state, message: status.rawValue, on: connection)
+            return run
+        }
+    }
+
+    /// One statement: take the run's next seq (the row lock orders concurrent appends), insert
+    /// the event, and notify followers.
+    @discardableResult
+    private static func append(
+        runID: UUID, kind: RunEvent.Kind, stream: String? = nil, message: String, data: String? = nil,
+        on connection: PostgresConnection
+    ) async throws -> RunEvent {
+        let rows = try await connection.query(
+            """
+            WITH next AS (
+                UPDATE stage_runs SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq
+            ), event AS (
+                INSERT INTO run_events (run_id, seq, kind, stream, message, data)
+                SELECT $1, event_seq, $2, $3, $4, $5::jsonb FROM next
+                RETURNING \(RunEvent.columns)
+            )
+            SELECT event.*, pg_notify($6, $1::text) FROM event
+            """, [runID, kind.rawValue, stream, message, data, eventsChannel])
+        guard let row = rows.first else { throw RunStoreError.runNotFound(runID) }
+        return try RunEvent(row: row)
+    }
+}

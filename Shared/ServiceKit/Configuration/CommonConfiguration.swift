@@ -1,0 +1,56 @@
+import Foundation
+import Logging
+
+/// Settings every service reads.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `HOST` | address to listen on | 127.0.0.1 |
+/// | `PORT` | port to listen on (0 picks a free one) | the service's own |
+/// | `API_TOKEN` | bearer token callers must present | required |
+/// | `DATABASE_URL` | libpq connection URI for the job records | required where the service records runs |
+/// | `DATABASE_POOL_SIZE` | connections kept at most | 8 |
+/// | `LOG_LEVEL` | trace, debug, info, notice, warning, error, critical | info |
+/// | `MAX_BODY_BYTES` | largest JSON request body | 1048576 |
+/// | `INSTANCE_ID` | this replica's name in run records | host name + pid |
+public struct CommonConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var apiToken: Secret
+    public var databaseURL: Secret?
+    public var databasePoolSize: Int
+    public var logLevel: Logger.Level
+    public var maxBodyBytes: Int
+    public var instanceID: String
+
+    public init(
+        host: String = "127.0.0.1", port: Int, apiToken: Secret, databaseURL: Secret? = nil,
+        databasePoolSize: Int = 8, logLevel: Logger.Level = .info, maxBodyBytes: Int = 1 << 20,
+        instanceID: String = CommonConfiguration.defaultInstanceID
+    ) {
+        self.host = host
+        self.port = port
+        self.apiToken = apiToken
+        self.databaseURL = databaseURL
+        self.databasePoolSize = databasePoolSize
+        self.logLevel = logLevel
+        self.maxBodyBytes = maxBodyBytes
+        self.instanceID = instanceID
+    }
+
+    public init(reading env: EnvironmentReader, defaultPort: Int, requiresDatabase: Bool) throws(ConfigurationError) {
+        self.init(
+            host: env.string("HOST", default: "127.0.0.1"),
+            port: try env.int("PORT", default: defaultPort, in: 0...65535),
+            apiToken: try env.requiredSecret("API_TOKEN"),
+            databaseURL: requiresDatabase ? try env.requiredSecret("DATABASE_URL") : env.secret("DATABASE_URL"),
+            databasePoolSize: try env.int("DATABASE_POOL_SIZE", default: 8, in: 1...256),
+            logLevel: try env.enumeration("LOG_LEVEL", default: Logger.Level.info),
+            maxBodyBytes: try env.int("MAX_BODY_BYTES", default: 1 << 20, in: 1024...(1 << 30)),
+            instanceID: env.string("INSTANCE_ID", default: CommonConfiguration.defaultInstanceID))
+    }
+
+    public static var defaultInstanceID: String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error thrown below it, Hummingbird's own included (unknown
+/// route, body too large, undecodable JSON), into a problem+json response.
+/// Unexpected errors become a 500 whose body says nothing of the cause; the
+/// cause is logged with the request id.
+public struct ProblemMiddleware<Context: ServiceContextProtocol>: RouterMiddleware {
+    public init() {}
+
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            var problem = Self.problem(for: error, logger: context.logger)
+            problem.instance = request.uri.path
+            problem.requestID = context.requestID
+            return Self.response(problem)
+        }
+    }
+
+    static func problem(for error: any Error, logger: Logger) -> ProblemDetails {
+        switch error {
+        case let error as ServiceError:
+            return error.problem
+        case let error as HTTPError:
+            let code = Self.code(for: error.status)
+            if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
+            return ProblemDetails(
+                status: Int(error.status.code), code: code, title: error.status.reasonPhrase,
+                detail: error.body ?? defaultDetail(for: error.status))
+        case is DecodingError:
+            return ProblemDetails(
+                status: 400, code: "INVALID_JSON", title: "Bad Request",
+                detail: "the request body is not valid JSON for this endpoint")
+        default:
+            logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return ProblemDetails(
+                status: 500, code: "INTERNAL", title: "Internal Server Error",
+                detail: "the service failed to handle the request")
+        }
+    }
+
+    static func response(_ problem: ProblemDetails) -> Response {
+        let body = (try? JSONEncoder().encode(problem)) ?? Data()
+        return Response(
+            status: .init(code: problem.status),
+            headers: [.contentType: ProblemDetails.mediaType],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "BAD_REQUEST"
+        case 401: "UNAUTHORIZED"
+        case 403: "FORBIDDEN"
+        case 404: "NOT_FOUND"
+        case 405: "METHOD_NOT_ALLOWED"
+        case 409: "CONFLICT"
+        case 413: "BODY_TOO_LARGE"
+        case 415: "UNSUPPORTED_MEDIA_TYPE"
+        case 416: "RANGE_NOT_SATISFIABLE"
+        case 422: "UNPROCESSABLE"
+        case 503: "UNAVAILABLE"
+        default: status.code >= 500 ? "INTERNAL" : "REQUEST_REJECTED"
+        }
+    }
+
+    private static func defaultDetail(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 404: "no such resource"
+        case 413: "the request body is larger than this endpoint accepts"
+        default: status.reasonPhrase
+        }
+    }
+}

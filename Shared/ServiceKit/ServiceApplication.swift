@@ -1,0 +1,83 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The parts every buildchain service assembles the same way: middleware
+/// order, operational routes, server configuration, start-up hooks.
+public struct ServiceApplication: Sendable {
+    public let name: String
+    public let configuration: CommonConfiguration
+    public let registry: PrometheusCollectorRegistry
+    public let logger: Logger
+
+    public init(name: String, configuration: CommonConfiguration, registry: PrometheusCollectorRegistry? = nil) {
+        self.name = name
+        self.configuration = configuration
+        self.registry = registry ?? PrometheusCollectorRegistry()
+        var logger = Logger(label: name)
+        logger.logLevel = configuration.logLevel
+        logger[metadataKey: "service"] = "\(name)"
+        self.logger = logger
+    }
+
+    /// A router with the standard middleware (outermost first: request
+    /// tracing, problem+json errors, metrics, bearer auth, body limits) and
+    /// `/healthz`, `/readyz`, `/metrics`.
+    public func makeRouter(
+        readiness: [ReadinessCheck] = [], streamingPathPrefixes: [String] = []
+    ) -> Router<ServiceRequestContext> {
+        let router = Router(context: ServiceRequestContext.self)
+        router.middlewares.add(RequestTraceMiddleware())
+        router.middlewares.add(ProblemMiddleware())
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(BearerAuthMiddleware(token: configuration.apiToken))
+        router.middlewares.add(
+            BodyLimitMiddleware(limit: configuration.maxBodyBytes, streamingPrefixes: streamingPathPrefixes))
+        OperationalRoutes(service: name, checks: readiness, registry: registry, checkTimeout: .seconds(3))
+            .register(on: router)
+        return router
+    }
+
+    /// The application: the server on HOST:PORT plus `services` (started
+    /// before the server, shut down after it on SIGTERM/SIGINT) and
+    /// `beforeStart` hooks such as migrations.
+    public func makeApplication(
+        router: Router<ServiceRequestContext>, services: [any Service] = [],
+        beforeStart: [@Sendable () async throws -> Void] = []
+    ) -> some ApplicationProtocol {
+        let logger = self.logger
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: name),
+            services: services,
+            onServerRunning: { channel in
+                logger.info("listening", metadata: ["port": "\(channel.localAddress?.port ?? -1)"])
+            },
+            logger: logger)
+        for hook in beforeStart { app.beforeServerStarts(perform: hook) }
+        return app
+    }
+}
+
+extension ServiceApplication {
+    /// The standard application: when the configuration names a database, a
+    /// connection pool whose health `/readyz` reports, migrations applied
+    /// before the server starts, and the pool closed at shutdown.
+    /// `routes` registers the service's own endpoints.
+    public func makeApplication(
+        streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [], services: [any Service] = [],
+        routes: (Router<ServiceRequestContext>, ServiceDatabase?) async throws -> Void
+    ) async throws -> some ApplicationProtocol {
+        let database = configuration.databaseURL.map {
+            ServiceDatabase(url: $0, poolSize: configuration.databasePoolSize, applicationName: name, logger: logger)
+        }
+        let router = makeRouter(
+            readiness: readiness + (database.map { [$0.readiness] } ?? []),
+            streamingPathPrefixes: streamingPathPrefixes)
+        try await routes(router, database)
+        return makeApplication(
+            router: router, services: (database.map { [$0] } ?? []) + services,
+            beforeStart: database.map { [$0.migrate] } ?? [])
+    }
+}

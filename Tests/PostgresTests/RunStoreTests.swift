@@ -1,0 +1,132 @@
+import Foundation
+import Postgres
+import Records
+import Testing
+
+extension DatabaseTests {
+    /// Runs against the real schema; each test uses its own service name and deletes its runs.
+    @Suite struct RunStoreTests {
+        let service = TestEnvironment.uniqueName("svc")
+        let owner = TestEnvironment.uniqueName("instance")
+
+        private func withStore(_ body: (RunStore, PostgresPool) async throws -> Void) async throws {
+            try await TestEnvironment.withPool { pool in
+                try await Migrator.apply(BuildchainSchema.migrations, on: pool, logger: TestEnvironment.logger)
+                try await TestEnvironment.cleaningUp(pool, "DELETE FROM stage_runs WHERE service = $1", [service]) {
+                    try await body(RunStore(pool: pool), pool)
+                }
+            }
+        }
+
+        @Test func createdRunReadsBackQueuedWithAStateEvent() async throws {
+            try await withStore { store, _ in
+                let jobID = UUID()
+                let created = try await store.createRun(
+                    service: service, kind: "checkout", jobID: jobID, request: #"{"repo": "https://***@git.example/x"}"#
+                )
+                let run = try #require(try await store.run(created.id))
+                #expect(run == created)
+                #expect(run.status == .queued)
+                #expect(run.jobID == jobID)
+                #expect(run.attempt == 0)
+                #expect(run.request == #"{"repo": "https://***@git.example/x"}"#)
+                #expect(run.startedAt == nil && run.owner == nil)
+                let events = try await store.events(runID: run.id)
+                #expect(events.map(\.seq) == [1])
+                #expect(events.first?.kind == .state && events.first?.message == "queued")
+                #expect(try await store.run(UUID()) == nil)
+            }
+        }
+
+        @Test func statusMovesThroughItsLifecycleAndRefusesInvalidTransitions() async throws {
+            try await withStore { store, _ in
+                let run = try await store.createRun(service: service, kind: "build", request: "{}")
+                let running = try await store.markRunning(run.id, owner: owner)
+                #expect(running.status == .running && running.attempt == 1 && running.owner == owner)
+                #expect(running.startedAt != nil && running.heartbeatAt != nil)
+                let succeeded = try await store.markSucceeded(run.id, result: #"{"image": "sha256:abc"}"#)
+                #expect(succeeded.status == .succeeded && succeeded.result == #"{"image": "sha256:abc"}"#)
+                #expect(succeeded.finishedAt != nil)
+
+                await #expect(throws: RunStoreError.invalidTransition(run: run.id, from: .succeeded, to: .failed)) {
+                    try await store.markFailed(run.id, error: #"{"code": "late"}"#)
+                }
+                let missing = UUID()
+                await #expect(throws: RunStoreError.runNotFound(missing)) {
+                    try await store.markRunning(missing, owner: owner)
+                }
+
+                let states = try await store.events(runID: run.id).filter { $0.kind == .state }.map(\.message)
+                #expect(states == ["queued", "running", "succeeded"])
+
+                let cancelled = try await store.createRun(service: service, kind: "build", request: "{}")
+                #expect(try await store.markCancelled(cancelled.id).status == .cancelled)
+                let failed = try await store.createRun(service: service, kind: "build", request: "{}")
+                try await store.markRunning(failed.id, owner: owner)
+                #expect(
+                    try await store.markFailed(failed.id, error: #"{"code": "exit 1"}"#).error == #"{"code": "exit 1"}"#
+                )
+            }
+        }
+
+        @Test func concurrentAppendsGetDistinctConsecutiveSeqs() async throws {
+            try await withStore { store, _ in
+                let run = try await store.createRun(service: service, kind: "build", request: "{}")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<4 {
+                        group.addTask {
+                            for line in 0..<25 {
+                                try await store.appendEvent(
+                                    runID: run.id, stream: "stdout", message: "writer \(writer) line \(line)")
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                let events = try await store.events(runID: run.id, limit: 500)
+                #expect(events.map(\.seq) == Array(1...101))
+                #expect(Set(events.dropFirst().map(\.message)).count == 100)
+                let tail = try await store.events(runID: run.id, after: 99)
+                #expect(tail.map(\.seq) == [100, 101])
+            }
+        }
+
+        @Test func appendingAnEventNotifiesFollowers() async throws {
+            try await withStore { store, _ in
+                let run = try await store.createRun(service: service, kind: "build", request: "{}")
+                let listener = try await PostgresListener(
+                    configuration: try TestEnvironment.configuration(), channels: [RunStore.eventsChannel],
+                    logger: TestEnvironment.logger)
+                defer { listener.stop() }
+                let event = try await store.appendEvent(
+                    runID: run.id, stream: "stderr", message: "step 1/3", data: #"{"step": 1}"#)
+                #expect(event.seq == 2 && event.stream == "stderr" && event.data == #"{"step": 1}"#)
+                let notification = await first(of: listener.notifications, within: 10) {
+                    $0.payload == run.id.uuidString.lowercased()
+                }
+                #expect(notification != nil)
+            }
+        }
+
+        @Test func heartbeatKeepsARunFromGoingStale() async throws {
+            try await withStore { store, _ in
+                let run = try await store.createRun(service: service, kind: "build", request: "{}")
+                try await store.markRunning(run.id, owner: owner)
+                try await Task.sleep(for: .milliseconds(400))
+
+                #expect(
+                    try await store.staleRuns(olderThan: .milliseconds(300), service: service).map(\.id) == [run.id])
+                #expect(try await store.staleRuns(olderThan: .seconds(60), service: service).isEmpty)
+
+                #expect(try await store.heartbeat(owner: owner) == 1)
+                #expect(try await store.staleRuns(olderThan: .milliseconds(300), service: service).isEmpty)
+
+                try await Task.sleep(for: .milliseconds(400))
+                let requeued = try await store.requeue(run.id)
+                #expect(requeued.status == .queued && requeued.owner == nil)
+                #expect(try await store.heartbeat(owner: owner) == 0)
+                #expect(try await store.markRunning(run.id, owner: owner).attempt == 2)
+            }
+        }
+    }
+}
