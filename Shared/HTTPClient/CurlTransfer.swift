@@ -27,8 +27,10 @@ final class CurlTransfer: @unchecked Sendable {
     private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
     enum Outcome {
-        /// The head went to `onHead`, which took the body.
-        case delivered
+        /// The head went to `onHead`, which took the body; the body ended
+        /// with this result, which the caller passes to `body.finish` once
+        /// the handle is back in its pool (so a follow-up request reuses it).
+        case delivered(Result<Void, any Error>)
         /// `onHead` declined this status (to retry).
         case declined(status: Int)
         case failed(HTTPClientError)
@@ -48,8 +50,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     func cancel() { cancelled.store(true, ordering: .relaxed) }
 
-    /// Blocks until the exchange is over. When the head was delivered, the
-    /// body buffer is finished here too.
+    /// Blocks until the exchange is over.
     func run() -> Outcome {
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         defer {
@@ -60,8 +61,7 @@ final class CurlTransfer: @unchecked Sendable {
         let code = curl_easy_perform(handle.raw)
         let failure = code == CURLE_OK ? nil : error(for: code)
         if headDelivered {
-            body.finish(failure.map { .failure($0) } ?? .success(()))
-            return .delivered
+            return .delivered(failure.map { .failure($0) } ?? .success(()))
         }
         if let failure { return .failed(failure) }
         if discardingBody { return .declined(status: status) }

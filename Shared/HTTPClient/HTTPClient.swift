@@ -138,7 +138,7 @@ public final class HTTPClient: Sendable {
             let outcome = transfer.run()
             pool.give(handle)
             switch outcome {
-            case .delivered: break
+            case .delivered(let result): transfer.body.finish(result)
             case .declined(let status): resume(.retryStatus(status))
             case .failed(let error): resume(.failure(error))
             }

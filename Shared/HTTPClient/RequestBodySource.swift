@@ -52,8 +52,13 @@ final class FileBodySource: RequestBodySource, @unchecked Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let wanted = Int(min(Int64(buffer.count), remaining))
         guard wanted > 0 else { return 0 }
-        let count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, wanted)
-        guard count > 0 else { throw HTTPClientError.bodySourceFailed("file ended early") }
+        var count: Int
+        repeat {
+            count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, wanted)
+        } while count < 0 && errno == EINTR
+        guard count > 0 else {
+            throw HTTPClientError.bodySourceFailed(count == 0 ? "file ended early" : "read failed (errno \(errno))")
+        }
         remaining -= Int64(count)
         return count
     }
