@@ -68,6 +68,7 @@ let package = Package(
         shared("HTTPClient", ["CCurl", logging]),
         shared("Postgres", ["CLibPQ", logging]),
         shared("Records", ["Postgres", logging]),
+        shared("Dockerfile", []),
         // shared("S3", ["HTTPClient", "Digests", logging]),
         // shared("OCI", ["HTTPClient", "Digests", logging]),
         shared(
@@ -79,7 +80,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ]
-        + service("RewriteService", executable: "rewrite-service", [hummingbird, "ServiceKit"])
+        + service("RewriteService", executable: "rewrite-service", [hummingbird, "ServiceKit", "Dockerfile", argumentParser])
         + service("CheckoutService", executable: "checkout-service", [hummingbird, "ServiceKit"])
         + service("BuildService", executable: "build-service", [hummingbird, "ServiceKit"])
         + service("ArtifactService", executable: "artifact-service", [hummingbird, "ServiceKit", "Digests"])
@@ -92,6 +93,7 @@ let package = Package(
             tests("DigestsTests", ["Digests"]),
             tests("HTTPClientTests", ["HTTPClient", "Digests", hummingbird, hummingbirdTesting, httpTypes]),
             tests("PostgresTests", ["Postgres", "Records"]),
+            tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             // tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
             // tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", hummingbird, hummingbirdTesting, httpTypes]),
@@ -99,7 +101,7 @@ let package = Package(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
-                    "HTTPClient", hummingbird, hummingbirdTesting, httpTypes,
+                    "HTTPClient", "Dockerfile", hummingbird, hummingbirdTesting, httpTypes,
                 ]),
         ]
 )

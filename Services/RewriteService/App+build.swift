@@ -7,5 +7,7 @@ public func buildApplication(
     configuration: RewriteConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "rewrite-service", configuration: configuration.common, registry: registry)
-    return try await service.makeApplication { _, _ in }
+    return try await service.makeApplication { router, _ in
+        RewriteController(defaultProxies: configuration.proxies).register(on: router)
+    }
 }

@@ -1,6 +1,8 @@
 import RewriteService
 import ServiceKit
 
+RewriteCommand.runIfRequested()
+
 await ServiceMain.run(
     "rewrite-service",
     configuration: RewriteConfiguration.init(reading:),
