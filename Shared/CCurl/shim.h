@@ -6,6 +6,7 @@
 // shape the client uses gets a typed wrapper.
 
 typedef size_t (*bc_curl_data_callback)(char *buffer, size_t size, size_t count, void *context);
+typedef int (*bc_curl_seek_callback)(void *context, curl_off_t offset, int origin);
 typedef int (*bc_curl_xferinfo_callback)(void *context, curl_off_t dltotal, curl_off_t dlnow,
                                          curl_off_t ultotal, curl_off_t ulnow);
 
@@ -30,6 +31,9 @@ static inline CURLcode bc_curl_set_data_callback(CURL *handle, CURLoption option
 static inline CURLcode bc_curl_set_xferinfo_callback(CURL *handle, bc_curl_xferinfo_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
 }
+static inline CURLcode bc_curl_set_seek_callback(CURL *handle, bc_curl_seek_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+}
 static inline CURLcode bc_curl_get_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
@@ -38,4 +42,6 @@ static inline CURLcode bc_curl_get_offset(CURL *handle, CURLINFO info, curl_off_
 }
 
 static const size_t bc_curl_read_abort = CURL_READFUNC_ABORT;
+static const int bc_curl_seek_ok = CURL_SEEKFUNC_OK;
+static const int bc_curl_seek_cantseek = CURL_SEEKFUNC_CANTSEEK;
 #endif

@@ -51,30 +51,35 @@ public enum ClientRequestBody: Sendable {
     }
 }
 
-/// A type-erased async sequence of body chunks.
+/// A type-erased async sequence of body chunks. Chunks are pulled from the
+/// underlying sequence only as the transfer consumes them (no read-ahead).
 public struct ClientBodyStream: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
-    private let makeStream: @Sendable () -> AsyncThrowingStream<[UInt8], any Error>
+    private let makeNext: @Sendable () -> () async throws -> [UInt8]?
 
     public init<S: AsyncSequence & Sendable>(_ sequence: S) where S.Element == [UInt8] {
-        makeStream = {
-            AsyncThrowingStream { continuation in
-                let task = Task {
-                    do {
-                        for try await chunk in sequence { continuation.yield(chunk) }
-                        continuation.finish()
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                }
-                continuation.onTermination = { _ in task.cancel() }
-            }
+        makeNext = {
+            let box = IteratorBox(sequence.makeAsyncIterator())
+            return { try await box.next() }
         }
     }
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<[UInt8], any Error>.AsyncIterator {
-        makeStream().makeAsyncIterator()
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let nextChunk: () async throws -> [UInt8]?
+
+        public mutating func next() async throws -> [UInt8]? { try await nextChunk() }
     }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(nextChunk: makeNext()) }
+}
+
+/// Holds an iterator so a closure can advance it; used by one task at a time.
+private final class IteratorBox<Iterator: AsyncIteratorProtocol> where Iterator.Element == [UInt8] {
+    var iterator: Iterator
+
+    init(_ iterator: Iterator) { self.iterator = iterator }
+
+    func next() async throws -> [UInt8]? { try await iterator.next() }
 }
 
 /// When a failed attempt is tried again: only idempotent requests with a

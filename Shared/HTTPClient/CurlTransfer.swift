@@ -76,6 +76,8 @@ final class CurlTransfer: @unchecked Sendable {
         handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
         handle.set(CURLOPT_NOSIGNAL, 1)
         handle.set(CURLOPT_FOLLOWLOCATION, 0)
+        // Paths go out as given: S3 keys and registry paths may hold "." or "..".
+        handle.set(CURLOPT_PATH_AS_IS, 1)
         handle.set(CURLOPT_TCP_KEEPALIVE, 1)
         handle.set(CURLOPT_SSL_VERIFYPEER, 1)
         handle.set(CURLOPT_SSL_VERIFYHOST, 2)
@@ -120,6 +122,8 @@ final class CurlTransfer: @unchecked Sendable {
         if source != nil {
             _ = bc_curl_set_data_callback(handle.raw, CURLOPT_READFUNCTION, curlReadCallback)
             _ = bc_curl_set_pointer(handle.raw, CURLOPT_READDATA, context)
+            _ = bc_curl_set_seek_callback(handle.raw, curlSeekCallback)
+            _ = bc_curl_set_pointer(handle.raw, CURLOPT_SEEKDATA, context)
         }
         handle.set(CURLOPT_NOPROGRESS, 0)
         _ = bc_curl_set_xferinfo_callback(handle.raw, curlProgressCallback)
@@ -163,6 +167,12 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
+    /// libcurl resends the body when a reused connection turned out dead.
+    fileprivate func rewindUpload(offset: Int64, origin: Int32) -> Bool {
+        guard offset == 0, origin == SEEK_SET, let source else { return false }
+        return source.rewind()
+    }
+
     fileprivate var shouldAbort: Bool {
         cancelled.load(ordering: .relaxed) || (headDelivered && body.isAbandoned)
     }
@@ -178,7 +188,7 @@ final class CurlTransfer: @unchecked Sendable {
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timedOut(url: url)
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
-            CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+            CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_SEND_FAIL_REWIND:
             return .connectionFailed(url: url, reason: reason)
         default: return .transferFailed(url: url, code: Int(code.rawValue), reason: reason)
         }
@@ -207,6 +217,10 @@ private let curlWriteCallback: bc_curl_data_callback = { buffer, size, count, co
 private let curlReadCallback: bc_curl_data_callback = { buffer, size, count, context in
     guard let buffer else { return 0 }
     return transfer(context).fillUpload(UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+}
+
+private let curlSeekCallback: bc_curl_seek_callback = { context, offset, origin in
+    transfer(context).rewindUpload(offset: Int64(offset), origin: origin) ? bc_curl_seek_ok : bc_curl_seek_cantseek
 }
 
 private let curlProgressCallback: bc_curl_xferinfo_callback = { context, _, _, _, _ in

@@ -6,6 +6,9 @@ protocol RequestBodySource: AnyObject, Sendable {
     var length: Int64? { get }
     /// Copies up to `buffer.count` bytes; 0 at the end; throws to abort the transfer.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// Goes back to the first byte, for libcurl to resend the body on a
+    /// new connection; false when the source cannot (a stream).
+    func rewind() -> Bool
     /// Releases what the source holds (the transfer is over).
     func close()
 }
@@ -28,12 +31,18 @@ final class BytesBodySource: RequestBodySource, @unchecked Sendable {
         return count
     }
 
+    func rewind() -> Bool {
+        offset = 0
+        return true
+    }
+
     func close() {}
 }
 
 final class FileBodySource: RequestBodySource, @unchecked Sendable {
     // Read only from the single transfer thread.
     private let handle: FileHandle
+    private let start: Int64
     private var remaining: Int64
     let length: Int64?
 
@@ -45,6 +54,7 @@ final class FileBodySource: RequestBodySource, @unchecked Sendable {
         guard offset <= size else { throw HTTPClientError.bodySourceFailed("offset beyond the end of \(path)") }
         try handle.seek(toOffset: UInt64(offset))
         self.handle = handle
+        self.start = offset
         self.remaining = min(length ?? (size - offset), size - offset)
         self.length = remaining
     }
@@ -61,6 +71,12 @@ final class FileBodySource: RequestBodySource, @unchecked Sendable {
         }
         remaining -= Int64(count)
         return count
+    }
+
+    func rewind() -> Bool {
+        guard let length, (try? handle.seek(toOffset: UInt64(start))) != nil else { return false }
+        remaining = length
+        return true
     }
 
     func close() { try? handle.close() }
@@ -156,6 +172,8 @@ final class StreamBodySource: RequestBodySource, @unchecked Sendable {
         waiter?.resume()
         return count
     }
+
+    func rewind() -> Bool { false }
 
     func close() {
         let waiter: CheckedContinuation<Void, Never>? = condition.withLock {
