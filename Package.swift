@@ -69,8 +69,9 @@ let package = Package(
         shared("Postgres", ["CLibPQ", logging]),
         shared("Records", ["Postgres", logging]),
         shared("Dockerfile", []),
-        // shared("S3", ["HTTPClient", "Digests", logging]),
-        // shared("OCI", ["HTTPClient", "Digests", logging]),
+        shared("Processes", []),
+        shared("S3", ["HTTPClient", "Digests", logging]),
+        shared("OCI", ["HTTPClient", "Digests", logging]),
         shared(
             "ServiceKit",
             [
@@ -93,9 +94,10 @@ let package = Package(
             tests("DigestsTests", ["Digests"]),
             tests("HTTPClientTests", ["HTTPClient", "Digests", hummingbird, hummingbirdTesting, httpTypes]),
             tests("PostgresTests", ["Postgres", "Records"]),
+            tests("ProcessesTests", ["Processes"]),
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
-            // tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
-            // tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
+            tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
+            tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",

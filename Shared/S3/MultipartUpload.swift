@@ -1,0 +1,118 @@
+import HTTPClient
+import Logging
+
+/// CreateMultipartUpload, UploadPart with a bounded number of parts in
+/// memory, CompleteMultipartUpload; AbortMultipartUpload on any failure or
+/// cancellation, so no parts and no partial object are left behind.
+extension S3Client {
+    struct CompletedPart: Sendable {
+        let number: Int
+        let etag: String
+    }
+
+    func uploadMultipart(key: String, headers: HTTPHeaders, reader: some PartReader) async throws -> S3PutResult {
+        let uploadID = try await createMultipartUpload(key: key, headers: headers)
+        do {
+            let parts = try await uploadParts(key: key, uploadID: uploadID, reader: reader)
+            // Cancelled after the last part: still nothing may be stored.
+            try Task.checkCancellation()
+            let etag = try await completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+            let (sha256, size) = reader.digest.finish()
+            logger.debug(
+                "multipart upload complete",
+                metadata: ["s3.key": "\(key)", "s3.parts": "\(parts.count)", "s3.bytes": "\(size)"])
+            return S3PutResult(key: key, size: size, sha256: sha256, etag: etag, partCount: parts.count)
+        } catch {
+            await abortBestEffort(key: key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    /// Reads the next part only once fewer than `maxPartsInFlight` are being
+    /// sent, so at most that many parts are in memory (file parts never are).
+    private func uploadParts(key: String, uploadID: String, reader: some PartReader) async throws -> [CompletedPart] {
+        let limit = configuration.maxPartsInFlight
+        return try await withThrowingTaskGroup(of: CompletedPart.self) { group in
+            var completed: [CompletedPart] = []
+            var inFlight = 0
+            var number = 0
+            while true {
+                if inFlight >= limit, let part = try await group.next() {
+                    completed.append(part)
+                    inFlight -= 1
+                }
+                guard let part = try await reader.nextPart() else { break }
+                number += 1
+                guard number <= S3Configuration.maximumPartCount else {
+                    throw S3ClientError.tooManyParts(partSize: part.count)
+                }
+                group.addTask { [number] in
+                    try await uploadPart(key: key, uploadID: uploadID, number: number, part: part)
+                }
+                inFlight += 1
+            }
+            while let part = try await group.next() { completed.append(part) }
+            return completed.sorted { $0.number < $1.number }
+        }
+    }
+
+    private func createMultipartUpload(key: String, headers: HTTPHeaders) async throws -> String {
+        let response = try await performCollecting(
+            Operation(method: "POST", key: key, query: [("uploads", "")], headers: headers))
+        return try S3ResponseParser.uploadID(response.body)
+    }
+
+    private func uploadPart(key: String, uploadID: String, number: Int, part: PartData) async throws -> CompletedPart {
+        let response = try await performCollecting(
+            Operation(
+                method: "PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                body: .request(part.body), payload: .unsigned))
+        guard let etag = response.headers["ETag"] else {
+            throw S3ClientError.invalidResponse("UploadPart \(number) of \(key) answered without an ETag")
+        }
+        return CompletedPart(number: number, etag: etag)
+    }
+
+    private func completeMultipartUpload(key: String, uploadID: String, parts: [CompletedPart]) async throws -> String {
+        var xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        for part in parts {
+            xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(XMLText.escape(part.etag))</ETag></Part>"
+        }
+        xml += "</CompleteMultipartUpload>"
+        let body = Array(xml.utf8)
+        let operation = Operation(
+            method: "POST", key: key, query: [("uploadId", uploadID)], headers: ["Content-Type": "application/xml"],
+            body: .bytes(body), payload: .bytes(body), retryNonIdempotent: true)
+        // S3 may answer 200 and put an error in the body; InternalError there is worth a retry.
+        var attempt = 1
+        while true {
+            let response = try await performCollecting(operation)
+            do {
+                return try S3ResponseParser.completedETag(response.body, key: key) ?? response.headers["ETag"] ?? ""
+            } catch let error as S3Error where error.isTransient && attempt < 3 {
+                logger.notice(
+                    "retrying CompleteMultipartUpload", metadata: ["s3.key": "\(key)", "s3.code": "\(error.code)"])
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
+    }
+
+    func abortMultipartUpload(key: String, uploadID: String) async throws {
+        _ = try await performCollecting(Operation(method: "DELETE", key: key, query: [("uploadId", uploadID)]))
+    }
+
+    /// Runs in a task of its own so that it also happens when the upload was cancelled.
+    private func abortBestEffort(key: String, uploadID: String) async {
+        let client = self
+        let abort = Task { try await client.abortMultipartUpload(key: key, uploadID: uploadID) }
+        do {
+            try await abort.value
+            logger.debug("aborted multipart upload", metadata: ["s3.key": "\(key)"])
+        } catch {
+            logger.warning(
+                "could not abort multipart upload",
+                metadata: ["s3.key": "\(key)", "s3.upload_id": "\(uploadID)", "error": "\(error)"])
+        }
+    }
+}
