@@ -84,7 +84,9 @@ let package = Package(
         + service("RewriteService", executable: "rewrite-service", [hummingbird, "ServiceKit", "Dockerfile", argumentParser])
         + service("CheckoutService", executable: "checkout-service", [hummingbird, "ServiceKit"])
         + service("BuildService", executable: "build-service", [hummingbird, "ServiceKit"])
-        + service("ArtifactService", executable: "artifact-service", [hummingbird, "ServiceKit", "Digests"])
+        + service(
+            "ArtifactService", executable: "artifact-service",
+            [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient"])
         + service("Gateway", executable: "gateway", [hummingbird, "ServiceKit"])
         + [
             .executableTarget(
@@ -92,7 +94,9 @@ let package = Package(
                 path: "Services/buildchain", swiftSettings: swiftSettings),
 
             tests("DigestsTests", ["Digests"]),
-            tests("HTTPClientTests", ["HTTPClient", "Digests", hummingbird, hummingbirdTesting, httpTypes]),
+            tests(
+                "HTTPClientTests", ["HTTPClient", "Digests", hummingbird, hummingbirdTesting, httpTypes],
+                exclude: ["pattern_server.py"]),
             tests("PostgresTests", ["Postgres", "Records"]),
             tests("ProcessesTests", ["Processes"]),
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
@@ -103,7 +107,7 @@ let package = Package(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
-                    "HTTPClient", "Dockerfile", hummingbird, hummingbirdTesting, httpTypes,
+                    "HTTPClient", "Dockerfile", "Processes", "Digests", hummingbird, hummingbirdTesting, httpTypes,
                 ]),
         ]
 )

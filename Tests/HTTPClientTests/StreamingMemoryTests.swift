@@ -28,7 +28,7 @@ import Testing
         let size = 100 << 20
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try await withServer { base in
+        try await withPatternServer { base in
             let (head, growth) = try await ResidentMemory.peakGrowth {
                 try await client.download(ClientRequest(url: base + "/bytes/\(size)"), to: path)
             }
@@ -43,4 +43,23 @@ import Testing
         }
     }
 
+
+    /// Runs pattern_server.py (beside this file) for the duration of `body`.
+    func withPatternServer(_ body: (String) async throws -> Void) async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pattern_server.py")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        server.arguments = ["python3", script.path]
+        let output = Pipe()
+        server.standardOutput = output
+        try server.run()
+        // SIGKILL: a child started from async code may have SIGTERM blocked.
+        defer { kill(server.processIdentifier, SIGKILL) }
+        var line = [UInt8]()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self)))
+        try await body("http://127.0.0.1:\(port)")
+    }
 }
