@@ -1,5 +1,11 @@
+import Foundation
+import HTTPClient
 import Hummingbird
+import Logging
+import OCI
 import Prometheus
+import Records
+import S3
 import ServiceKit
 
 /// The artifact-service application; tests build it in process with their own configuration.
@@ -7,5 +13,40 @@ public func buildApplication(
     configuration: ArtifactConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "artifact-service", configuration: configuration.common, registry: registry)
-    return try await service.makeApplication { _, _ in }
+    let http = HTTPClient(logger: service.logger)
+    let backend = try makeBackend(configuration, http: http, logger: service.logger)
+    let credentials = try configuration.registryAuthFile.map { try RegistryCredentials(configFile: $0) } ?? .none
+    let registryClient = RegistryClient(
+        http: http, credentials: credentials,
+        configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
+    return try await service.makeApplication(streamingPathPrefixes: [ArtifactRoutes.prefix]) { router, database in
+        guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        let store = RunStore(pool: database.pool)
+        let index = ArtifactIndex(pool: database.pool)
+        let runs = RunExecutor(
+            store: store, service: "artifact-service", owner: configuration.common.instanceID, logger: service.logger)
+        ArtifactRoutes(backend: backend, index: index, presignMaxSeconds: configuration.presignMaxSeconds)
+            .register(on: router)
+        PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)
+            .register(on: router)
+        return [runs]
+    }
+}
+
+func makeBackend(_ configuration: ArtifactConfiguration, http: HTTPClient, logger: Logger) throws -> any ArtifactBackend {
+    switch configuration.backend {
+    case .filesystem:
+        return FilesystemBackend(root: configuration.root)
+    case .s3:
+        guard let settings = configuration.s3 else { throw ConfigurationError.missing(variable: "S3_ENDPOINT") }
+        let client = try S3Client(
+            configuration: S3Configuration(
+                endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
+                accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey.value,
+                sessionToken: settings.sessionToken?.value,
+                addressingStyle: settings.virtualHostAddressing ? .virtualHost : .path,
+                partSize: settings.partSizeMB << 20),
+            httpClient: http, logger: logger)
+        return S3Backend(client: client, spoolDirectory: "\(configuration.root)/.spool")
+    }
 }

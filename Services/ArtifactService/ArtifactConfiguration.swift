@@ -1,16 +1,98 @@
+import Foundation
 import ServiceKit
 
 /// Settings of artifact-service, read from the environment (see CommonConfiguration).
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `ARTIFACT_BACKEND` | `filesystem` or `s3` | filesystem |
+/// | `ARTIFACT_ROOT` | folder of the filesystem store (also the spool for S3) | /var/lib/buildchain/artifacts |
+/// | `S3_ENDPOINT` | S3 API URL, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000 | required for s3 |
+/// | `S3_REGION` | signing region | us-east-1 |
+/// | `S3_BUCKET` | bucket | required for s3 |
+/// | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_SESSION_TOKEN` | credentials | required for s3 (token optional) |
+/// | `S3_ADDRESSING` | `path` or `virtual-host` | path |
+/// | `S3_PART_SIZE_MB` | multipart part size | 16 |
+/// | `REGISTRY_AUTH_FILE` | docker `config.json` with registry credentials for pushes | none |
+/// | `REGISTRY_INSECURE` | registries reached over plain HTTP besides loopback, comma-separated | none |
+/// | `PRESIGN_MAX_SECONDS` | longest lifetime of a presigned URL | 86400 |
 public struct ArtifactConfiguration: Sendable {
     public static let defaultPort = 8084
 
-    public var common: CommonConfiguration
+    public enum Backend: String, Sendable {
+        case filesystem
+        case s3
+    }
 
-    public init(common: CommonConfiguration) {
+    public struct S3Settings: Sendable {
+        public var endpoint: String
+        public var region: String
+        public var bucket: String
+        public var accessKeyID: String
+        public var secretAccessKey: Secret
+        public var sessionToken: Secret?
+        public var virtualHostAddressing: Bool
+        public var partSizeMB: Int
+
+        public init(
+            endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: Secret,
+            sessionToken: Secret? = nil, virtualHostAddressing: Bool = false, partSizeMB: Int = 16
+        ) {
+            self.endpoint = endpoint
+            self.region = region
+            self.bucket = bucket
+            self.accessKeyID = accessKeyID
+            self.secretAccessKey = secretAccessKey
+            self.sessionToken = sessionToken
+            self.virtualHostAddressing = virtualHostAddressing
+            self.partSizeMB = partSizeMB
+        }
+    }
+
+    public var common: CommonConfiguration
+    public var backend: Backend
+    public var root: String
+    public var s3: S3Settings?
+    public var registryAuthFile: String?
+    public var insecureRegistries: Set<String>
+    public var presignMaxSeconds: Int
+
+    public init(
+        common: CommonConfiguration, backend: Backend = .filesystem, root: String, s3: S3Settings? = nil,
+        registryAuthFile: String? = nil, insecureRegistries: Set<String> = [], presignMaxSeconds: Int = 86400
+    ) {
         self.common = common
+        self.backend = backend
+        self.root = root
+        self.s3 = s3
+        self.registryAuthFile = registryAuthFile
+        self.insecureRegistries = insecureRegistries
+        self.presignMaxSeconds = presignMaxSeconds
     }
 
     public init(reading env: EnvironmentReader) throws {
-        self.init(common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true))
+        let backend = try env.enumeration("ARTIFACT_BACKEND", default: Backend.filesystem)
+        var s3: S3Settings?
+        if backend == .s3 {
+            let addressing = env.string("S3_ADDRESSING", default: "path")
+            guard ["path", "virtual-host"].contains(addressing) else {
+                throw ConfigurationError.invalid(variable: "S3_ADDRESSING", value: addressing, expected: "path or virtual-host")
+            }
+            s3 = S3Settings(
+                endpoint: try env.requiredString("S3_ENDPOINT"), region: env.string("S3_REGION", default: "us-east-1"),
+                bucket: try env.requiredString("S3_BUCKET"), accessKeyID: try env.requiredString("S3_ACCESS_KEY_ID"),
+                secretAccessKey: try env.requiredSecret("S3_SECRET_ACCESS_KEY"), sessionToken: env.secret("S3_SESSION_TOKEN"),
+                virtualHostAddressing: addressing == "virtual-host",
+                partSizeMB: try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120))
+        }
+        self.init(
+            common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true),
+            backend: backend, root: env.string("ARTIFACT_ROOT", default: "/var/lib/buildchain/artifacts"), s3: s3,
+            registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
+            insecureRegistries: Set(
+                env.string("REGISTRY_INSECURE", default: "").split(separator: ",").map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }.filter { !$0.isEmpty }),
+            presignMaxSeconds: try env.int("PRESIGN_MAX_SECONDS", default: 86400, in: 1...604_800))
     }
 }

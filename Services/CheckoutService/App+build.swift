@@ -7,5 +7,5 @@ public func buildApplication(
     configuration: CheckoutConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "checkout-service", configuration: configuration.common, registry: registry)
-    return try await service.makeApplication { _, _ in }
+    return try await service.makeApplication { _, _ in [] }
 }

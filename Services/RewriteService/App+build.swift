@@ -9,5 +9,6 @@ public func buildApplication(
     let service = ServiceApplication(name: "rewrite-service", configuration: configuration.common, registry: registry)
     return try await service.makeApplication { router, _ in
         RewriteController(defaultProxies: configuration.proxies).register(on: router)
+        return []
     }
 }

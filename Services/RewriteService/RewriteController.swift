@@ -14,7 +14,7 @@ struct RewriteController {
         }
     }
 
-    func rewrite(_ body: RewriteRequest) throws -> RewriteResponse {
+    func rewrite(_ body: RewriteRequest) throws -> JSONResponse<RewriteResponse> {
         let proxies: ProxyMap
         if let given = body.proxies {
             do {
@@ -26,7 +26,7 @@ struct RewriteController {
             proxies = defaultProxies
         }
         do {
-            return RewriteResponse(try rewriter.rewrite(body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:]))
+            return JSONResponse(RewriteResponse(try rewriter.rewrite(body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:])))
         } catch {
             throw ServiceError(
                 .unprocessableContent, code: "DOCKERFILE_INVALID", detail: error.description,

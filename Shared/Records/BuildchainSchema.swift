@@ -4,8 +4,22 @@ import Postgres
 /// Append new migrations; never edit one that has shipped.
 public enum BuildchainSchema {
     public static let migrations: [Migration] = [
-        Migration(version: 1, name: "jobs, stage runs and run events", sql: version1)
+        Migration(version: 1, name: "jobs, stage runs and run events", sql: version1),
+        Migration(version: 2, name: "artifacts", sql: version2),
     ]
+
+    /// One row per stored artifact, written after the bytes are in the store.
+    private static let version2 = """
+        CREATE TABLE artifacts (
+            key text PRIMARY KEY,
+            size bigint NOT NULL CHECK (size >= 0),
+            sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+            media_type text NOT NULL,
+            job_id uuid,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX artifacts_job_id ON artifacts (job_id);
+        """
 
     // stage_runs.job_id has no foreign key to jobs: stage services record runs requested by
     // anyone (tooling, CI, the gateway), each service is deployable alone, and a run must

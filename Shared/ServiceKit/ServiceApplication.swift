@@ -64,10 +64,11 @@ extension ServiceApplication {
     /// The standard application: when the configuration names a database, a
     /// connection pool whose health `/readyz` reports, migrations applied
     /// before the server starts, and the pool closed at shutdown.
-    /// `routes` registers the service's own endpoints.
+    /// `routes` registers the service's own endpoints and returns the
+    /// background services they need (started before the server, stopped after it).
     public func makeApplication(
-        streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [], services: [any Service] = [],
-        routes: (Router<ServiceRequestContext>, ServiceDatabase?) async throws -> Void
+        streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [],
+        routes: (Router<ServiceRequestContext>, ServiceDatabase?) async throws -> [any Service]
     ) async throws -> some ApplicationProtocol {
         let database = configuration.databaseURL.map {
             ServiceDatabase(url: $0, poolSize: configuration.databasePoolSize, applicationName: name, logger: logger)
@@ -75,7 +76,7 @@ extension ServiceApplication {
         let router = makeRouter(
             readiness: readiness + (database.map { [$0.readiness] } ?? []),
             streamingPathPrefixes: streamingPathPrefixes)
-        try await routes(router, database)
+        let services = try await routes(router, database)
         return makeApplication(
             router: router, services: (database.map { [$0] } ?? []) + services,
             beforeStart: database.map { [$0.migrate] } ?? [])

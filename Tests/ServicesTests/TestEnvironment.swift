@@ -16,6 +16,11 @@ enum TestEnvironment {
         return url
     }
 
+    static func require(_ variable: String) throws -> String {
+        guard let value = variables[variable], !value.isEmpty else { throw Missing(variable: variable) }
+        return value
+    }
+
     struct Missing: Error, CustomStringConvertible {
         let variable: String
         var description: String { "\(variable) is not set; run deploy/local/up.sh --infra-only and source .local/env" }

@@ -11,10 +11,11 @@ LOGS_DIR="$LOCAL_DIR/logs"
 RUN_DIR="$LOCAL_DIR/run"
 ENV_FILE="$LOCAL_DIR/env"
 
-# Fixed ports of the local stack (loopback only).
-PG_PORT=5433
-REGISTRY_ADDR=127.0.0.1:5000
-S3_PORT=9000
+# Ports of the local stack (loopback only). Overridable, so a second stack
+# (another checkout, a CI dry run) can run beside the first.
+PG_PORT=${BUILDCHAIN_PG_PORT:-5433}
+REGISTRY_ADDR=127.0.0.1:${BUILDCHAIN_REGISTRY_PORT:-5000}
+S3_PORT=${BUILDCHAIN_S3_PORT:-9000}
 S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 S3_REGION=us-east-1
 S3_BUCKET=buildchain-artifacts

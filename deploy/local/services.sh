@@ -45,6 +45,23 @@ build_if_needed() {
   done
 }
 
+# service_env NAME: the settings of one service beyond HOST/PORT/DATABASE_URL/API_TOKEN,
+# one NAME=value a line.
+service_env() {
+  case "$1" in
+  rewrite-service) echo "REWRITE_PROXIES=docker.io=$REGISTRY_ADDR/dockerhub-proxy" ;;
+  artifact-service)
+    echo "ARTIFACT_BACKEND=s3"
+    echo "ARTIFACT_ROOT=$LOCAL_DIR/artifacts"
+    echo "S3_ENDPOINT=$S3_ENDPOINT"
+    echo "S3_REGION=$S3_REGION"
+    echo "S3_BUCKET=$S3_BUCKET"
+    echo "S3_ACCESS_KEY_ID=$(read_secret "$SECRETS_DIR/s3-access-key-id")"
+    echo "S3_SECRET_ACCESS_KEY=$(read_secret "$SECRETS_DIR/s3-secret-access-key")"
+    ;;
+  esac
+}
+
 # launch NAME PORT: runs the binary under a small bash wrapper that records the
 # pid and, when the service ends, its exit status (for `stop` to report).
 launch() {
@@ -52,16 +69,23 @@ launch() {
   pf="$(pidfile "$name")" ef="$(exitfile "$name")" lf="$(logfile "$name")"
   rm -f "$pf" "$ef"
   printf '\n=== %s start %s on 127.0.0.1:%s ===\n' "$(date -u +%FT%TZ)" "$name" "$port" >>"$lf"
-  # shellcheck disable=SC2016  # the wrapper script is meant to expand its own $1..
-  HOST=127.0.0.1 PORT=$port LOG_LEVEL=info \
-    setsid bash -c '
+  local extra=()
+  mapfile -t extra < <(service_env "$name")
+  # Settings are exported in a subshell, never passed as arguments: a
+  # process's arguments are readable by every user, and some are secrets.
+  (
+    export HOST=127.0.0.1 PORT="$port" LOG_LEVEL=info
+    for assignment in "${extra[@]}"; do export "${assignment?}"; done
+    # shellcheck disable=SC2016  # the wrapper script is meant to expand its own $1..
+    exec setsid bash -c '
       pf=$1 ef=$2 lf=$3; shift 3
       "$@" >>"$lf" 2>&1 </dev/null &
       child=$!
       echo "$child" >"$pf"
       wait "$child"
       echo "$?" >"$ef"
-    ' services-wrapper "$pf" "$ef" "$lf" "$BIN_DIR/$name" </dev/null >/dev/null 2>&1 &
+    ' services-wrapper "$pf" "$ef" "$lf" "$BIN_DIR/$name"
+  ) </dev/null >/dev/null 2>&1 &
   wait_for 5 "$name pid file" test -s "$pf" || die "$name: wrapper did not start"
 }
 

@@ -1,0 +1,181 @@
+import Digests
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Records
+import ServiceKit
+
+/// The artifact store over HTTP: bytes stream in and out, every artifact
+/// is recorded in PostgreSQL, and SHA-256 and size are computed on the way in.
+struct ArtifactRoutes {
+    let backend: any ArtifactBackend
+    let index: ArtifactIndex
+    let presignMaxSeconds: Int
+
+    static let prefix = "/v1/artifacts/"
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.put("/v1/artifacts/**") { request, context in try await put(request, context) }
+        router.get("/v1/artifacts/**") { request, _ in try await get(request, headOnly: false) }
+        router.head("/v1/artifacts/**") { request, _ in try await get(request, headOnly: true) }
+        router.delete("/v1/artifacts/**") { request, _ in try await delete(request) }
+        router.get("/v1/artifacts") { request, _ in try await list(request) }
+        router.post("/v1/presigned-urls") { request, context in try await presign(request, context) }
+    }
+
+    private func key(of request: Request) throws -> ArtifactKey {
+        let raw = String(request.uri.path.dropFirst(Self.prefix.count))
+        guard let decoded = raw.removingPercentEncoding else {
+            throw ServiceError.badRequest("the artifact key is not valid percent-encoding", code: "INVALID_KEY")
+        }
+        return try ArtifactKey(decoded)
+    }
+
+    private func put(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        let key = try key(of: request)
+        let expected = try ExpectedDigest(headers: request.headers)
+        let jobID = try request.uri.queryParameters.get("job_id").map { text in
+            guard let id = UUID(uuidString: String(text)) else {
+                throw ServiceError.badRequest("job_id must be a UUID", code: "INVALID_JOB_ID")
+            }
+            return id
+        }
+        let mediaType = request.headers[.contentType] ?? "application/octet-stream"
+        let spooled = try await UploadSpool.spool(request.body, into: backend.spoolDirectory)
+        defer { spooled.remove() }
+        if let expected, expected.hex != spooled.sha256 {
+            throw ServiceError(
+                .badRequest, code: "DIGEST_MISMATCH",
+                detail: "the body's SHA-256 is \(spooled.sha256), the request said \(expected.hex); nothing was stored")
+        }
+        do {
+            try await backend.store(spooled, as: key, mediaType: mediaType)
+        } catch {
+            context.logger.error("store failed", metadata: ["key": "\(key)", "error": "\(error)"])
+            throw ServiceError(.serviceUnavailable, code: "STORE_UNAVAILABLE", detail: "the artifact store did not take the upload")
+        }
+        let record = try await index.record(
+            ArtifactRecord(key: key.value, size: spooled.size, sha256: spooled.sha256, mediaType: mediaType, jobID: jobID))
+        var response = try JSONResponse(record).response(status: .created)
+        response.headers[.location] = Self.prefix + key.value
+        return response
+    }
+
+    private func get(_ request: Request, headOnly: Bool) async throws -> Response {
+        let key = try key(of: request)
+        guard let record = try await index.find(key.value) else {
+            throw ServiceError.notFound("no artifact \(key)")
+        }
+        let range = try request.headers[.range].flatMap { try ByteRange(header: $0, size: record.size) }
+        var headers: HTTPFields = [
+            .contentType: record.mediaType, .acceptRanges: "bytes", .eTag: "\"\(record.sha256)\"",
+            HTTPField.Name("x-checksum-sha256")!: record.sha256,
+        ]
+        let status: HTTPResponse.Status
+        if let range {
+            status = .partialContent
+            headers[.contentLength] = String(range.length)
+            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(record.size)"
+        } else {
+            status = .ok
+            headers[.contentLength] = String(record.size)
+        }
+        if headOnly { return Response(status: status, headers: headers) }
+        guard let stream = try await backend.read(key, range: range.map { $0.first...$0.last }) else {
+            throw ServiceError.notFound("no artifact \(key)")
+        }
+        let chunks = stream.chunks
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody { writer in
+                for try await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
+                try await writer.finish(nil)
+            })
+    }
+
+    private func delete(_ request: Request) async throws -> Response {
+        let key = try key(of: request)
+        guard try await index.find(key.value) != nil else { throw ServiceError.notFound("no artifact \(key)") }
+        try await backend.delete(key)
+        try await index.remove(key.value)
+        return Response(status: .noContent)
+    }
+
+    private func list(_ request: Request) async throws -> JSONResponse<ArtifactPage> {
+        let query = request.uri.queryParameters
+        let prefix = query.get("prefix").map { String($0) } ?? ""
+        let limit = try query.get("limit").map { text in
+            guard let value = Int(String(text)), (1...1000).contains(value) else {
+                throw ServiceError.badRequest("limit must be an integer from 1 to 1000", code: "INVALID_LIMIT")
+            }
+            return value
+        } ?? 100
+        let cursor = try query.get("cursor").map { try Cursor.decode(String($0)) }
+        let items = try await index.list(prefix: prefix, after: cursor, limit: limit + 1)
+        let page = Array(items.prefix(limit))
+        return JSONResponse(
+            ArtifactPage(items: page, nextCursor: items.count > limit ? page.last.map { Cursor.encode($0.key) } : nil))
+    }
+
+    private func presign(_ request: Request, _ context: ServiceRequestContext) async throws -> JSONResponse<PresignedURL> {
+        let body = try await request.decodeJSON(as: PresignRequest.self, context: context)
+        let key = try ArtifactKey(body.key)
+        let seconds = body.expiresSeconds ?? 3600
+        guard (1...presignMaxSeconds).contains(seconds) else {
+            throw ServiceError.badRequest("expires_seconds must be from 1 to \(presignMaxSeconds)", code: "INVALID_EXPIRY")
+        }
+        guard try await index.find(key.value) != nil else { throw ServiceError.notFound("no artifact \(key)") }
+        guard let url = try backend.presignedURL(for: key, expires: .seconds(seconds)) else {
+            throw ServiceError.conflict("the filesystem store has no presigned URLs", code: "PRESIGN_UNSUPPORTED")
+        }
+        return JSONResponse(PresignedURL(url: url, expiresAt: Date().addingTimeInterval(TimeInterval(seconds))))
+    }
+}
+
+struct ArtifactPage: Codable, Sendable {
+    var items: [ArtifactRecord]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+}
+
+struct PresignRequest: Decodable, Sendable {
+    var key: String
+    var expiresSeconds: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case key
+        case expiresSeconds = "expires_seconds"
+    }
+}
+
+struct PresignedURL: Codable, Sendable {
+    var url: String
+    var expiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case expiresAt = "expires_at"
+    }
+}
+
+/// Opaque list cursors: the last key of a page, base64url.
+enum Cursor {
+    static func encode(_ key: String) -> String {
+        Data(key.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+
+    static func decode(_ text: String) throws -> String {
+        let base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let padded = base64 + String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: padded), let key = String(data: data, encoding: .utf8) else {
+            throw ServiceError.badRequest("cursor is not one this service gave out", code: "INVALID_CURSOR")
+        }
+        return key
+    }
+}

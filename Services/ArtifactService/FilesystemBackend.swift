@@ -1,0 +1,66 @@
+import Foundation
+
+/// Artifacts as files under a root folder. A stored file is written whole
+/// to a temporary name, fsynced, then renamed into place, so a reader never
+/// sees part of one.
+struct FilesystemBackend: ArtifactBackend {
+    let root: String
+
+    var spoolDirectory: String { "\(root)/.spool" }
+
+    private func path(_ key: ArtifactKey) -> String { "\(root)/objects/\(key.value)" }
+
+    func store(_ file: SpooledFile, as key: ArtifactKey, mediaType: String) async throws {
+        let target = path(key)
+        let folder = (target as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // The spool is on the same filesystem: rename is atomic.
+        guard rename(file.path, target) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: key.value])
+        }
+        let directory = open(folder, O_RDONLY)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    func read(_ key: ArtifactKey, range: ClosedRange<Int64>?) async throws -> ArtifactStream? {
+        guard let handle = FileHandle(forReadingAtPath: path(key)) else { return nil }
+        let total = Int64(try handle.seekToEnd())
+        let start = range?.lowerBound ?? 0
+        let end = range.map { min($0.upperBound, total - 1) } ?? (total - 1)
+        try handle.seek(toOffset: UInt64(start))
+        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
+            let reader = Task {
+                defer { try? handle.close() }
+                var remaining = max(0, end - start + 1)
+                do {
+                    while remaining > 0, !Task.isCancelled {
+                        let wanted = Int(min(remaining, 256 * 1024))
+                        guard let data = try handle.read(upToCount: wanted), !data.isEmpty else { break }
+                        remaining -= Int64(data.count)
+                        continuation.yield(Array(data))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in reader.cancel() }
+        }
+        return ArtifactStream(totalSize: total, chunks: chunks)
+    }
+
+    func size(of key: ArtifactKey) async throws -> Int64? {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path(key))
+        return (attributes?[.size] as? NSNumber)?.int64Value
+    }
+
+    func delete(_ key: ArtifactKey) async throws {
+        let target = path(key)
+        if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+    }
+
+    func presignedURL(for key: ArtifactKey, expires: Duration) throws -> String? { nil }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import HTTPClient
+import Hummingbird
+import Logging
+import OCI
+import Records
+import ServiceKit
+
+/// `POST /v1/pushes`: push a stored docker-archive tarball to a registry,
+/// as a run. Credentials come from the service's configuration only.
+struct PushRoutes {
+    let backend: any ArtifactBackend
+    let index: ArtifactIndex
+    let registry: RegistryClient
+    let executor: RunExecutor
+    let store: RunStore
+
+    static let path = "/v1/pushes"
+
+    struct PushRequest: Codable, Sendable {
+        var artifactKey: String
+        var destination: String
+        var jobID: UUID?
+
+        enum CodingKeys: String, CodingKey {
+            case destination
+            case artifactKey = "artifact_key"
+            case jobID = "job_id"
+        }
+    }
+
+    struct PushOutcome: Codable, Sendable {
+        var destination: String
+        var manifestDigest: String
+        var reference: String
+        var blobsUploaded: Int
+        var blobsSkipped: Int
+        var bytesUploaded: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case destination, reference
+            case manifestDigest = "manifest_digest"
+            case blobsUploaded = "blobs_uploaded"
+            case blobsSkipped = "blobs_skipped"
+            case bytesUploaded = "bytes_uploaded"
+        }
+    }
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.post(RouterPath(Self.path)) { request, context in
+            let body = try await request.decodeJSON(as: PushRequest.self, context: context)
+            let key = try ArtifactKey(body.artifactKey)
+            let destination: OCIReference
+            do {
+                destination = try OCIReference(parsing: body.destination)
+            } catch {
+                throw ServiceError.badRequest("destination: \(error)", code: "INVALID_DESTINATION")
+            }
+            guard try await index.find(key.value) != nil else {
+                throw ServiceError.notFound("no artifact \(key)", code: "ARTIFACT_NOT_FOUND")
+            }
+            let run = try await executor.start(kind: "push", jobID: body.jobID, request: body) { log in
+                try await push(key, to: destination, log: log)
+            }
+            var response = try JSONResponse(try RunBody(run, path: Self.path)).response(status: .accepted)
+            response.headers[.location] = "\(Self.path)/\(run.id.uuidString.lowercased())"
+            return response
+        }
+        RunRoutes<ServiceRequestContext>(path: Self.path, service: "artifact-service", kind: "push", store: store, executor: executor)
+            .register(on: router)
+    }
+
+    private func push(_ key: ArtifactKey, to destination: OCIReference, log: RunLog) async throws -> PushOutcome {
+        await log.line("fetching \(key)")
+        let file = try await download(key)
+        defer { file.remove() }
+        let archive: DockerArchive
+        do {
+            archive = try await DockerArchive.open(path: file.path)
+        } catch {
+            throw RunFailure(code: "ARTIFACT_INVALID", message: "\(key) is not a docker-archive tarball: \(error)", retryable: false)
+        }
+        await log.line("pushing \(archive.layers.count) layers to \(destination.reference)")
+        let (events, sink) = AsyncStream<PushEvent>.makeStream()
+        let recorder = Task {
+            for await event in events { await log.line(Self.describe(event)) }
+        }
+        defer { recorder.cancel() }
+        do {
+            let result = try await registry.push(archive: archive, to: destination) { sink.yield($0) }
+            sink.finish()
+            await recorder.value
+            await log.line("pushed \(result.manifestDigest)")
+            return PushOutcome(
+                destination: destination.reference, manifestDigest: result.manifestDigest,
+                reference: result.reference.reference, blobsUploaded: result.blobsUploaded,
+                blobsSkipped: result.blobsSkipped, bytesUploaded: result.bytesUploaded)
+        } catch let error as RegistryError {
+            sink.finish()
+            let denied = ["DENIED", "UNAUTHORIZED"].contains(error.code)
+            throw RunFailure(
+                code: denied ? "PUSH_DENIED" : "PUSH_FAILED", message: error.description,
+                retryable: !denied && (error.status ?? 500) >= 500)
+        } catch let error as HTTPClientError {
+            sink.finish()
+            throw RunFailure(code: "REGISTRY_UNAVAILABLE", message: error.description, retryable: error.isTransient)
+        }
+    }
+
+    /// The artifact as a local file (the push reads layers from file regions).
+    private func download(_ key: ArtifactKey) async throws -> SpooledFile {
+        guard let stream = try await backend.read(key, range: nil) else {
+            throw RunFailure(code: "ARTIFACT_NOT_FOUND", message: "no artifact \(key)", retryable: false)
+        }
+        try FileManager.default.createDirectory(atPath: backend.spoolDirectory, withIntermediateDirectories: true)
+        let path = "\(backend.spoolDirectory)/push-\(UUID().uuidString).tar"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw RunFailure(code: "STORE_UNAVAILABLE", message: "cannot write a temporary file", retryable: true)
+        }
+        defer { try? handle.close() }
+        do {
+            for try await chunk in stream.chunks { try handle.write(contentsOf: chunk) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw RunFailure(code: "STORE_UNAVAILABLE", message: "reading \(key) failed", retryable: true)
+        }
+        return SpooledFile(path: path, size: stream.totalSize, sha256: "")
+    }
+
+    static func describe(_ event: PushEvent) -> String {
+        switch event {
+        case .blobSkipped(let digest, _): "blob \(digest) already present"
+        case .blobMounted(let digest, _, let from): "blob \(digest) mounted from \(from)"
+        case .blobUploadStarted(let digest, let size): "uploading blob \(digest) (\(size) bytes)"
+        case .blobUploadProgress(let digest, let sent, let size): "blob \(digest): \(sent)/\(size) bytes"
+        case .blobUploaded(let digest, let size): "uploaded blob \(digest) (\(size) bytes)"
+        case .manifestPushed(let digest, _): "manifest \(digest) pushed"
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Digests
+import Foundation
+import Hummingbird
+
+/// An upload written to a local temporary file, with its size and SHA-256.
+struct SpooledFile: Sendable {
+    let path: String
+    let size: Int64
+    let sha256: String
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+enum UploadSpool {
+    /// Streams a request body into a new file in `directory`, hashing as it
+    /// goes; memory holds one buffer at a time whatever the size.
+    static func spool(_ body: RequestBody, into directory: String) async throws -> SpooledFile {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = "\(directory)/upload-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+            let handle = FileHandle(forWritingAtPath: path)
+        else { throw CocoaError(.fileWriteUnknown) }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            for try await buffer in body {
+                try buffer.withUnsafeReadableBytes { bytes in
+                    hasher.update(bytes)
+                    try handle.write(contentsOf: bytes)
+                }
+                size += Int64(buffer.readableBytes)
+            }
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        return SpooledFile(path: path, size: size, sha256: hasher.finalize().hex)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import Records
+import ServiceLifecycle
+import Synchronization
+
+/// Runs a service's long operations (checkouts, builds, pushes) as recorded
+/// runs: each is a `stage_runs` row with its request (redacted), state,
+/// result or failure, and log events; a heartbeat marks the runs this
+/// instance holds, so a crashed instance's runs show up stale.
+public final class RunExecutor: Service, Sendable {
+    private let store: RunStore
+    private let service: String
+    private let owner: String
+    private let logger: Logger
+    private let heartbeatInterval: Duration
+    private let tasks = Mutex<[UUID: Task<Void, Never>]>([:])
+    private let stopping = Mutex(false)
+
+    public init(
+        store: RunStore, service: String, owner: String, logger: Logger, heartbeatInterval: Duration = .seconds(5)
+    ) {
+        self.store = store
+        self.service = service
+        self.owner = owner
+        self.logger = logger
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    /// Records a run of `kind` and starts `work` in the background. `work`
+    /// returns the result document or throws a `RunFailure` (anything else
+    /// is recorded as INTERNAL, without its text).
+    public func start<Request: Encodable & Sendable, Result: Encodable & Sendable>(
+        kind: String, jobID: UUID?, request: Request,
+        work: @escaping @Sendable (RunLog) async throws -> Result
+    ) async throws -> StageRun {
+        let redacted = try Redaction.redact(jsonText: String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self))
+        let run = try await store.createRun(service: service, kind: kind, jobID: jobID, request: redacted)
+        let log = RunLog(store: store, runID: run.id, logger: logger)
+        let task = Task { [store, owner] in
+            do {
+                try await store.markRunning(run.id, owner: owner)
+                let result = try await work(log)
+                let text = String(decoding: try JSONResponse<Result>.encoder.encode(result), as: UTF8.self)
+                try await store.markSucceeded(run.id, result: text)
+            } catch {
+                await self.recordFailure(error, of: run.id)
+            }
+            _ = self.tasks.withLock { $0.removeValue(forKey: run.id) }
+        }
+        tasks.withLock { $0[run.id] = task }
+        return run
+    }
+
+    /// Cancels a run this instance is executing. Returns false when it is not running here.
+    public func cancel(_ id: UUID) -> Bool {
+        guard let task = tasks.withLock({ $0[id] }) else { return false }
+        task.cancel()
+        return true
+    }
+
+    /// Waits for a run started here to finish (tests and shutdown).
+    public func wait(for id: UUID) async {
+        await tasks.withLock { $0[id] }?.value
+    }
+
+    /// The heartbeat loop; at shutdown, runs still executing are cancelled
+    /// and recorded as failed with a retryable failure.
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown { [store, owner, heartbeatInterval, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await store.heartbeat(owner: owner)
+                } catch {
+                    logger.warning("heartbeat failed", metadata: ["error": "\(type(of: error))"])
+                }
+                try? await Task.sleep(for: heartbeatInterval)
+            }
+        }
+        stopping.withLock { $0 = true }
+        let running = tasks.withLock { Array($0.values) }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+
+    private func recordFailure(_ error: any Error, of id: UUID) async {
+        do {
+            let failure: RunFailure
+            let interrupted = stopping.withLock { $0 }
+            switch error {
+            case let known as RunFailure where !interrupted: failure = known
+            case _ where interrupted:
+                failure = RunFailure(code: "INTERRUPTED", message: "the service stopped during the run", retryable: true)
+            case is CancellationError: failure = .cancelled()
+            default:
+                logger.error("run failed", metadata: ["run.id": "\(id)", "error": "\(String(reflecting: type(of: error)))"])
+                failure = RunFailure(code: "INTERNAL", message: "the service failed to run this", retryable: true)
+            }
+            if failure.code == "CANCELLED" {
+                try await store.markCancelled(id)
+            } else {
+                let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
+                try await store.markFailed(id, error: text)
+            }
+        } catch {
+            logger.error("could not record the end of a run", metadata: ["run.id": "\(id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Appends log lines to a run's events.
+public struct RunLog: Sendable {
+    let store: RunStore
+    public let runID: UUID
+    let logger: Logger
+
+    public func line(_ message: String, stream: String = "stdout") async {
+        do {
+            try await store.appendEvent(runID: runID, kind: .log, stream: stream, message: message)
+        } catch {
+            logger.warning("could not record a log line", metadata: ["run.id": "\(runID)"])
+        }
+    }
+}

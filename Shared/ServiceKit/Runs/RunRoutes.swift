@@ -1,0 +1,140 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Records
+
+/// A run as callers see it (`GET /v1/<runs>/{id}`).
+public struct RunBody: Codable, Sendable {
+    /// Lowercase, as in every URL this service gives out.
+    public var id: String
+    public var service: String
+    public var kind: String
+    public var jobID: String?
+    public var status: String
+    public var attempt: Int
+    public var request: JSONValue
+    public var result: JSONValue?
+    public var error: JSONValue?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var heartbeatAt: Date?
+    public var links: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, service, kind, status, attempt, request, result, error, links
+        case jobID = "job_id"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case heartbeatAt = "heartbeat_at"
+    }
+
+    public init(_ run: StageRun, path: String) throws {
+        id = run.id.uuidString.lowercased()
+        service = run.service
+        kind = run.kind
+        jobID = run.jobID?.uuidString.lowercased()
+        status = run.status.rawValue
+        attempt = run.attempt
+        request = try JSONValue(parsing: run.request)
+        result = try run.result.map(JSONValue.init(parsing:))
+        error = try run.error.map(JSONValue.init(parsing:))
+        createdAt = run.createdAt
+        startedAt = run.startedAt
+        finishedAt = run.finishedAt
+        heartbeatAt = run.heartbeatAt
+        links = ["self": "\(path)/\(id)", "events": "\(path)/\(id)/events"]
+    }
+}
+
+/// One event line of a run's log (`GET …/events`).
+struct RunEventBody: Codable, Sendable {
+    var seq: Int64
+    var at: Date
+    var kind: String
+    var stream: String?
+    var message: String
+}
+
+/// `GET {path}/{id}`, `GET {path}/{id}/events` (replayed then followed,
+/// NDJSON or `text/event-stream`, ending when the run ends) and
+/// `DELETE {path}/{id}` (cancel) for one kind of run of this service.
+public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
+    let path: String
+    let service: String
+    let kind: String
+    let store: RunStore
+    let executor: RunExecutor
+    let pollInterval: Duration
+
+    public init(
+        path: String, service: String, kind: String, store: RunStore, executor: RunExecutor,
+        pollInterval: Duration = .milliseconds(250)
+    ) {
+        self.path = path
+        self.service = service
+        self.kind = kind
+        self.store = store
+        self.executor = executor
+        self.pollInterval = pollInterval
+    }
+
+    public func register(on router: Router<Context>) {
+        router.get(RouterPath("\(path)/{id}")) { _, context in
+            JSONResponse(try RunBody(try await run(context), path: path))
+        }
+        router.delete(RouterPath("\(path)/{id}")) { _, context in
+            let run = try await run(context)
+            if !run.status.isTerminal {
+                if !executor.cancel(run.id), run.status == .queued {
+                    try await store.markCancelled(run.id)
+                }
+            }
+            return JSONResponse(try RunBody(try await self.run(context), path: path), status: .accepted)
+        }
+        router.get(RouterPath("\(path)/{id}/events")) { request, context in
+            let run = try await run(context)
+            let after = request.uri.queryParameters.get("after").flatMap { Int64(String($0)) } ?? 0
+            let sse = request.headers[.accept]?.contains("text/event-stream") == true
+            return Response(
+                status: .ok,
+                headers: [.contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    try await follow(run.id, after: after) { event in
+                        let json = try JSONResponse<RunEventBody>.encoder.encode(event)
+                        let line = sse ? "id: \(event.seq)\ndata: \(String(decoding: json, as: UTF8.self))\n\n" : String(decoding: json, as: UTF8.self) + "\n"
+                        try await writer.write(ByteBuffer(string: line))
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    private func run(_ context: Context) async throws -> StageRun {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+            throw ServiceError.badRequest("the run id must be a UUID", code: "INVALID_ID")
+        }
+        guard let run = try await store.run(id), run.service == service, run.kind == kind else {
+            throw ServiceError.notFound("no \(kind) run \(text)")
+        }
+        return run
+    }
+
+    /// Sends the events after `after`, then new ones as they are recorded,
+    /// until the run has ended and everything it recorded was sent.
+    private func follow(_ id: UUID, after: Int64, send: (RunEventBody) async throws -> Void) async throws {
+        var last = after
+        while !Task.isCancelled {
+            let ended = try await store.run(id)?.status.isTerminal ?? true
+            let events = try await store.events(runID: id, after: last)
+            for event in events {
+                try await send(
+                    RunEventBody(seq: event.seq, at: event.at, kind: event.kind.rawValue, stream: event.stream, message: event.message))
+                last = event.seq
+            }
+            if ended && events.isEmpty { return }
+            if events.isEmpty { try await Task.sleep(for: pollInterval) }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import ArtifactService
+import Digests
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Processes
+import ServiceKit
+import Testing
+
+/// artifact-service in process, against the real PostgreSQL, moto's S3 (signatures checked) and
+/// the local registry.
+@Suite(.enabled(if: TestEnvironment.hasDatabaseOrCI, "needs the local stack (deploy/local/up.sh --infra-only)"))
+struct ArtifactServiceTests {
+    static let token = "artifact-\(UUID().uuidString)"
+    let prefix = "tests/\(UUID().uuidString.lowercased())"
+    var auth: HTTPFields { [.authorization: "Bearer \(Self.token)"] }
+
+    func configuration(s3: Bool) throws -> ArtifactConfiguration {
+        let env = TestEnvironment.variables
+        let common = CommonConfiguration(
+            port: 0, apiToken: Secret(Self.token), databaseURL: Secret(try TestEnvironment.requireDatabaseURL()))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("artifacts-\(UUID().uuidString)").path
+        guard s3 else { return ArtifactConfiguration(common: common, backend: .filesystem, root: root) }
+        let settings = ArtifactConfiguration.S3Settings(
+            endpoint: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ENDPOINT"),
+            region: env["BUILDCHAIN_TEST_S3_REGION"] ?? "us-east-1",
+            bucket: try TestEnvironment.require("BUILDCHAIN_TEST_S3_BUCKET"),
+            accessKeyID: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ACCESS_KEY_ID"),
+            secretAccessKey: Secret(try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY")))
+        return ArtifactConfiguration(common: common, backend: .s3, root: root, s3: settings)
+    }
+
+    func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any])
+    }
+
+    @Test(arguments: [false, true])
+    func storesStreamsAndDeletesAnArtifact(s3: Bool) async throws {
+        let app = try await buildApplication(configuration: try configuration(s3: s3))
+        let content = (0..<300_000).map { UInt8($0 % 253) }
+        let sha = SHA256.hash(content).hex
+        let key = "\(prefix)/contexts/one.tar.gz"
+        try await app.test(.router) { client in
+            var headers = auth
+            headers[.contentType] = "application/gzip"
+            try await client.execute(
+                uri: "/v1/artifacts/\(key)", method: .put, headers: headers, body: ByteBuffer(bytes: content)
+            ) { response in
+                #expect(response.status == .created)
+                let body = try json(response)
+                #expect(body["sha256"] as? String == sha)
+                #expect(body["size"] as? Int == content.count)
+                #expect(body["media_type"] as? String == "application/gzip")
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .get, headers: auth) { response in
+                #expect(response.status == .ok)
+                #expect(Array(response.body.readableBytesView) == content)
+                #expect(response.headers[HTTPField.Name("x-checksum-sha256")!] == sha)
+            }
+            var range = auth
+            range[.range] = "bytes=100-199"
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .get, headers: range) { response in
+                #expect(response.status == .partialContent)
+                #expect(Array(response.body.readableBytesView) == Array(content[100...199]))
+                #expect(response.headers[.contentRange] == "bytes 100-199/\(content.count)")
+            }
+            range[.range] = "bytes=999999-"
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .get, headers: range) { response in
+                #expect(response.status == .rangeNotSatisfiable)
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .head, headers: auth) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentLength] == String(content.count))
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .delete, headers: auth) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .get, headers: auth) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func aWrongDigestStoresNothing() async throws {
+        let app = try await buildApplication(configuration: try configuration(s3: true))
+        let key = "\(prefix)/digest.bin"
+        try await app.test(.router) { client in
+            var headers = auth
+            headers[HTTPField.Name("x-checksum-sha256")!] = String(repeating: "0", count: 64)
+            try await client.execute(
+                uri: "/v1/artifacts/\(key)", method: .put, headers: headers, body: ByteBuffer(string: "payload")
+            ) { response in
+                #expect(response.status == .badRequest)
+                let code = try json(response)["code"] as? String
+                #expect(code == "DIGEST_MISMATCH")
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .head, headers: auth) { response in
+                #expect(response.status == .notFound)
+            }
+            headers[HTTPField.Name("x-checksum-sha256")!] = nil
+            headers[HTTPField.Name("Digest")!] = "sha-256=" + Data(SHA256.hash("payload").bytes).base64EncodedString()
+            try await client.execute(
+                uri: "/v1/artifacts/\(key)", method: .put, headers: headers, body: ByteBuffer(string: "payload")
+            ) { response in
+                #expect(response.status == .created)
+            }
+        }
+    }
+
+    @Test(arguments: ["a/../b", "a//b", "a/./b", "a/b/", "a%01b", "a%5Cb"])
+    func refusesKeysThatLeaveTheirPlace(key: String) async throws {
+        let app = try await buildApplication(configuration: try configuration(s3: false))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/artifacts/\(prefix)/\(key)", method: .put, headers: auth, body: ByteBuffer(string: "x")) {
+                response in
+                #expect(response.status == .badRequest)
+                let code = try json(response)["code"] as? String
+                #expect(code == "INVALID_KEY")
+            }
+        }
+    }
+
+    @Test func listsByPrefixInPages() async throws {
+        let app = try await buildApplication(configuration: try configuration(s3: false))
+        try await app.test(.router) { client in
+            for name in ["a", "b", "c", "d", "e"] {
+                try await client.execute(uri: "/v1/artifacts/\(prefix)/list/\(name)", method: .put, headers: auth, body: ByteBuffer(string: name)) {
+                    #expect($0.status == .created)
+                }
+            }
+            var keys: [String] = []
+            var cursor: String?
+            repeat {
+                let query = "prefix=\(prefix)/list/&limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                try await client.execute(uri: "/v1/artifacts?\(query)", method: .get, headers: auth) { response in
+                    let body = try json(response)
+                    let items = try #require(body["items"] as? [[String: Any]])
+                    #expect(items.count <= 2)
+                    keys += items.compactMap { $0["key"] as? String }
+                    cursor = body["next_cursor"] as? String
+                }
+            } while cursor != nil
+            #expect(keys == ["a", "b", "c", "d", "e"].map { "\(prefix)/list/\($0)" })
+        }
+    }
+
+    @Test func presignsS3ObjectsOnly() async throws {
+        let key = "\(prefix)/presign.txt"
+        try await buildApplication(configuration: try configuration(s3: true)).test(.router) { client in
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .put, headers: auth, body: ByteBuffer(string: "hello")) {
+                #expect($0.status == .created)
+            }
+            try await client.execute(
+                uri: "/v1/presigned-urls", method: .post, headers: auth,
+                body: ByteBuffer(string: "{\"key\":\"\(key)\",\"expires_seconds\":60}")
+            ) { response in
+                #expect(response.status == .ok)
+                let url = try #require(try json(response)["url"] as? String)
+                let (result, body, _) = try await ChildProcess.output(ProcessSpec("curl", ["-sf", url]))
+                #expect(result.succeeded)
+                #expect(body == "hello\n")
+            }
+        }
+        try await buildApplication(configuration: try configuration(s3: false)).test(.router) { client in
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .put, headers: auth, body: ByteBuffer(string: "hello")) {
+                #expect($0.status == .created)
+            }
+            try await client.execute(
+                uri: "/v1/presigned-urls", method: .post, headers: auth, body: ByteBuffer(string: "{\"key\":\"\(key)\"}")
+            ) { response in
+                #expect(response.status == .conflict)
+            }
+        }
+    }
+
+    @Test func pushesAStoredImageTarballToTheRegistry() async throws {
+        let registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("push-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tarball = "\(folder)/image.tar"
+        let copy = try await ChildProcess.output(
+            ProcessSpec(
+                "skopeo",
+                ["copy", "--src-tls-verify=false", "docker://\(registry)/library/busybox:1.36", "docker-archive:\(tarball):busybox:1.36"],
+                environment: ChildProcess.minimalEnvironment.merging(["HOME": folder]) { $1 }))
+        #expect(copy.result.succeeded, "skopeo copy: \(copy.stderr)")
+        let key = "\(prefix)/images/busybox.tar"
+        let repository = "tests/push-\(UUID().uuidString.lowercased())"
+        let destination = "\(registry)/\(repository):v1"
+        let app = try await buildApplication(configuration: try configuration(s3: true))
+        try await app.test(.router) { client in
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: tarball))
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .put, headers: auth, body: ByteBuffer(bytes: bytes)) {
+                #expect($0.status == .created)
+            }
+            for attempt in 1...2 {
+                var id = ""
+                try await client.execute(
+                    uri: "/v1/pushes", method: .post, headers: auth,
+                    body: ByteBuffer(string: "{\"artifact_key\":\"\(key)\",\"destination\":\"\(destination)\"}")
+                ) { response in
+                    #expect(response.status == .accepted)
+                    id = try #require(try json(response)["id"] as? String)
+                    #expect(response.headers[.location] == "/v1/pushes/\(id)")
+                }
+                var run: [String: Any] = [:]
+                for _ in 0..<200 {
+                    try await client.execute(uri: "/v1/pushes/\(id)", method: .get, headers: auth) { run = try json($0) }
+                    if ["succeeded", "failed", "cancelled"].contains(run["status"] as? String) { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(run["status"] as? String == "succeeded", "run: \(run)")
+                let result = try #require(run["result"] as? [String: Any])
+                let inspect = try await ChildProcess.output(
+                    ProcessSpec("skopeo", ["inspect", "--tls-verify=false", "docker://\(destination)"],
+                        environment: ChildProcess.minimalEnvironment.merging(["HOME": folder]) { $1 }))
+                let inspected = try #require(
+                    JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+                #expect(result["manifest_digest"] as? String == inspected["Digest"] as? String)
+                if attempt == 2 { #expect(result["blobs_uploaded"] as? Int == 0, "the second push uploads no blob") }
+                try await client.execute(uri: "/v1/pushes/\(id)/events", method: .get, headers: auth) { response in
+                    let lines = String(buffer: response.body).split(separator: "\n")
+                    #expect(lines.contains { $0.contains("\"message\":\"succeeded\"") })
+                    #expect(lines.contains { $0.contains("pushed sha256:") })
+                }
+            }
+            try await client.execute(
+                uri: "/v1/pushes", method: .post, headers: auth,
+                body: ByteBuffer(string: "{\"artifact_key\":\"\(prefix)/missing.tar\",\"destination\":\"\(destination)\"}")
+            ) { #expect($0.status == .notFound) }
+            try await client.execute(
+                uri: "/v1/pushes", method: .post, headers: auth,
+                body: ByteBuffer(string: "{\"artifact_key\":\"\(key)\",\"destination\":\"Not A Reference!\"}")
+            ) { #expect($0.status == .badRequest) }
+        }
+    }
+}
