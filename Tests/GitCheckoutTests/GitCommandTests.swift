@@ -1,0 +1,100 @@
+import Foundation
+import Processes
+import Testing
+
+@testable import GitCheckout
+
+@Suite struct GitCommandTests {
+    let token = "ghp_\(UUID().uuidString)"
+
+    func command(credentials: GitCredentials, repository: String) throws -> GitCommand {
+        let setup = GitCommand.Setup(
+            home: "/tmp/private-home", transports: RepositoryPolicy().allowedTransports, credentials: credentials,
+            timeout: .seconds(5), gracePeriod: .seconds(1))
+        return GitCommand(
+            setup: setup, repository: try RepositoryPolicy().repositoryURL(repository), events: { _ in })
+    }
+
+    @Test func putsTheTokenInTheEnvironmentNeverInArguments() throws {
+        setenv("BUILDCHAIN_PARENT_ONLY", "inherited", 1)
+        let git = try command(
+            credentials: GitCredentials(["Example.com": .token(token)]), repository: "https://example.com/org/repo")
+        let spec = git.spec(
+            ["fetch", "--prune", "https://example.com/org/repo", "+refs/heads/*:refs/heads/*"], gitDir: "/cache/m")
+        let basic = Data("x-access-token:\(token)".utf8).base64EncodedString()
+        let arguments = spec.arguments.joined(separator: " ")
+        #expect(!arguments.contains(token))
+        #expect(!arguments.contains(basic))
+        #expect(spec.environment["GIT_CONFIG_COUNT"] == "1")
+        #expect(spec.environment["GIT_CONFIG_KEY_0"] == "http.https://example.com/.extraHeader")
+        #expect(spec.environment["GIT_CONFIG_VALUE_0"] == "Authorization: Basic \(basic)")
+        #expect(spec.environment["GIT_TERMINAL_PROMPT"] == "0")
+        #expect(spec.environment["GIT_CONFIG_NOSYSTEM"] == "1")
+        #expect(spec.environment["HOME"] == "/tmp/private-home")
+        #expect(spec.environment["BUILDCHAIN_PARENT_ONLY"] == nil)
+        #expect(spec.arguments.contains("protocol.ext.allow=never"))
+        #expect(spec.arguments.contains("protocol.allow=never"))
+        #expect(!spec.arguments.contains("protocol.file.allow=always"))
+    }
+
+    @Test func carriesOnlyTheCredentialsOfTheHostsInvolved() throws {
+        let credentials = GitCredentials([
+            "example.com": .token(token), "other.example:8443": .bearer("other-secret"),
+            "git.example": .sshKey(path: "/keys/id_ed25519"),
+        ])
+        let git = try command(credentials: credentials, repository: "https://unrelated.example/repo")
+        #expect(git.environment["GIT_CONFIG_COUNT"] == nil)
+        #expect(!git.environment.values.contains { $0.contains(token) || $0.contains("other-secret") })
+        let withSubmodule = git.authorizing([try RepositoryPolicy().repositoryURL("https://other.example:8443/lib")])
+        #expect(withSubmodule.environment["GIT_CONFIG_KEY_0"] == "http.https://other.example:8443/.extraHeader")
+        #expect(withSubmodule.environment["GIT_CONFIG_VALUE_0"] == "Authorization: Bearer other-secret")
+        #expect(git.environment["GIT_SSH_COMMAND"] == "ssh -F '/tmp/private-home/ssh_config'")
+    }
+
+    @Test func writesSSHKeysIntoThePrivateSSHConfig() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let home = "\(fixture.root)/git-home"
+        try GitCommand.prepareHome(
+            at: home, credentials: GitCredentials(["git.example:2222": .sshKey(path: "/keys/id_ed25519")]),
+            knownHostsFile: "\(fixture.cache)/ssh_known_hosts")
+        let config = try String(contentsOfFile: "\(home)/ssh_config", encoding: .utf8)
+        #expect(config.contains("Host git.example\n  IdentityFile \"/keys/id_ed25519\""))
+        #expect(config.contains("IdentitiesOnly yes"))
+        #expect(config.contains("StrictHostKeyChecking accept-new"))
+        #expect(config.contains("BatchMode yes"))
+        let mode = try FileManager.default.attributesOfItem(atPath: home)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+    }
+
+    @Test func scrubsEveryFormOfTheToken() {
+        let credentials = GitCredentials(["example.com": .token(token)])
+        let scrubber = SecretScrubber(credentials.secrets)
+        let basic = Data("x-access-token:\(token)".utf8).base64EncodedString()
+        #expect(scrubber.scrub("fatal: bad token \(token) here") == "fatal: bad token *** here")
+        #expect(scrubber.scrub("Authorization: Basic \(basic)") == "Authorization: Basic ***")
+        #expect(scrubber.scrub("https://x-access-token:\(token)@example.com") == "https://***@example.com")
+        #expect(!"\(GitCredential.token(token))".contains(token))
+        #expect(!String(reflecting: GitCredential.bearer(token)).contains(token))
+        #expect(!"\(credentials)".contains(token))
+    }
+
+    @Test func classifiesGitFailures() throws {
+        let git = try command(credentials: GitCredentials(), repository: "https://example.com/r")
+        func classify(_ stderr: String) -> CheckoutError {
+            git.failure("fetch", output: GitOutput(exitStatus: 128, stdout: "", stderr: stderr))
+        }
+        let repository = "https://example.com/r"
+        #expect(
+            classify("fatal: could not read Username for 'https://example.com': terminal prompts disabled\n")
+                == .authenticationFailed(repository: repository))
+        #expect(classify("git@example.com: Permission denied (publickey).\n") == .authenticationFailed(repository: repository))
+        #expect(classify("remote: Repository not found.\nfatal: repository 'x' not found\n") == .repositoryNotFound(repository: repository))
+        #expect(
+            classify("fatal: remote error: access denied or repository not exported: /x\n")
+                == .repositoryNotFound(repository: repository))
+        #expect(
+            classify("hint: something\nfatal: unable to connect to example.com\n")
+                == .gitFailed(operation: "fetch", message: "fatal: unable to connect to example.com"))
+    }
+}
