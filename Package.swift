@@ -70,6 +70,8 @@ let package = Package(
         shared("Records", ["Postgres", logging]),
         shared("Dockerfile", []),
         shared("Processes", []),
+        shared("GitCheckout", ["Processes", "Digests", logging]),
+        shared("BuildDrivers", ["Processes", "Digests", "OCI", "HTTPClient", logging]),
         shared("S3", ["HTTPClient", "Digests", logging]),
         shared("OCI", ["HTTPClient", "Digests", logging]),
         shared(
@@ -82,8 +84,12 @@ let package = Package(
             ]),
     ]
         + service("RewriteService", executable: "rewrite-service", [hummingbird, "ServiceKit", "Dockerfile", argumentParser])
-        + service("CheckoutService", executable: "checkout-service", [hummingbird, "ServiceKit"])
-        + service("BuildService", executable: "build-service", [hummingbird, "ServiceKit"])
+        + service(
+            "CheckoutService", executable: "checkout-service",
+            [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])
+        + service(
+            "BuildService", executable: "build-service",
+            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient"])
         + service(
             "ArtifactService", executable: "artifact-service",
             [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient"])
@@ -99,6 +105,8 @@ let package = Package(
                 exclude: ["pattern_server.py"]),
             tests("PostgresTests", ["Postgres", "Records"]),
             tests("ProcessesTests", ["Processes"]),
+            tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),
+            tests("BuildDriversTests", ["BuildDrivers", "Processes", "Digests", "OCI"], exclude: ["Fixtures"]),
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
@@ -107,7 +115,8 @@ let package = Package(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
-                    "HTTPClient", "Dockerfile", "Processes", "Digests", hummingbird, hummingbirdTesting, httpTypes,
+                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", hummingbird,
+                    hummingbirdTesting, httpTypes,
                 ]),
         ]
 )

@@ -1,11 +1,25 @@
+import HTTPClient
 import Hummingbird
 import Prometheus
+import Records
 import ServiceKit
+import GitCheckout
 
 /// The checkout-service application; tests build it in process with their own configuration.
 public func buildApplication(
     configuration: CheckoutConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "checkout-service", configuration: configuration.common, registry: registry)
-    return try await service.makeApplication { _, _ in [] }
+    let artifacts = ArtifactServiceClient(
+        baseURL: configuration.artifactServiceURL, token: configuration.artifactServiceToken,
+        http: HTTPClient(logger: service.logger))
+    let checkout = ContextCheckout(configuration: configuration.checkout, logger: service.logger)
+    return try await service.makeApplication { router, database in
+        guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        let store = RunStore(pool: database.pool)
+        let executor = RunExecutor(
+            store: store, service: "checkout-service", owner: configuration.common.instanceID, logger: service.logger)
+        CheckoutRoutes(checkout: checkout, artifacts: artifacts, executor: executor, store: store).register(on: router)
+        return [executor]
+    }
 }

@@ -50,6 +50,19 @@ build_if_needed() {
 service_env() {
   case "$1" in
   rewrite-service) echo "REWRITE_PROXIES=docker.io=$REGISTRY_ADDR/dockerhub-proxy" ;;
+  checkout-service)
+    # A developer's stack builds repositories from their own disk too.
+    echo "CHECKOUT_ALLOW_FILE_URLS=true"
+    echo "CHECKOUT_CACHE_DIR=$LOCAL_DIR/git-mirrors"
+    echo "CHECKOUT_WORK_DIR=$LOCAL_DIR/checkouts"
+    echo "ARTIFACT_SERVICE_URL=http://127.0.0.1:8084"
+    ;;
+  build-service)
+    echo "BUILD_WORK_DIR=$LOCAL_DIR/builds"
+    echo "CACHE_REGISTRY=$REGISTRY_ADDR"
+    echo "REGISTRY_MIRROR=$REGISTRY_ADDR/dockerhub-proxy"
+    echo "ARTIFACT_SERVICE_URL=http://127.0.0.1:8084"
+    ;;
   artifact-service)
     echo "ARTIFACT_BACKEND=s3"
     echo "ARTIFACT_ROOT=$LOCAL_DIR/artifacts"

@@ -30,15 +30,18 @@ public final class RunExecutor: Service, Sendable {
     /// Records a run of `kind` and starts `work` in the background. `work`
     /// returns the result document or throws a `RunFailure` (anything else
     /// is recorded as INTERNAL, without its text).
+    /// With a `limiter`, the run stays queued until the limiter admits it.
     public func start<Request: Encodable & Sendable, Result: Encodable & Sendable>(
-        kind: String, jobID: UUID?, request: Request,
+        kind: String, jobID: UUID?, request: Request, limiter: RunLimiter? = nil,
         work: @escaping @Sendable (RunLog) async throws -> Result
     ) async throws -> StageRun {
         let redacted = try Redaction.redact(jsonText: String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self))
         let run = try await store.createRun(service: service, kind: kind, jobID: jobID, request: redacted)
         let log = RunLog(store: store, runID: run.id, logger: logger)
         let task = Task { [store, owner] in
+            await limiter?.acquire()
             do {
+                try Task.checkCancellation()
                 try await store.markRunning(run.id, owner: owner)
                 let result = try await work(log)
                 let text = String(decoding: try JSONResponse<Result>.encoder.encode(result), as: UTF8.self)
@@ -46,6 +49,7 @@ public final class RunExecutor: Service, Sendable {
             } catch {
                 await self.recordFailure(error, of: run.id)
             }
+            await limiter?.release()
             _ = self.tasks.withLock { $0.removeValue(forKey: run.id) }
         }
         tasks.withLock { $0[run.id] = task }

@@ -1,0 +1,114 @@
+import BuildDrivers
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OCI
+import Records
+import ServiceKit
+
+/// `POST /v1/builds`: build an image tarball from a stored context, as a run.
+struct BuildRoutes {
+    let configuration: BuildConfiguration
+    let drivers: BuildDriverSet
+    let artifacts: ArtifactServiceClient
+    let executor: RunExecutor
+    let store: RunStore
+    let limiter: RunLimiter
+
+    static let path = "/v1/builds"
+
+    struct Body: Codable, Sendable {
+        var contextKey: String
+        var dockerfile: String?
+        var dockerfilePath: String?
+        var target: String?
+        var buildArgs: [String: String]?
+        var workload: String
+        var service: String
+        var cache: Bool?
+        var mirrors: Bool?
+        var driver: BuildConfiguration.Driver?
+        var destination: String?
+        var imageKey: String?
+        var commit: String?
+        var jobID: UUID?
+
+        enum CodingKeys: String, CodingKey {
+            case dockerfile, target, workload, service, cache, mirrors, driver, destination, commit
+            case contextKey = "context_key"
+            case dockerfilePath = "dockerfile_path"
+            case buildArgs = "build_args"
+            case imageKey = "image_key"
+            case jobID = "job_id"
+        }
+    }
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.post(RouterPath(Self.path)) { request, context in
+            let body = try await request.decodeJSON(as: Body.self, context: context)
+            try Self.check(body)
+            let run = try await executor.start(kind: "build", jobID: body.jobID, request: body, limiter: limiter) { log in
+                try await BuildRun(body: body, configuration: configuration, drivers: drivers, artifacts: artifacts, log: log)
+                    .perform()
+            }
+            var response = try JSONResponse(try RunBody(run, path: Self.path)).response(status: .accepted)
+            response.headers[.location] = "\(Self.path)/\(run.id.uuidString.lowercased())"
+            return response
+        }
+        RunRoutes<ServiceRequestContext>(path: Self.path, service: "build-service", kind: "build", store: store, executor: executor)
+            .register(on: router)
+    }
+
+    /// What can be refused before anything runs (the rest is checked on the unpacked context).
+    static func check(_ body: Body) throws {
+        func refuse(_ detail: String) -> ServiceError { .badRequest(detail, code: "INVALID_BUILD") }
+        for (field, value) in [("workload", body.workload), ("service", body.service)] {
+            guard !value.isEmpty, value.count <= 100,
+                value.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }),
+                let first = value.first, first.isLowercase || first.isNumber
+            else { throw refuse("\(field) must be lowercase letters, digits, '-', '_' or '.'") }
+        }
+        if body.dockerfile != nil && body.dockerfilePath != nil {
+            throw refuse("give dockerfile (text) or dockerfile_path, not both")
+        }
+        if let path = body.dockerfilePath, path.isEmpty || path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+            throw refuse("dockerfile_path must be a relative path inside the context")
+        }
+        if let target = body.target, target.isEmpty || target.hasPrefix("-") || target.contains(where: \.isWhitespace) {
+            throw refuse("target is not a stage name")
+        }
+        for name in (body.buildArgs ?? [:]).keys where name.isEmpty || name.contains("=") || name.contains(where: \.isWhitespace) {
+            throw refuse("build arg \"\(name)\" is not a name")
+        }
+        if let destination = body.destination {
+            do {
+                _ = try OCIReference(parsing: destination)
+            } catch {
+                throw refuse("destination: \(error)")
+            }
+        }
+        if let commit = body.commit, !commit.allSatisfy(\.isHexDigit) || commit.isEmpty || commit.count > 64 {
+            throw refuse("commit must be a hex SHA")
+        }
+        for key in [body.contextKey] + (body.imageKey.map { [$0] } ?? []) {
+            guard !key.isEmpty, !key.hasPrefix("/"),
+                !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+            else { throw refuse("artifact key \"\(key)\" is not a relative key") }
+        }
+    }
+}
+
+/// The drivers this instance can run.
+struct BuildDriverSet: Sendable {
+    let buildah: any BuildDriver
+    let kaniko: any BuildDriver
+    let automatic: any BuildDriver
+
+    func driver(_ choice: BuildConfiguration.Driver) -> any BuildDriver {
+        switch choice {
+        case .auto: automatic
+        case .buildah: buildah
+        case .kaniko: kaniko
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import BuildDrivers
+import Foundation
+import OCI
+import ServiceKit
+
+/// One build: fetch and unpack the context, build, store the tarball and
+/// its metadata document, remove everything local.
+struct BuildRun: Sendable {
+    let body: BuildRoutes.Body
+    let configuration: BuildConfiguration
+    let drivers: BuildDriverSet
+    let artifacts: ArtifactServiceClient
+    let log: RunLog
+
+    struct Outcome: Codable, Sendable {
+        var image: ArtifactRef
+        var metadataKey: String
+        var configDigest: String
+        var layerCount: Int
+        var cachedSteps: Int
+        var totalSteps: Int
+        var builder: BuilderInfo
+        var destination: String
+        var timingsMs: [String: Int64]
+
+        enum CodingKeys: String, CodingKey {
+            case image, builder, destination
+            case metadataKey = "metadata_key"
+            case configDigest = "config_digest"
+            case layerCount = "layer_count"
+            case cachedSteps = "cached_steps"
+            case totalSteps = "total_steps"
+            case timingsMs = "timings_ms"
+        }
+    }
+
+    struct Metadata: Codable, Sendable {
+        struct Layer: Codable, Sendable {
+            var digest: String
+            var size: Int64
+        }
+
+        var configDigest: String
+        var layers: [Layer]
+        var baseImages: [BaseImage]
+        var sourceCommit: String?
+        var builder: BuilderInfo
+        var cachedSteps: Int
+        var builtSteps: Int
+        var timingsMs: [String: Int64]
+
+        enum CodingKeys: String, CodingKey {
+            case layers, builder
+            case configDigest = "config_digest"
+            case baseImages = "base_images"
+            case sourceCommit = "source_commit"
+            case cachedSteps = "cached_steps"
+            case builtSteps = "built_steps"
+            case timingsMs = "timings_ms"
+        }
+    }
+
+    func perform() async throws -> Outcome {
+        let name = (body.commit ?? body.jobID?.uuidString ?? log.runID.uuidString).lowercased()
+        let folder = "\(configuration.workDirectory)/build-\(log.runID.uuidString.lowercased())"
+        try FileManager.default.createDirectory(atPath: "\(folder)/context", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+
+        let fetchStarted = ContinuousClock.now
+        await log.line("fetching context \(body.contextKey)")
+        try await artifacts.download(body.contextKey, to: "\(folder)/context.tar.gz")
+        do {
+            _ = try await SafeTarExtractor().extract(archive: "\(folder)/context.tar.gz", into: "\(folder)/context")
+        } catch {
+            throw RunFailure(code: "CONTEXT_INVALID", message: "the build context was refused: \(error)", retryable: false)
+        }
+        let fetch = ContinuousClock.now - fetchStarted
+
+        let destination = body.destination ?? "buildchain.local/\(body.workload)/\(body.service):\(name.prefix(12))"
+        let request = BuildRequest(
+            contextDirectory: "\(folder)/context",
+            dockerfile: body.dockerfile.map { .text($0) } ?? .path(body.dockerfilePath ?? "Dockerfile"),
+            target: body.target, buildArguments: body.buildArgs ?? [:], workload: body.workload, service: body.service,
+            cache: body.cache ?? true, mirrors: body.mirrors ?? true, destination: destination,
+            outputPath: "\(folder)/image.tar", timeout: configuration.timeout)
+        let buildStarted = ContinuousClock.now
+        let built = try await build(request)
+        let buildTime = ContinuousClock.now - buildStarted
+
+        let archive = try await DockerArchive.open(path: built.tarballPath)
+        let imageKey = body.imageKey ?? "images/\(body.workload)/\(body.service)/\(name).tar"
+        let uploadStarted = ContinuousClock.now
+        await log.line("uploading the image (\(archive.layers.count) layers) to \(imageKey)")
+        let image = try await artifacts.upload(
+            file: built.tarballPath, as: imageKey, contentType: "application/x-tar", jobID: body.jobID)
+        let upload = ContinuousClock.now - uploadStarted
+        let timings = ["fetch": fetch.milliseconds, "build": buildTime.milliseconds, "upload": upload.milliseconds]
+        let metadata = Metadata(
+            configDigest: archive.config.digest,
+            layers: archive.layers.map { Metadata.Layer(digest: $0.digest, size: $0.size) },
+            baseImages: built.baseImages, sourceCommit: body.commit, builder: built.builder,
+            cachedSteps: built.cachedSteps, builtSteps: built.totalSteps - built.cachedSteps, timingsMs: timings)
+        let metadataPath = "\(folder)/metadata.json"
+        try JSONResponse<Metadata>.encoder.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
+        let metadataRef = try await artifacts.upload(
+            file: metadataPath, as: imageKey + ".json", contentType: "application/json", jobID: body.jobID)
+        return Outcome(
+            image: image, metadataKey: metadataRef.key, configDigest: archive.config.digest,
+            layerCount: archive.layers.count, cachedSteps: built.cachedSteps, totalSteps: built.totalSteps,
+            builder: built.builder, destination: destination,
+            timingsMs: timings.merging(["total": (fetch + buildTime + upload).milliseconds]) { $1 })
+    }
+
+    private func build(_ request: BuildRequest) async throws -> BuildOutcome {
+        let driver = drivers.driver(body.driver ?? configuration.driver)
+        let (lines, sink) = AsyncStream<String>.makeStream()
+        let recorder = Task { for await line in lines { await log.line(line, stream: "builder") } }
+        defer { recorder.cancel() }
+        do {
+            let outcome = try await driver.build(request) { sink.yield($0) }
+            sink.finish()
+            await recorder.value
+            return outcome
+        } catch let failure as BuildFailure {
+            sink.finish()
+            await recorder.value
+            throw Self.runFailure(failure)
+        } catch let error as BuildRequestError {
+            sink.finish()
+            throw RunFailure(code: "INVALID_BUILD", message: error.description, retryable: false)
+        }
+    }
+
+    static func runFailure(_ failure: BuildFailure) -> RunFailure {
+        let code: String =
+            switch failure.kind {
+            case .stepFailed: "BUILD_STEP_FAILED"
+            case .dockerfileInvalid: "DOCKERFILE_INVALID"
+            case .baseImageNotFound: "BASE_IMAGE_NOT_FOUND"
+            case .timedOut: "TIMEOUT"
+            case .cancelled: "CANCELLED"
+            case .other: "BUILD_FAILED"
+            }
+        let tail = failure.lastLines.suffix(20).joined(separator: "\n")
+        return RunFailure(
+            code: code, message: tail.isEmpty ? failure.message : "\(failure.message)\n\(tail)",
+            retryable: failure.kind == .timedOut || failure.kind == .other)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
