@@ -80,7 +80,7 @@ struct PushRoutes {
         } catch {
             throw RunFailure(code: "ARTIFACT_INVALID", message: "\(key) is not a docker-archive tarball: \(error)", retryable: false)
         }
-        await log.line("pushing \(archive.layers.count) layers to \(destination.reference)")
+        await log.line("pushing \(archive.layers.count) layers to \(Self.name(destination))")
         let (events, sink) = AsyncStream<PushEvent>.makeStream()
         let recorder = Task {
             for await event in events { await log.line(Self.describe(event)) }
@@ -92,8 +92,9 @@ struct PushRoutes {
             await recorder.value
             await log.line("pushed \(result.manifestDigest)")
             return PushOutcome(
-                destination: destination.reference, manifestDigest: result.manifestDigest,
-                reference: result.reference.reference, blobsUploaded: result.blobsUploaded,
+                destination: Self.name(destination), manifestDigest: result.manifestDigest,
+                reference: "\(destination.registry)/\(destination.repository)@\(result.manifestDigest)",
+                blobsUploaded: result.blobsUploaded,
                 blobsSkipped: result.blobsSkipped, bytesUploaded: result.bytesUploaded)
         } catch let error as RegistryError {
             sink.finish()
@@ -126,6 +127,12 @@ struct PushRoutes {
             throw RunFailure(code: "STORE_UNAVAILABLE", message: "reading \(key) failed", retryable: true)
         }
         return SpooledFile(path: path, size: stream.totalSize, sha256: "")
+    }
+
+    /// `registry/repository:tag` (or `@digest`), as the caller wrote it but normalized.
+    static func name(_ reference: OCIReference) -> String {
+        let suffix = reference.digest.map { "@\($0)" } ?? ":\(reference.tag ?? "latest")"
+        return "\(reference.registry)/\(reference.repository)\(suffix)"
     }
 
     static func describe(_ event: PushEvent) -> String {

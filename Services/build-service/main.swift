@@ -4,5 +4,5 @@ import ServiceKit
 await ServiceMain.run(
     "build-service",
     configuration: BuildConfiguration.init(reading:),
-    common: \.common,
+    common: { $0.common },
     application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

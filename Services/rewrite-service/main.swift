@@ -6,5 +6,5 @@ RewriteCommand.runIfRequested()
 await ServiceMain.run(
     "rewrite-service",
     configuration: RewriteConfiguration.init(reading:),
-    common: \.common,
+    common: { $0.common },
     application: { configuration, registry in try await buildApplication(configuration: configuration, registry: registry) })

@@ -219,6 +219,8 @@ struct ArtifactServiceTests {
                 let inspected = try #require(
                     JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
                 #expect(result["manifest_digest"] as? String == inspected["Digest"] as? String)
+                #expect(result["destination"] as? String == destination)
+                #expect(result["reference"] as? String == "\(registry)/\(repository)@\(inspected["Digest"] as? String ?? "")")
                 if attempt == 2 { #expect(result["blobs_uploaded"] as? Int == 0, "the second push uploads no blob") }
                 try await client.execute(uri: "/v1/pushes/\(id)/events", method: .get, headers: auth) { response in
                     let lines = String(buffer: response.body).split(separator: "\n")
