@@ -83,7 +83,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ]
-        + service("RewriteService", executable: "rewrite-service", [hummingbird, "ServiceKit", "Dockerfile", argumentParser])
+        + service(
+            "RewriteService", executable: "rewrite-service",
+            [hummingbird, "ServiceKit", "Dockerfile", "OCI", "HTTPClient", argumentParser])
         + service(
             "CheckoutService", executable: "checkout-service",
             [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])

@@ -1,4 +1,6 @@
+import HTTPClient
 import Hummingbird
+import OCI
 import Prometheus
 import ServiceKit
 
@@ -7,8 +9,13 @@ public func buildApplication(
     configuration: RewriteConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "rewrite-service", configuration: configuration.common, registry: registry)
+    let credentials = try configuration.registryAuthFile.map { try RegistryCredentials(configFile: $0) } ?? .none
+    let registryClient = RegistryClient(
+        http: HTTPClient(logger: service.logger), credentials: credentials,
+        configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication { router, _ in
-        RewriteController(defaultProxies: configuration.proxies).register(on: router)
+        RewriteController(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
+            .register(on: router)
         return []
     }
 }

@@ -7,9 +7,11 @@ struct RewriteRequest: Decodable, Sendable {
     /// Registry → proxy target; the service's `REWRITE_PROXIES` when absent.
     var proxies: [String: String]?
     var buildArgs: [String: String]?
+    /// Resolve each rewritten reference on the proxy registry and write it as `name:tag@digest`.
+    var pin: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case dockerfile, proxies
+        case dockerfile, proxies, pin
         case buildArgs = "build_args"
     }
 }
@@ -31,13 +33,13 @@ struct RewriteResponse: ResponseEncodable, Sendable {
         case pulledImages = "pulled_images"
     }
 
-    init(_ result: RewriteResult) {
-        dockerfile = result.text
-        changes = result.changes
+    init(_ result: RewriteResult, pinned: (text: String, changes: [Change])? = nil) {
+        dockerfile = pinned?.text ?? result.text
+        changes = pinned?.changes ?? result.changes
         warnings = result.warnings
         buildArgs = result.buildArgs
         buildArgChanges = result.buildArgChanges
         pulledImages = result.pulledImages
-        diff = result.unifiedDiff
+        diff = pinned.map { UnifiedDiff.make(from: result.original, to: $0.text) } ?? result.unifiedDiff
     }
 }

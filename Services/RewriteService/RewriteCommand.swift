@@ -1,10 +1,12 @@
 import ArgumentParser
 import Dockerfile
 import Foundation
+import HTTPClient
+import OCI
 
 /// `rewrite-service rewrite [--proxy REGISTRY=TARGET]… [--build-arg K=V]… [--in-place] [--json] FILE`:
 /// the rewrite as a one-shot command for CI steps and scripts.
-public struct RewriteCommand: ParsableCommand {
+public struct RewriteCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rewrite",
         abstract: "Rewrite a Dockerfile's base images to the registry's proxy-cache projects.",
@@ -25,12 +27,15 @@ public struct RewriteCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON (text, changes, warnings, diff).")
     var json = false
 
+    @Flag(help: "Pin each rewritten reference to its digest on the proxy registry (credentials: REGISTRY_AUTH_FILE).")
+    var pin = false
+
     @Argument(help: "The Dockerfile.")
     var file: String
 
     public init() {}
 
-    public func run() throws {
+    public func run() async throws {
         let proxyText =
             proxies.isEmpty ? ProcessInfo.processInfo.environment["REWRITE_PROXIES"] ?? "" : proxies.joined(separator: ",")
         let proxyMap: ProxyMap
@@ -59,19 +64,32 @@ public struct RewriteCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(file):\(error.line): \(error.reason)\n".utf8))
             throw ExitCode(1)
         }
+        var pinned: (text: String, changes: [Change])?
+        if pin {
+            let environment = ProcessInfo.processInfo.environment
+            let credentials = try environment["REGISTRY_AUTH_FILE"].map { try RegistryCredentials(configFile: $0) } ?? .none
+            let pinner = ReferencePinner(registry: RegistryClient(http: HTTPClient(), credentials: credentials))
+            do {
+                pinned = try await pinner.pin(result)
+            } catch {
+                FileHandle.standardError.write(Data("\(file): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        let output = pinned?.text ?? result.text
         for warning in result.warnings {
             FileHandle.standardError.write(Data("\(file):\(warning.line): warning: \(warning.message)\n".utf8))
         }
         if inPlace {
-            try Data(result.text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+            try Data(output.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandle.standardOutput.write(try encoder.encode(RewriteResponse(result)))
+            FileHandle.standardOutput.write(try encoder.encode(RewriteResponse(result, pinned: pinned)))
             FileHandle.standardOutput.write(Data("\n".utf8))
         } else if !inPlace {
-            FileHandle.standardOutput.write(Data(result.text.utf8))
+            FileHandle.standardOutput.write(Data(output.utf8))
         }
     }
 }
@@ -79,9 +97,9 @@ public struct RewriteCommand: ParsableCommand {
 extension RewriteCommand {
     /// Runs the one-shot command, and exits, when the process was started as
     /// `rewrite-service rewrite …`; otherwise returns and the server starts.
-    public static func runIfRequested(_ arguments: [String] = CommandLine.arguments) {
+    public static func runIfRequested(_ arguments: [String] = CommandLine.arguments) async {
         guard arguments.dropFirst().first == "rewrite" else { return }
-        main(Array(arguments.dropFirst(2)))
+        await main(Array(arguments.dropFirst(2)))
         Foundation.exit(0)
     }
 }

@@ -5,16 +5,17 @@ import ServiceKit
 /// `POST /v1/rewrites`: a pure, synchronous call (no run record).
 struct RewriteController {
     let defaultProxies: ProxyMap
+    let pinner: ReferencePinner
     let rewriter = DockerfileRewriter()
 
     func register(on router: Router<ServiceRequestContext>) {
         router.post("/v1/rewrites") { request, context in
             let body = try await request.decodeJSON(as: RewriteRequest.self, context: context)
-            return try rewrite(body)
+            return try await rewrite(body)
         }
     }
 
-    func rewrite(_ body: RewriteRequest) throws -> JSONResponse<RewriteResponse> {
+    func rewrite(_ body: RewriteRequest) async throws -> JSONResponse<RewriteResponse> {
         let proxies: ProxyMap
         if let given = body.proxies {
             do {
@@ -25,12 +26,21 @@ struct RewriteController {
         } else {
             proxies = defaultProxies
         }
+        let result: RewriteResult
         do {
-            return JSONResponse(RewriteResponse(try rewriter.rewrite(body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:])))
+            result = try rewriter.rewrite(body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:])
         } catch {
             throw ServiceError(
                 .unprocessableContent, code: "DOCKERFILE_INVALID", detail: error.description,
                 extensions: ["line": String(error.line)])
+        }
+        guard body.pin == true else { return JSONResponse(RewriteResponse(result)) }
+        do {
+            return JSONResponse(RewriteResponse(result, pinned: try await pinner.pin(result)))
+        } catch let failure as ReferencePinner.Failure {
+            throw ServiceError(
+                .unprocessableContent, code: "PIN_UNRESOLVABLE", detail: failure.description,
+                extensions: ["reference": failure.reference])
         }
     }
 }

@@ -1,7 +1,7 @@
 import RewriteService
 import ServiceKit
 
-RewriteCommand.runIfRequested()
+await RewriteCommand.runIfRequested()
 
 await ServiceMain.run(
     "rewrite-service",

@@ -1,6 +1,7 @@
 import Dockerfile
 import Foundation
 import Hummingbird
+import Processes
 import HummingbirdTesting
 import RewriteService
 import ServiceKit
@@ -99,6 +100,36 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: TestEnvironment.variables["BUILDCHAIN_TEST_REGISTRY"] != nil || TestEnvironment.isCI))
+    func pinsRewrittenReferencesToTheProxyRegistrysDigest() async throws {
+        let registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
+        let inspect = try await ChildProcess.output(
+            ProcessSpec("skopeo", ["inspect", "--tls-verify=false", "docker://\(registry)/dockerhub-proxy/library/busybox:1.36"],
+                environment: ChildProcess.minimalEnvironment.merging(["HOME": NSTemporaryDirectory()]) { $1 }))
+        let digest = try #require(
+            (try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])?["Digest"] as? String)
+        try await app(proxies: "docker.io=\(registry)/dockerhub-proxy").test(.router) { client in
+            try await client.execute(
+                uri: "/v1/rewrites", method: .post, headers: auth,
+                body: try json(["dockerfile": "FROM busybox:1.36 AS a\nFROM busybox:1.36\n", "pin": true])
+            ) { response in
+                #expect(response.status == .ok)
+                let pinned = "\(registry)/dockerhub-proxy/library/busybox:1.36@\(digest)"
+                let text = try decode(response)["dockerfile"] as? String
+                #expect(text == "FROM \(pinned) AS a\nFROM \(pinned)\n")
+            }
+            try await client.execute(
+                uri: "/v1/rewrites", method: .post, headers: auth,
+                body: try json(["dockerfile": "FROM busybox:0.0-missing\n", "pin": true])
+            ) { response in
+                #expect(response.status == .unprocessableContent)
+                let body = try decode(response)
+                #expect(body["code"] as? String == "PIN_UNRESOLVABLE")
+                #expect((body["detail"] as? String)?.contains("busybox:0.0-missing") == true)
+            }
+        }
+    }
+
     @Test func requiresTheToken() async throws {
         try await app().test(.router) { client in
             try await client.execute(
@@ -160,6 +191,20 @@ import Testing
         let (status, _, stderr) = try run(["rewrite", path])
         #expect(status != 0)
         #expect(stderr.contains("\(path):2:"))
+    }
+
+    @Test(.enabled(if: TestEnvironment.variables["BUILDCHAIN_TEST_REGISTRY"] != nil || TestEnvironment.isCI))
+    func pinsWithDigestsFromTheProxyRegistry() throws {
+        let registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
+        let path = try temporaryFile("FROM busybox:1.36\nFROM busybox:${TAG}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (failed, _, reason) = try run(["rewrite", "--pin", "--proxy", "docker.io=\(registry)/dockerhub-proxy", path])
+        #expect(failed != 0)
+        #expect(reason.contains("busybox:${TAG}"), "the unresolvable reference is named")
+        try Data("FROM busybox:1.36\n".utf8).write(to: URL(fileURLWithPath: path))
+        let (status, stdout, _) = try run(["rewrite", "--pin", "--proxy", "docker.io=\(registry)/dockerhub-proxy", path])
+        #expect(status == 0)
+        #expect(stdout.hasPrefix("FROM \(registry)/dockerhub-proxy/library/busybox:1.36@sha256:"))
     }
 
     @Test func rejectsAMalformedProxy() throws {
