@@ -20,7 +20,7 @@ final class SpawnedChild: Sendable {
         let path = try Self.resolve(spec.executable, in: spec.environment["PATH"])
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+        guard Self.closeOnExecPipe(&outPipe), Self.closeOnExecPipe(&errPipe) else {
             throw ProcessError(executable: spec.executable, reason: "pipe failed (errno \(errno))")
         }
         var actions = posix_spawn_file_actions_t()
@@ -106,6 +106,25 @@ final class SpawnedChild: Sendable {
     }()
 
     func killGroup() { kill(-pid, SIGKILL) }
+
+    /// A pipe whose ends close on exec: a child spawned at the same moment by
+    /// another run must not inherit them, or this run's reader would wait for
+    /// that child to exit. The child's own stdout/stderr are dup2'd copies,
+    /// which do not carry the flag.
+    private static func closeOnExecPipe(_ fds: inout [Int32]) -> Bool {
+        if let pipe2 = Self.pipe2 {
+            return fds.withUnsafeMutableBufferPointer { pipe2($0.baseAddress!, O_CLOEXEC) } == 0
+        }
+        guard pipe(&fds) == 0 else { return false }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    /// glibc's `pipe2`, which Swift's Glibc module does not declare.
+    private static let pipe2: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
+    }()
 
     private static func resolve(_ executable: String, in path: String?) throws -> String {
         if executable.contains("/") { return executable }

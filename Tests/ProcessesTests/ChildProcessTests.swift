@@ -68,6 +68,22 @@ import Testing
         #expect(result.signal == SIGKILL)
     }
 
+    /// A long-lived child started beside a short run must not hold the short
+    /// run's output pipes open.
+    @Test func concurrentRunsDoNotInheritEachOthersPipes() async throws {
+        let long = Task { try await ChildProcess.run(ProcessSpec("/bin/sh", ["-c", "sleep 5"], timeout: .seconds(10))) }
+        defer { long.cancel() }
+        try await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        for _ in 0..<20 {
+            let sleeper = Task { try await ChildProcess.run(ProcessSpec("/bin/sh", ["-c", "sleep 3"])) }
+            let quick = try await ChildProcess.run(ProcessSpec("/bin/true"))
+            #expect(quick.succeeded)
+            sleeper.cancel()
+        }
+        #expect(ContinuousClock.now - started < .seconds(2.5), "quick runs waited for other runs' children")
+    }
+
     @Test func reportsAMissingExecutable() async throws {
         await #expect(throws: ProcessError.self) {
             try await ChildProcess.run(ProcessSpec("no-such-program-\(UUID().uuidString)"))
