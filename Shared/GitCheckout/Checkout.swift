@@ -117,7 +117,8 @@ public struct ContextCheckout: Sendable {
             return CheckoutResult(
                 repository: plan.repository.text, commit: commit, resolvedRef: prepared.resolution.refName,
                 context: packed, contextReused: true, dockerfile: entry.dockerfile,
-                dockerfilePath: plan.dockerfilePathInRepository, contextPath: plan.contextPath, mirror: prepared.outcome,
+                dockerfilePath: plan.dockerfilePathInRepository, contextPath: plan.contextPath,
+                mirror: prepared.outcome,
                 submodules: entry.submodules,
                 timings: CheckoutTimings(
                     fetch: fetched - started, checkout: .zero, pack: finished - fetched, total: finished - started))
@@ -138,7 +139,7 @@ public struct ContextCheckout: Sendable {
             plan.contextPath, from: tree.root, inside: tree.root, kind: .directory, field: "contextPath")
         let dockerfile = try PathGuard.resolve(
             plan.dockerfilePath, from: context, inside: tree.root, kind: .file, field: "dockerfilePath")
-        let dockerfileText = try readDockerfile(dockerfile)
+        let dockerfileText = try readDockerfile(dockerfile, shown: plan.dockerfilePath)
         try Task.checkCancellation()
         let packer = ContextPacker(timeout: configuration.gitTimeout, gracePeriod: configuration.stopGracePeriod)
         let packed = try await packer.pack(
@@ -146,7 +147,8 @@ public struct ContextCheckout: Sendable {
             output: output)
         onEvent(
             CheckoutEvent(
-                stage: .pack, message: "packed \(packed.entries) entries, \(packed.size) bytes, sha256 \(packed.sha256)"))
+                stage: .pack, message: "packed \(packed.entries) entries, \(packed.size) bytes, sha256 \(packed.sha256)"
+            ))
         contexts.store(
             key, packed: packed,
             entry: .init(
@@ -156,21 +158,23 @@ public struct ContextCheckout: Sendable {
 
         return CheckoutResult(
             repository: plan.repository.text, commit: commit, resolvedRef: prepared.resolution.refName, context: packed,
-            contextReused: false, dockerfile: dockerfileText, dockerfilePath: plan.dockerfilePathInRepository, contextPath: plan.contextPath,
+            contextReused: false, dockerfile: dockerfileText, dockerfilePath: plan.dockerfilePathInRepository,
+            contextPath: plan.contextPath,
             mirror: prepared.outcome, submodules: submodules,
             timings: CheckoutTimings(
                 fetch: fetched - started, checkout: checkedOut - fetched, pack: finished - checkedOut,
                 total: finished - started))
     }
 
-    private func readDockerfile(_ path: String) throws -> String {
+    private func readDockerfile(_ path: String, shown: String) throws -> String {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size <= configuration.maxDockerfileBytes else {
             throw CheckoutError.invalidRequest(
-                field: "dockerfilePath", reason: "the Dockerfile is larger than \(configuration.maxDockerfileBytes) bytes")
+                field: "dockerfilePath",
+                reason: "the Dockerfile is larger than \(configuration.maxDockerfileBytes) bytes")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CheckoutError.pathNotFound(field: "dockerfilePath", path: path)
+            throw CheckoutError.pathNotFound(field: "dockerfilePath", path: shown)
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -53,7 +53,9 @@ struct ContextCache: Sendable {
         do {
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            if link(packed.path, temporary) != 0 { try FileManager.default.copyItem(atPath: packed.path, toPath: temporary) }
+            if link(packed.path, temporary) != 0 {
+                try FileManager.default.copyItem(atPath: packed.path, toPath: temporary)
+            }
             guard rename(temporary, "\(folder)/\(key).tar.gz") == 0 else { throw CocoaError(.fileWriteUnknown) }
             try JSONEncoder().encode(entry).write(to: URL(fileURLWithPath: "\(folder)/\(key).json"), options: .atomic)
         } catch {
@@ -66,7 +68,8 @@ struct ContextCache: Sendable {
     private func evictBeyondLimit() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         let entries = names.filter { $0.hasSuffix(".json") }.map { name -> (key: String, used: Date) in
-            let used = (try? FileManager.default.attributesOfItem(atPath: "\(folder)/\(name)")[.modificationDate]) as? Date
+            let used =
+                (try? FileManager.default.attributesOfItem(atPath: "\(folder)/\(name)")[.modificationDate]) as? Date
             return (String(name.dropLast(5)), used ?? .distantPast)
         }
         for stale in entries.sorted(by: { $0.used > $1.used }).dropFirst(limit) {

@@ -105,7 +105,8 @@ public struct ContextPacker: Sendable {
         if result.cancelled { throw CancellationError() }
         if result.timedOut { throw CheckoutError.timedOut(operation: "tar") }
         guard result.succeeded else {
-            throw CheckoutError.packingFailed(String(stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(2000)))
+            throw CheckoutError.packingFailed(
+                String(stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(2000)))
         }
         let (size, digest) = try await Blocking.run { try Self.digest(of: output) }
         return PackedContext(path: output, size: size, sha256: digest, entries: entries.count)

@@ -95,7 +95,8 @@ struct GlobPattern: Sendable, Hashable {
 
     /// Go's `filepath.Match` class syntax: `[`, optional `^`, one or more characters
     /// or ranges (`\` escapes), `]`.
-    private static func parseSet(_ scalars: [Unicode.Scalar], from index: inout Int) throws(BadPattern) -> CharacterSet {
+    private static func parseSet(_ scalars: [Unicode.Scalar], from index: inout Int) throws(BadPattern) -> CharacterSet
+    {
         var set = CharacterSet(negated: false, ranges: [])
         if index < scalars.count && scalars[index] == "^" {
             set.negated = true

@@ -65,7 +65,8 @@ public struct MirrorCache: Sendable {
             // A commit no branch or tag reaches (any more): ask for it by name.
             if RefResolver.isFullSHA(ref) {
                 let sha = ref.lowercased()
-                try await fetchExact("+\(sha):refs/buildchain/commits/\(sha)", ref: ref, url: url, into: mirror, git: git)
+                try await fetchExact(
+                    "+\(sha):refs/buildchain/commits/\(sha)", ref: ref, url: url, into: mirror, git: git)
                 if let resolution = try await resolver.resolve(sha) {
                     return Prepared(mirror: mirror, resolution: resolution, outcome: outcome)
                 }
@@ -86,7 +87,8 @@ public struct MirrorCache: Sendable {
             try await git.run("init", ["-c", "init.defaultBranch=main", "init", "--quiet", "--bare", temporary])
             try await fetch(url, into: temporary, git: git)
             guard rename(temporary, mirror) == 0 else {
-                throw CheckoutError.storageFailed("cannot move the new mirror into place: \(String(cString: strerror(errno)))")
+                throw CheckoutError.storageFailed(
+                    "cannot move the new mirror into place: \(String(cString: strerror(errno)))")
             }
         } catch {
             await Blocking.remove(temporary)
@@ -95,10 +97,14 @@ public struct MirrorCache: Sendable {
         try? Data("\(url.text)\n".utf8).write(to: URL(fileURLWithPath: "\(folder)/url"))
     }
 
+    /// Received packs are kept as they come, as a clone keeps them: git would otherwise explode a
+    /// small fetch into loose objects, compressing every object (large blobs too) once more.
+    private static let keepPacks = ["-c", "fetch.unpackLimit=1"]
+
     private func fetch(_ url: RepositoryURL, into mirror: String, git: GitCommand) async throws {
         try await git.run(
             "fetch",
-            [
+            Self.keepPacks + [
                 "fetch", "--prune", "--no-tags", "--no-write-fetch-head", "--progress", "--end-of-options", url.text,
                 "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*",
             ], gitDir: mirror, stage: .fetch)
@@ -110,7 +116,9 @@ public struct MirrorCache: Sendable {
     {
         let output = try await git.run(
             "fetch",
-            ["fetch", "--no-tags", "--no-write-fetch-head", "--progress", "--end-of-options", url.text, refspec],
+            Self.keepPacks + [
+                "fetch", "--no-tags", "--no-write-fetch-head", "--progress", "--end-of-options", url.text, refspec,
+            ],
             gitDir: mirror, stage: .fetch, check: false)
         guard !output.succeeded else { return }
         let error = git.failure("fetch", output: output)

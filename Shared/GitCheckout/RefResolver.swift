@@ -29,7 +29,10 @@ struct RefResolver: Sendable {
         for candidate in Self.candidates(for: ref) {
             let output = try await git.run(
                 "show",
-                ["show", "--no-patch", "--no-notes", "--format=%H %ct", "--end-of-options", "\(candidate)^{commit}", "--"],
+                [
+                    "show", "--no-patch", "--no-notes", "--format=%H %ct", "--end-of-options", "\(candidate)^{commit}",
+                    "--",
+                ],
                 gitDir: mirror, check: false)
             let fields = output.stdout.split(separator: "\n").first?.split(separator: " ") ?? []
             guard output.succeeded, fields.count == 2, Self.isFullSHA(fields[0]), let time = Int64(fields[1]) else {

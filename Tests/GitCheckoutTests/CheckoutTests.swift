@@ -35,9 +35,14 @@ import Testing
             #expect(result.dockerfile == standardFiles["Dockerfile"])
             #expect(result.dockerfilePath == "Dockerfile")
             #expect(result.repository == daemon.url("app"))
-            #expect(try await fixture.tarEntries(result.context.path) == ["Dockerfile", "README.md", "app/", "app/main.txt"])
+            #expect(
+                try await fixture.tarEntries(result.context.path) == [
+                    "Dockerfile", "README.md", "app/", "app/main.txt",
+                ])
             #expect(result.context.entries == 4)
-            #expect(result.context.size == Int64(try FileManager.default.attributesOfItem(atPath: result.context.path)[.size] as! Int))
+            #expect(
+                result.context.size
+                    == Int64(try FileManager.default.attributesOfItem(atPath: result.context.path)[.size] as! Int))
             let (_, sum, _) = try await ChildProcess.output(ProcessSpec("sha256sum", [result.context.path]))
             #expect(sum.hasPrefix(result.context.sha256))
             #expect(events.messages.contains { $0.contains("mirror created") })
@@ -74,7 +79,8 @@ import Testing
             #expect(full.mirror == .created)
             let again = try await checkout.run(CheckoutRequest(repository: daemon.url("app"), ref: old))
             #expect(again.mirror == .reusedWithoutFetch, "a known full SHA needs no fetch")
-            let short = try await checkout.run(CheckoutRequest(repository: daemon.url("app"), ref: String(old.prefix(8))))
+            let short = try await checkout.run(
+                CheckoutRequest(repository: daemon.url("app"), ref: String(old.prefix(8))))
             #expect(short.commit == old)
             #expect(short.mirror == .fetched)
         }
@@ -127,7 +133,8 @@ import Testing
             let checkout = fixture.checkout()
             let result = try await checkout.run(CheckoutRequest(repository: daemon.url("app"), ref: "main", depth: 1))
             #expect(result.commit == head)
-            let mirror = checkout.mirrors.folder(for: try RepositoryPolicy().repositoryURL(daemon.url("app"))) + "/mirror.git"
+            let mirror =
+                checkout.mirrors.folder(for: try RepositoryPolicy().repositoryURL(daemon.url("app"))) + "/mirror.git"
             #expect(try await fixture.git(["--git-dir=\(mirror)", "rev-list", "--count", "main"]) == "2")
         }
     }
@@ -188,10 +195,14 @@ import Testing
             #expect(second.context.size == first.context.size && second.context.entries == first.context.entries)
             #expect(second.dockerfile == first.dockerfile)
             try FileManager.default.removeItem(atPath: first.context.path)
-            #expect(try await fixture.tarEntries(second.context.path) == ["Dockerfile", "README.md", "app/", "app/main.txt"])
+            #expect(
+                try await fixture.tarEntries(second.context.path) == [
+                    "Dockerfile", "README.md", "app/", "app/main.txt",
+                ])
 
             let otherContext = try await checkout.run(
-                CheckoutRequest(repository: daemon.url("app"), ref: "main", contextPath: "app", dockerfilePath: "main.txt"))
+                CheckoutRequest(
+                    repository: daemon.url("app"), ref: "main", contextPath: "app", dockerfilePath: "main.txt"))
             #expect(!otherContext.contextReused, "another context folder is packed on its own")
             try await fixture.commit(["new.txt": "new\n"], in: repository, message: "new")
             let afterPush = try await checkout.run(request)
@@ -210,8 +221,10 @@ import Testing
             let request = CheckoutRequest(repository: daemon.url("app"), ref: "main")
             let first = try await checkout.run(request)
             try FileManager.default.removeItem(atPath: first.context.path)
-            let contexts = checkout.mirrors.folder(for: try RepositoryPolicy().repositoryURL(daemon.url("app"))) + "/contexts"
-            let tarball = try #require(try FileManager.default.contentsOfDirectory(atPath: contexts).first { $0.hasSuffix(".tar.gz") })
+            let contexts =
+                checkout.mirrors.folder(for: try RepositoryPolicy().repositoryURL(daemon.url("app"))) + "/contexts"
+            let tarball = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: contexts).first { $0.hasSuffix(".tar.gz") })
             try Data("damaged".utf8).write(to: URL(fileURLWithPath: "\(contexts)/\(tarball)"))
             let second = try await checkout.run(request)
             #expect(!second.contextReused)
@@ -298,7 +311,8 @@ import Testing
             await #expect(throws: CheckoutError.pathOutsideRepository(field: "contextPath", path: "up")) {
                 try await checkout.run(CheckoutRequest(repository: url, ref: "main", contextPath: "up"))
             }
-            await #expect(throws: CheckoutError.pathOutsideRepository(field: "dockerfilePath", path: "evil/Dockerfile")) {
+            await #expect(throws: CheckoutError.pathOutsideRepository(field: "dockerfilePath", path: "evil/Dockerfile"))
+            {
                 try await checkout.run(CheckoutRequest(repository: url, ref: "main", dockerfilePath: "evil/Dockerfile"))
             }
             await #expect(throws: CheckoutError.pathNotFound(field: "contextPath", path: "missing")) {

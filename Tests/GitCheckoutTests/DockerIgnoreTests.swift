@@ -11,7 +11,8 @@ import Testing
     static let everything = [
         ".dockerignore", "Dockerfile", "README.md", "build", "build/keep", "build/keep/me.txt", "build/out.bin", "deep",
         "deep/a", "deep/a/b", "deep/a/b/c", "deep/a/b/c/secret.key", "docs", "docs/api", "docs/api/index.md",
-        "docs/guide.md", "main.go", "node_modules", "node_modules/pkg", "node_modules/pkg/index.js", "secret.key", "src",
+        "docs/guide.md", "main.go", "node_modules", "node_modules/pkg", "node_modules/pkg/index.js", "secret.key",
+        "src",
         "src/app.go", "src/app_test.go", "src/vendor", "src/vendor/lib.go", "temp1.txt", "tempX.txt",
     ]
 
@@ -47,7 +48,9 @@ import Testing
         Case(name: "the last matching pattern wins", ignore: "*.md\n!README.md", excluded: []),
         Case(name: "exception before the pattern does nothing", ignore: "!README.md\n*.md", excluded: ["README.md"]),
         Case(name: "comments and surrounding space", ignore: "# main.go\n   main.go   \n\n", excluded: ["main.go"]),
-        Case(name: "cleaned patterns", ignore: "./src/../main.go\ndocs//api/", excluded: ["main.go", "docs/api", "docs/api/index.md"]),
+        Case(
+            name: "cleaned patterns", ignore: "./src/../main.go\ndocs//api/",
+            excluded: ["main.go", "docs/api", "docs/api/index.md"]),
         Case(
             name: "** alone with an exception", ignore: "**\n!src",
             excluded: everything.filter {
@@ -119,7 +122,8 @@ import Testing
         defer { fixture.remove() }
         let context = "\(fixture.root)/context"
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: "\(context)/.dockerignore", withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(
+            atPath: "\(context)/.dockerignore", withDestinationPath: "/etc/passwd")
         #expect(throws: CheckoutError.pathOutsideRepository(field: ".dockerignore", path: ".dockerignore")) {
             try ContextPacker.dockerIgnore(in: context)
         }

@@ -100,7 +100,9 @@ struct Fixture: Sendable {
     /// `tar -tvzf` lines.
     func tarListing(_ tarball: String) async throws -> [String] {
         let (_, stdout, _) = try await ChildProcess.output(
-            ProcessSpec("tar", ["--numeric-owner", "--full-time", "-tvzf", tarball], environment: ["PATH": "/usr/bin:/bin", "TZ": "UTC"]))
+            ProcessSpec(
+                "tar", ["--numeric-owner", "--full-time", "-tvzf", tarball],
+                environment: ["PATH": "/usr/bin:/bin", "TZ": "UTC"]))
         return stdout.split(separator: "\n").map(String.init)
     }
 }

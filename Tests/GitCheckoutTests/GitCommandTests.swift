@@ -88,8 +88,12 @@ import Testing
         #expect(
             classify("fatal: could not read Username for 'https://example.com': terminal prompts disabled\n")
                 == .authenticationFailed(repository: repository))
-        #expect(classify("git@example.com: Permission denied (publickey).\n") == .authenticationFailed(repository: repository))
-        #expect(classify("remote: Repository not found.\nfatal: repository 'x' not found\n") == .repositoryNotFound(repository: repository))
+        #expect(
+            classify("git@example.com: Permission denied (publickey).\n")
+                == .authenticationFailed(repository: repository))
+        #expect(
+            classify("remote: Repository not found.\nfatal: repository 'x' not found\n")
+                == .repositoryNotFound(repository: repository))
         #expect(
             classify("fatal: remote error: access denied or repository not exported: /x\n")
                 == .repositoryNotFound(repository: repository))

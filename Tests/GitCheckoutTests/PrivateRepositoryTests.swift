@@ -42,7 +42,8 @@ import Testing
     @Test func checksOutWithTheConfiguredToken() async throws {
         try await Self.withPrivateServer { fixture, server in
             let events = EventLog()
-            let checkout = fixture.checkout(credentials: GitCredentials(["127.0.0.1:\(server.port)": .token(Self.token)]))
+            let checkout = fixture.checkout(
+                credentials: GitCredentials(["127.0.0.1:\(server.port)": .token(Self.token)]))
             let result = try await checkout.run(
                 CheckoutRequest(repository: server.url("private"), ref: "main"), onEvent: events.record)
             #expect(result.mirror == .created)
@@ -79,7 +80,8 @@ import Testing
     @Test func publicRepositoryOverSmartHTTP() async throws {
         let fixture = try Fixture()
         defer { fixture.remove() }
-        let head = try await fixture.git(["rev-parse", "HEAD"], in: try await fixture.repository("public", files: standardFiles))
+        let head = try await fixture.git(
+            ["rev-parse", "HEAD"], in: try await fixture.repository("public", files: standardFiles))
         let server = try await SmartHTTPServer.start(root: fixture.served)
         let result = try await fixture.checkout().run(CheckoutRequest(repository: server.url("public"), ref: "main"))
         await server.stop()

@@ -57,7 +57,9 @@ struct GitDaemon: Sendable {
                         [
                             "daemon", "--reuseaddr", "--verbose", "--base-path=\(base)", "--export-all",
                             "--enable=upload-pack", "--listen=127.0.0.1", "--port=\(port)", base,
-                        ], environment: ChildProcess.minimalEnvironment.merging(["GIT_CONFIG_NOSYSTEM": "1", "HOME": base]) { $1 },
+                        ],
+                        environment: ChildProcess.minimalEnvironment.merging(["GIT_CONFIG_NOSYSTEM": "1", "HOME": base])
+                        { $1 },
                         gracePeriod: .seconds(1)),
                     readyWhenLineContains: "Ready to rumble")
                 return GitDaemon(server: server, port: port)
@@ -201,7 +203,9 @@ private func boundSocket() throws -> (Int32, Int) {
     address.sin_port = 0
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard bound == 0 else {
         close(descriptor)
