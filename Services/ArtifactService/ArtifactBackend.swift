@@ -26,5 +26,24 @@ protocol ArtifactBackend: Sendable {
 /// A stored object's bytes as they are read.
 struct ArtifactStream: Sendable {
     let totalSize: Int64
-    let chunks: AsyncThrowingStream<[UInt8], any Error>
+    let chunks: ChunkSequence
+}
+
+/// Chunks pulled one at a time from their source, only as the reader asks:
+/// no read-ahead, so a slow reader (a slow HTTP client) holds memory flat.
+struct ChunkSequence: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    private let makeNext: @Sendable () -> () async throws -> [UInt8]?
+
+    init(makeNext: @escaping @Sendable () -> () async throws -> [UInt8]?) { self.makeNext = makeNext }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let nextChunk: () async throws -> [UInt8]?
+
+        mutating func next() async throws -> [UInt8]? { try await nextChunk() }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(nextChunk: makeNext()) }
+
+    static let empty = ChunkSequence { { nil } }
 }

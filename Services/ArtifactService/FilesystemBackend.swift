@@ -31,24 +31,8 @@ struct FilesystemBackend: ArtifactBackend {
         let start = range?.lowerBound ?? 0
         let end = range.map { min($0.upperBound, total - 1) } ?? (total - 1)
         try handle.seek(toOffset: UInt64(start))
-        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
-            let reader = Task {
-                defer { try? handle.close() }
-                var remaining = max(0, end - start + 1)
-                do {
-                    while remaining > 0, !Task.isCancelled {
-                        let wanted = Int(min(remaining, 256 * 1024))
-                        guard let data = try handle.read(upToCount: wanted), !data.isEmpty else { break }
-                        remaining -= Int64(data.count)
-                        continuation.yield(Array(data))
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in reader.cancel() }
-        }
+        let reader = RegionReader(handle: handle, remaining: max(0, end - start + 1))
+        let chunks = ChunkSequence { { try reader.next() } }
         return ArtifactStream(totalSize: total, chunks: chunks)
     }
 
@@ -63,4 +47,27 @@ struct FilesystemBackend: ArtifactBackend {
     }
 
     func presignedURL(for key: ArtifactKey, expires: Duration) throws -> String? { nil }
+}
+
+/// Reads a region of an open file in 256 KiB chunks; closes it at the end.
+final class RegionReader: @unchecked Sendable {
+    // Used by the one response that reads it, one chunk at a time.
+    private let handle: FileHandle
+    private var remaining: Int64
+
+    init(handle: FileHandle, remaining: Int64) {
+        self.handle = handle
+        self.remaining = remaining
+    }
+
+    func next() throws -> [UInt8]? {
+        guard remaining > 0, let data = try handle.read(upToCount: Int(min(remaining, 256 * 1024))), !data.isEmpty else {
+            try? handle.close()
+            return nil
+        }
+        remaining -= Int64(data.count)
+        return Array(data)
+    }
+
+    deinit { try? handle.close() }
 }

@@ -20,25 +20,14 @@ struct S3Backend: ArtifactBackend {
 
     func read(_ key: ArtifactKey, range: ClosedRange<Int64>?) async throws -> ArtifactStream? {
         guard let head = try await client.headObject(key: key.value) else { return nil }
-        guard head.size > 0 else {
-            return ArtifactStream(totalSize: 0, chunks: AsyncThrowingStream { $0.finish() })
-        }
+        guard head.size > 0 else { return ArtifactStream(totalSize: 0, chunks: .empty) }
         let clamped = range.map { $0.lowerBound...min($0.upperBound, head.size - 1) }
         let object = try await client.getObject(key: key.value, range: clamped)
         let body = object.body
-        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
-            let reader = Task {
-                do {
-                    for try await chunk in body { continuation.yield(chunk) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in
-                reader.cancel()
-                body.cancel()
-            }
+        // Pulled straight from the response: libcurl pauses while the reader is behind.
+        let chunks = ChunkSequence {
+            var iterator = body.makeAsyncIterator()
+            return { try await iterator.next() }
         }
         return ArtifactStream(totalSize: head.size, chunks: chunks)
     }
