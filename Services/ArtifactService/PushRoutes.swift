@@ -62,9 +62,7 @@ struct PushRoutes {
             let run = try await executor.start(kind: "push", jobID: body.jobID, request: body) { log in
                 try await push(key, to: destination, log: log)
             }
-            var response = try JSONResponse(try RunBody(run, path: Self.path)).response(status: .accepted)
-            response.headers[.location] = "\(Self.path)/\(run.id.uuidString.lowercased())"
-            return response
+            return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)
         }
         RunRoutes<ServiceRequestContext>(path: Self.path, service: "artifact-service", kind: "push", store: store, executor: executor)
             .register(on: router)

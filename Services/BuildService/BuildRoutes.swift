@@ -51,9 +51,7 @@ struct BuildRoutes {
                 try await BuildRun(body: body, configuration: configuration, drivers: drivers, artifacts: artifacts, log: log)
                     .perform()
             }
-            var response = try JSONResponse(try RunBody(run, path: Self.path)).response(status: .accepted)
-            response.headers[.location] = "\(Self.path)/\(run.id.uuidString.lowercased())"
-            return response
+            return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)
         }
         RunRoutes<ServiceRequestContext>(path: Self.path, service: "build-service", kind: "build", store: store, executor: executor)
             .register(on: router)

@@ -94,7 +94,7 @@ struct BuildRun: Sendable {
         let image = try await artifacts.upload(
             file: built.tarballPath, as: imageKey, contentType: "application/x-tar", jobID: body.jobID)
         let upload = ContinuousClock.now - uploadStarted
-        let timings = ["fetch": fetch.milliseconds, "build": buildTime.milliseconds, "upload": upload.milliseconds]
+        let timings = ["fetch": fetch.wholeMilliseconds, "build": buildTime.wholeMilliseconds, "upload": upload.wholeMilliseconds]
         let metadata = Metadata(
             configDigest: archive.config.digest,
             layers: archive.layers.map { Metadata.Layer(digest: $0.digest, size: $0.size) },
@@ -108,7 +108,7 @@ struct BuildRun: Sendable {
             image: image, metadataKey: metadataRef.key, configDigest: archive.config.digest,
             layerCount: archive.layers.count, cachedSteps: built.cachedSteps, totalSteps: built.totalSteps,
             builder: built.builder, destination: destination,
-            timingsMs: timings.merging(["total": (fetch + buildTime + upload).milliseconds]) { $1 })
+            timingsMs: timings.merging(["total": (fetch + buildTime + upload).wholeMilliseconds]) { $1 })
     }
 
     private func build(_ request: BuildRequest) async throws -> BuildOutcome {
@@ -146,8 +146,4 @@ struct BuildRun: Sendable {
             code: code, message: tail.isEmpty ? failure.message : "\(failure.message)\n\(tail)",
             retryable: failure.kind == .timedOut || failure.kind == .other)
     }
-}
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -65,9 +65,7 @@ struct CheckoutRoutes {
             let run = try await executor.start(kind: "checkout", jobID: body.jobID, request: body) { log in
                 try await perform(body, log: log)
             }
-            var response = try JSONResponse(try RunBody(run, path: Self.path)).response(status: .accepted)
-            response.headers[.location] = "\(Self.path)/\(run.id.uuidString.lowercased())"
-            return response
+            return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)
         }
         RunRoutes<ServiceRequestContext>(
             path: Self.path, service: "checkout-service", kind: "checkout", store: store, executor: executor
@@ -103,9 +101,9 @@ struct CheckoutRoutes {
             repository: result.repository, commit: result.commit, context: stored, dockerfile: result.dockerfile,
             dockerfilePath: result.dockerfilePath, mirror: result.mirror.rawValue,
             timingsMs: [
-                "fetch": result.timings.fetch.milliseconds, "checkout": result.timings.checkout.milliseconds,
-                "pack": result.timings.pack.milliseconds, "upload": upload.milliseconds,
-                "total": (result.timings.total + upload).milliseconds,
+                "fetch": result.timings.fetch.wholeMilliseconds, "checkout": result.timings.checkout.wholeMilliseconds,
+                "pack": result.timings.pack.wholeMilliseconds, "upload": upload.wholeMilliseconds,
+                "total": (result.timings.total + upload).wholeMilliseconds,
             ])
     }
 
@@ -126,8 +124,4 @@ struct CheckoutRoutes {
             }
         return RunFailure(code: code, message: error.description, retryable: retryable)
     }
-}
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

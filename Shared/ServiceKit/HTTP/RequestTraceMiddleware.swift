@@ -36,7 +36,7 @@ public struct RequestTraceMiddleware<Context: BuildchainRequestContext>: RouterM
             metadata: [
                 "http.method": "\(request.method.rawValue)", "http.path": "\(request.uri.path)",
                 "http.status": "\(response.status.code)",
-                "elapsed_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "elapsed_ms": "\(elapsed.wholeMilliseconds)",
             ])
         return response
     }

@@ -80,6 +80,13 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
         self.pollInterval = pollInterval
     }
 
+    /// The answer to the `POST` that started `run`: 202, the run, and its Location.
+    public static func accepted(_ run: StageRun, path: String) throws -> Response {
+        var response = try JSONResponse(try RunBody(run, path: path)).response(status: .accepted)
+        response.headers[.location] = "\(path)/\(run.id.uuidString.lowercased())"
+        return response
+    }
+
     public func register(on router: Router<Context>) {
         router.get(RouterPath("\(path)/{id}")) { _, context in
             JSONResponse(try RunBody(try await run(context), path: path))
