@@ -77,7 +77,7 @@ let package = Package(
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records",
+                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,10 +95,19 @@ let package = Package(
         + service(
             "ArtifactService", executable: "artifact-service",
             [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient"])
-        + service("Gateway", executable: "gateway", [hummingbird, "ServiceKit"])
+        + [shared(
+            "Orchestration",
+            [
+                "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ])]
+        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient"])
         + [
+            .target(
+                name: "BuildchainCLI", dependencies: ["HTTPClient", argumentParser, logging],
+                path: "Services/BuildchainCLI", swiftSettings: swiftSettings),
             .executableTarget(
-                name: "buildchain", dependencies: ["HTTPClient", argumentParser],
+                name: "buildchain", dependencies: ["BuildchainCLI"],
                 path: "Services/buildchain", swiftSettings: swiftSettings),
 
             tests("DigestsTests", ["Digests"]),
@@ -112,13 +121,15 @@ let package = Package(
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
+            tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
+            tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
-                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", hummingbird,
-                    hummingbirdTesting, httpTypes,
+                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "S3",
+                    logging, hummingbird, hummingbirdTesting, httpTypes,
                 ]),
         ]
 )

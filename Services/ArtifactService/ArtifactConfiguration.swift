@@ -90,9 +90,7 @@ public struct ArtifactConfiguration: Sendable {
             backend: backend, root: env.string("ARTIFACT_ROOT", default: "/var/lib/buildchain/artifacts"), s3: s3,
             registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             insecureRegistries: Set(
-                env.string("REGISTRY_INSECURE", default: "").split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                }.filter { !$0.isEmpty }),
+                env.list("REGISTRY_INSECURE")),
             presignMaxSeconds: try env.int("PRESIGN_MAX_SECONDS", default: 86400, in: 1...604_800))
     }
 }

@@ -113,7 +113,7 @@ struct PushRoutes {
         }
         try FileManager.default.createDirectory(atPath: backend.spoolDirectory, withIntermediateDirectories: true)
         let path = "\(backend.spoolDirectory)/push-\(UUID().uuidString).tar"
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else {
             throw RunFailure(code: "STORE_UNAVAILABLE", message: "cannot write a temporary file", retryable: true)
         }

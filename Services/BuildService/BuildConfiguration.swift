@@ -65,9 +65,7 @@ public struct BuildConfiguration: Sendable {
             timeout: try env.duration("BUILD_TIMEOUT", default: .seconds(1800)),
             cacheRegistry: env.string("CACHE_REGISTRY"), registryMirror: env.string("REGISTRY_MIRROR"),
             insecureRegistries: Set(
-                env.string("REGISTRY_INSECURE", default: "").split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                }.filter { !$0.isEmpty }),
+                env.list("REGISTRY_INSECURE")),
             registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             kanikoExecutor: env.string("KANIKO_EXECUTOR", default: "/kaniko/executor"),
             artifactServiceURL: env.string("ARTIFACT_SERVICE_URL", default: "http://127.0.0.1:8084"),

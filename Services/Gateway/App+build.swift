@@ -1,5 +1,8 @@
+import HTTPClient
 import Hummingbird
+import Orchestration
 import Prometheus
+import Records
 import ServiceKit
 
 /// The gateway application; tests build it in process with their own configuration.
@@ -7,5 +10,17 @@ public func buildApplication(
     configuration: GatewayConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "gateway", configuration: configuration.common, registry: registry)
-    return try await service.makeApplication { _, _ in [] }
+    return try await service.makeApplication(streamingPathPrefixes: []) { router, database in
+        guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        let store = JobStore(pool: database.pool)
+        BuildRoutes(store: store).register(on: router)
+        JobRoutes(store: store).register(on: router)
+        guard configuration.orchestration.workers > 0 else { return [] }
+        let services = StageServices(endpoints: configuration.endpoints, http: HTTPClient(logger: service.logger))
+        return [
+            JobWorkers(
+                store: store, services: services, settings: configuration.orchestration,
+                owner: configuration.common.instanceID, logger: service.logger)
+        ]
+    }
 }

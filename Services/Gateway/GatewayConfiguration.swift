@@ -1,16 +1,62 @@
+import Orchestration
 import ServiceKit
 
-/// Settings of gateway, read from the environment (see CommonConfiguration).
+/// Settings of the gateway, read from the environment (see CommonConfiguration; the gateway
+/// takes `API_TOKEN_SHA256` instead of `API_TOKEN`).
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `CHECKOUT_SERVICE_URL`, `REWRITE_SERVICE_URL`, `BUILD_SERVICE_URL`, `ARTIFACT_SERVICE_URL` | the stage services | http://127.0.0.1:8081 … 8084 |
+/// | `CHECKOUT_SERVICE_TOKEN`, `REWRITE_SERVICE_TOKEN`, `BUILD_SERVICE_TOKEN`, `ARTIFACT_SERVICE_TOKEN` | the token the gateway presents to each | required |
+/// | `GATEWAY_WORKERS` | jobs this replica runs at once (0: it only serves the API) | 4 |
+/// | `JOB_LEASE` | how long a claim holds unrenewed; a dead gateway's jobs resume after it | 30s |
+/// | `JOB_TIMEOUT` | a job running longer fails with TIMEOUT | 1h |
+/// | `JOB_POLL_INTERVAL` | how often idle workers look for queued jobs | 500ms |
+/// | `STAGE_RETRIES` | retries of a stage after a transient failure | 3 |
+/// | `STAGE_RETRY_BACKOFF` | wait before the first retry, doubled for each next one | 2s |
+/// | `RUN_STALE_AFTER` | a stage run without heartbeat this long is lost (its service died) | 30s |
+/// | `BUILD_DRIVER` | the driver asked of build-service: auto, buildah, kaniko | auto |
 public struct GatewayConfiguration: Sendable {
     public static let defaultPort = 8080
 
     public var common: CommonConfiguration
+    public var endpoints: StageEndpoints
+    public var orchestration: OrchestrationSettings
 
-    public init(common: CommonConfiguration) {
+    public init(common: CommonConfiguration, endpoints: StageEndpoints, orchestration: OrchestrationSettings = .init()) {
         self.common = common
+        self.endpoints = endpoints
+        self.orchestration = orchestration
     }
 
     public init(reading env: EnvironmentReader) throws {
-        self.init(common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true))
+        func endpoint(_ prefix: String, port: Int) throws -> ServiceEndpoint {
+            ServiceEndpoint(
+                baseURL: env.string("\(prefix)_SERVICE_URL", default: "http://127.0.0.1:\(port)"),
+                token: try env.requiredSecret("\(prefix)_SERVICE_TOKEN"))
+        }
+        var settings = OrchestrationSettings()
+        settings.workers = try env.int("GATEWAY_WORKERS", default: settings.workers, in: 0...256)
+        settings.lease = try env.duration("JOB_LEASE", default: settings.lease)
+        settings.jobTimeout = try env.duration("JOB_TIMEOUT", default: settings.jobTimeout)
+        settings.pollInterval = try env.duration("JOB_POLL_INTERVAL", default: settings.pollInterval)
+        settings.stageRetries = try env.int("STAGE_RETRIES", default: settings.stageRetries, in: 0...20)
+        settings.retryBackoff = try env.duration("STAGE_RETRY_BACKOFF", default: settings.retryBackoff)
+        settings.runStaleAfter = try env.duration("RUN_STALE_AFTER", default: settings.runStaleAfter)
+        settings.builder = try env.enumeration("BUILD_DRIVER", default: BuildDriverName.auto).rawValue
+        if settings.lease < .seconds(1) {
+            throw ConfigurationError.invalid(variable: "JOB_LEASE", value: env.string("JOB_LEASE") ?? "", expected: "at least 1s")
+        }
+        self.init(
+            common: try CommonConfiguration(
+                reading: env, defaultPort: Self.defaultPort, requiresDatabase: true, hashedTokens: true),
+            endpoints: StageEndpoints(
+                checkout: try endpoint("CHECKOUT", port: 8081), rewrite: try endpoint("REWRITE", port: 8082),
+                build: try endpoint("BUILD", port: 8083), artifact: try endpoint("ARTIFACT", port: 8084)),
+            orchestration: settings)
+    }
+
+    enum BuildDriverName: String {
+        case auto, buildah, kaniko
     }
 }

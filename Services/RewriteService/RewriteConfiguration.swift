@@ -39,8 +39,6 @@ public struct RewriteConfiguration: Sendable {
             common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: false),
             proxies: proxies, registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             insecureRegistries: Set(
-                env.string("REGISTRY_INSECURE", default: "").split(separator: ",").map {
-                    $0.trimmingCharacters(in: .whitespaces)
-                }.filter { !$0.isEmpty }))
+                env.list("REGISTRY_INSECURE")))
     }
 }

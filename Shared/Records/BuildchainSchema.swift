@@ -6,7 +6,48 @@ public enum BuildchainSchema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "jobs, stage runs and run events", sql: version1),
         Migration(version: 2, name: "artifacts", sql: version2),
+        Migration(version: 3, name: "job stages, job events, leases and build keys", sql: version3),
     ]
+
+    /// The gateway's side: a job's stages (one row each, in `position` order), its own event
+    /// log (state changes and the stage runs' log lines, copied as they are followed), the
+    /// cancel flag any replica may set, the deadline, and the build key for dedupe.
+    private static let version3 = """
+        ALTER TABLE jobs
+            ADD COLUMN build_key text,
+            ADD COLUMN reused_from uuid,
+            ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false,
+            ADD COLUMN deadline_at timestamptz,
+            ADD COLUMN event_seq bigint NOT NULL DEFAULT 0;
+        CREATE INDEX jobs_queued_idx ON jobs (created_at) WHERE state = 'queued';
+        CREATE INDEX jobs_build_key_idx ON jobs (build_key) WHERE build_key IS NOT NULL;
+
+        CREATE TABLE job_stages (
+            job_id uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            position int NOT NULL,
+            name text NOT NULL CHECK (name IN ('checkout', 'rewrite', 'build', 'push')),
+            status text NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
+            attempt int NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+            run_id uuid,
+            run_events_seen bigint NOT NULL DEFAULT 0,
+            started_at timestamptz,
+            finished_at timestamptz,
+            result jsonb,
+            error jsonb,
+            PRIMARY KEY (job_id, name)
+        );
+
+        CREATE TABLE job_events (
+            job_id uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            seq bigint NOT NULL,
+            at timestamptz NOT NULL DEFAULT now(),
+            stage text,
+            kind text NOT NULL CHECK (kind IN ('log', 'state')),
+            stream text,
+            message text NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        );
+        """
 
     /// One row per stored artifact, written after the bytes are in the store.
     private static let version2 = """

@@ -21,17 +21,19 @@ public struct RunStore: Sendable {
         self.pool = pool
     }
 
-    /// Records a new queued run. `request` is JSON text, already redacted.
+    /// Records a new queued run. `request` is JSON text, already redacted. With `owner`, the
+    /// instance that will run it heartbeats it from now on, so a queued run of an instance
+    /// that died shows up stale too.
     public func createRun(
-        id: UUID = UUID(), service: String, kind: String, jobID: UUID? = nil, request: String
+        id: UUID = UUID(), service: String, kind: String, jobID: UUID? = nil, request: String, owner: String? = nil
     ) async throws -> StageRun {
         try await pool.transaction { connection in
             let rows = try await connection.query(
                 """
-                INSERT INTO stage_runs (id, service, kind, job_id, status, request)
-                VALUES ($1, $2, $3, $4, 'queued', $5::jsonb)
+                INSERT INTO stage_runs (id, service, kind, job_id, status, request, owner, heartbeat_at)
+                VALUES ($1, $2, $3, $4, 'queued', $5::jsonb, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END)
                 RETURNING \(StageRun.columns)
-                """, [id, service, kind, jobID, request])
+                """, [id, service, kind, jobID, request, owner])
             let run = try StageRun(row: rows[0])
             try await Self.append(runID: id, kind: .state, message: RunStatus.queued.rawValue, on: connection)
             return run
@@ -71,23 +73,22 @@ public struct RunStore: Sendable {
         try await transition(id, to: .queued, set: "owner = NULL, heartbeat_at = NULL", [])
     }
 
-    /// Refreshes `heartbeat_at` of every running run held by `owner`; returns how many.
+    /// Refreshes `heartbeat_at` of every queued or running run held by `owner`; returns how many.
     @discardableResult
     public func heartbeat(owner: String) async throws -> Int {
         try await pool.execute(
-            "UPDATE stage_runs SET heartbeat_at = now() WHERE owner = $1 AND status = 'running'", [owner])
+            "UPDATE stage_runs SET heartbeat_at = now() WHERE owner = $1 AND status IN ('queued', 'running')", [owner])
     }
 
-    /// Running runs whose last heartbeat is older than `age` (optionally of one service).
+    /// Queued or running runs whose last heartbeat is older than `age` (optionally of one service).
     public func staleRuns(olderThan age: Duration, service: String? = nil) async throws -> [StageRun] {
-        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
         let rows = try await pool.query(
             """
             SELECT \(StageRun.columns) FROM stage_runs
-            WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => $1)
+            WHERE status IN ('queued', 'running') AND heartbeat_at < now() - make_interval(secs => $1)
               AND ($2::text IS NULL OR service = $2)
             ORDER BY heartbeat_at
-            """, [seconds, service])
+            """, [age.inSeconds, service])
         return try rows.map(StageRun.init(row:))
     }
 

@@ -31,7 +31,7 @@ public struct ServiceApplication: Sendable {
         router.middlewares.add(RequestTraceMiddleware())
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(MetricsMiddleware())
-        router.middlewares.add(BearerAuthMiddleware(token: configuration.apiToken))
+        router.middlewares.add(BearerAuthMiddleware(accepting: configuration.acceptedTokens))
         router.middlewares.add(
             BodyLimitMiddleware(limit: configuration.maxBodyBytes, streamingPrefixes: streamingPathPrefixes))
         OperationalRoutes(service: name, checks: readiness, registry: registry, checkTimeout: .seconds(3))

@@ -43,6 +43,27 @@ enum TestEnvironment {
         return try await body(pool)
     }
 
+    /// Runs `body` with a pool on a new, empty database, dropped afterwards.
+    static func withScratchDatabase<T>(_ body: (PostgresPool) async throws -> T) async throws -> T {
+        let name = uniqueName("scratch")
+        _ = try await withPool { try await $0.execute("CREATE DATABASE \(name)") }
+        let url = try requireDatabaseURL()
+        let query = url.firstIndex(of: "?").map { String(url[$0...]) } ?? ""
+        let base = url.prefix { $0 != "?" }
+        let scratchURL = base[..<(base.lastIndex(of: "/") ?? base.endIndex)] + "/\(name)" + query
+        let pool = PostgresPool(configuration: PostgresConfiguration(conninfo: String(scratchURL), maxConnections: 4), logger: logger)
+        do {
+            let value = try await body(pool)
+            pool.close()
+            try await withPool { _ = try await $0.execute("DROP DATABASE \(name) WITH (FORCE)") }
+            return value
+        } catch {
+            pool.close()
+            _ = try? await withPool { try await $0.execute("DROP DATABASE \(name) WITH (FORCE)") }
+            throw error
+        }
+    }
+
     /// `prefix_` and 12 random hex digits: a valid identifier, unique per test.
     static func uniqueName(_ prefix: String) -> String {
         "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))"

@@ -38,6 +38,12 @@ final class ServiceProcess: Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var logText: String { log.text }
 
+    /// SIGKILL: the process dies on the spot, as in a crash.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Sends SIGTERM and returns the exit status (nil if it had to be killed).
     func terminate(timeout: Duration = .seconds(15)) async -> Int32? {
         process.terminate()
@@ -46,7 +52,7 @@ final class ServiceProcess: Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             return nil
         }
@@ -54,7 +60,7 @@ final class ServiceProcess: Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
     }
 }
 

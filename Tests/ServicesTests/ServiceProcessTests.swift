@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import HTTPClient
 import Testing
@@ -14,7 +15,14 @@ struct ServiceProcessTests {
         let token = "tok-\(UUID().uuidString)"
         let databaseURL = try TestEnvironment.requireDatabaseURL()
         let password = URLComponents(string: databaseURL)?.password
-        let process = try await ServiceProcess(service, environment: ["API_TOKEN": token, "DATABASE_URL": databaseURL])
+        var environment = ["API_TOKEN": token, "DATABASE_URL": databaseURL]
+        if service == "gateway" {
+            // The gateway holds only token hashes; with no workers it serves the API alone.
+            environment["API_TOKEN_SHA256"] = SHA256.hash(token).hex
+            environment["GATEWAY_WORKERS"] = "0"
+            for prefix in ["CHECKOUT", "REWRITE", "BUILD", "ARTIFACT"] { environment["\(prefix)_SERVICE_TOKEN"] = "unused" }
+        }
+        let process = try await ServiceProcess(service, environment: environment)
 
         let health = try await client.send(ClientRequest(url: process.baseURL + "/healthz"))
         #expect(health.status == 200)

@@ -49,6 +49,15 @@ build_if_needed() {
 # one NAME=value a line.
 service_env() {
   case "$1" in
+  gateway)
+    # The gateway keeps only the hash of the token callers present, and calls each
+    # stage service with that service's token (one token for all on this stack).
+    echo "API_TOKEN_SHA256=$(printf %s "$API_TOKEN" | sha256sum | cut -d' ' -f1)"
+    local prefix
+    for prefix in CHECKOUT REWRITE BUILD ARTIFACT; do
+      echo "${prefix}_SERVICE_TOKEN=$API_TOKEN"
+    done
+    ;;
   rewrite-service) echo "REWRITE_PROXIES=docker.io=$REGISTRY_ADDR/dockerhub-proxy" ;;
   checkout-service)
     # A developer's stack builds repositories from their own disk too.

@@ -1,4 +1,5 @@
 import Foundation
+import Digests
 import Logging
 
 /// Settings every service reads.
@@ -8,6 +9,7 @@ import Logging
 /// | `HOST` | address to listen on | 127.0.0.1 |
 /// | `PORT` | port to listen on (0 picks a free one) | the service's own |
 /// | `API_TOKEN` | bearer token callers must present | required |
+/// | `API_TOKEN_SHA256` | where a service takes hashed tokens (the gateway): the hex SHA-256 of each accepted token, comma-separated | required there, instead of `API_TOKEN` |
 /// | `DATABASE_URL` | libpq connection URI for the job records | required where the service records runs |
 /// | `DATABASE_POOL_SIZE` | connections kept at most | 8 |
 /// | `LOG_LEVEL` | trace, debug, info, notice, warning, error, critical | info |
@@ -22,6 +24,8 @@ public struct CommonConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var maxBodyBytes: Int
     public var instanceID: String
+    /// What the bearer-auth middleware accepts: `apiToken` unless hashes were configured.
+    public var acceptedTokens: AcceptedTokens
 
     public init(
         host: String = "127.0.0.1", port: Int, apiToken: Secret, databaseURL: Secret? = nil,
@@ -36,18 +40,33 @@ public struct CommonConfiguration: Sendable {
         self.logLevel = logLevel
         self.maxBodyBytes = maxBodyBytes
         self.instanceID = instanceID
+        self.acceptedTokens = .token(apiToken)
     }
 
-    public init(reading env: EnvironmentReader, defaultPort: Int, requiresDatabase: Bool) throws(ConfigurationError) {
+    /// With `hashedTokens`, callers' tokens are checked against `API_TOKEN_SHA256` and
+    /// `API_TOKEN` is not read.
+    public init(
+        reading env: EnvironmentReader, defaultPort: Int, requiresDatabase: Bool, hashedTokens: Bool = false
+    ) throws(ConfigurationError) {
         self.init(
             host: env.string("HOST", default: "127.0.0.1"),
             port: try env.int("PORT", default: defaultPort, in: 0...65535),
-            apiToken: try env.requiredSecret("API_TOKEN"),
+            apiToken: hashedTokens ? Secret("") : try env.requiredSecret("API_TOKEN"),
             databaseURL: requiresDatabase ? try env.requiredSecret("DATABASE_URL") : env.secret("DATABASE_URL"),
             databasePoolSize: try env.int("DATABASE_POOL_SIZE", default: 8, in: 1...256),
             logLevel: try env.enumeration("LOG_LEVEL", default: Logger.Level.info),
             maxBodyBytes: try env.int("MAX_BODY_BYTES", default: 1 << 20, in: 1024...(1 << 30)),
             instanceID: env.string("INSTANCE_ID", default: CommonConfiguration.defaultInstanceID))
+        if hashedTokens {
+            let text = try env.requiredString("API_TOKEN_SHA256")
+            let hashes = env.list("API_TOKEN_SHA256")
+            let digests = hashes.compactMap { $0.count == 64 ? Hex.decode($0) : nil }
+            guard !digests.isEmpty, digests.count == hashes.count else {
+                throw .invalid(
+                    variable: "API_TOKEN_SHA256", value: text, expected: "comma-separated hex SHA-256 digests of the tokens")
+            }
+            acceptedTokens = .sha256(digests)
+        }
     }
 
     public static var defaultInstanceID: String {

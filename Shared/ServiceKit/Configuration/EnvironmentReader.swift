@@ -24,6 +24,11 @@ public struct EnvironmentReader: Sendable {
         return value
     }
 
+    /// A comma-separated list, items trimmed, empty items dropped; empty when unset.
+    public func list(_ name: String) -> [String] {
+        (string(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     public func secret(_ name: String) -> Secret? { string(name).map(Secret.init) }
 
     public func requiredSecret(_ name: String) throws(ConfigurationError) -> Secret {

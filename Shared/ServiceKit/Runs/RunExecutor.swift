@@ -36,7 +36,8 @@ public final class RunExecutor: Service, Sendable {
         work: @escaping @Sendable (RunLog) async throws -> Result
     ) async throws -> StageRun {
         let redacted = try Redaction.redact(jsonText: String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self))
-        let run = try await store.createRun(service: service, kind: kind, jobID: jobID, request: redacted)
+        let run = try await store.createRun(
+            service: service, kind: kind, jobID: jobID, request: redacted, owner: owner)
         let log = RunLog(store: store, runID: run.id, logger: logger)
         let task = Task { [store, owner] in
             await limiter?.acquire()
@@ -47,7 +48,9 @@ public final class RunExecutor: Service, Sendable {
                 let text = String(decoding: try JSONResponse<Result>.encoder.encode(result), as: UTF8.self)
                 try await store.markSucceeded(run.id, result: text)
             } catch {
-                await self.recordFailure(error, of: run.id)
+                // Recorded from a task of its own: this one may be cancelled, and a cancelled
+                // task's database calls are refused.
+                await Task { await self.recordFailure(error, of: run.id) }.value
             }
             await limiter?.release()
             _ = self.tasks.withLock { $0.removeValue(forKey: run.id) }
@@ -68,13 +71,15 @@ public final class RunExecutor: Service, Sendable {
         await tasks.withLock { $0[id] }?.value
     }
 
-    /// The heartbeat loop; at shutdown, runs still executing are cancelled
-    /// and recorded as failed with a retryable failure.
+    /// The heartbeat loop, which also fails the runs of this service whose instance died
+    /// (no heartbeat for six intervals) with a retryable INTERRUPTED; at shutdown, runs still
+    /// executing are cancelled and recorded the same way.
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown { [store, owner, heartbeatInterval, logger] in
+        await cancelWhenGracefulShutdown { [self] in
             while !Task.isCancelled {
                 do {
                     try await store.heartbeat(owner: owner)
+                    try await failAbandonedRuns()
                 } catch {
                     logger.warning("heartbeat failed", metadata: ["error": "\(type(of: error))"])
                 }
@@ -85,6 +90,17 @@ public final class RunExecutor: Service, Sendable {
         let running = tasks.withLock { Array($0.values) }
         for task in running { task.cancel() }
         for task in running { await task.value }
+    }
+
+    private func failAbandonedRuns() async throws {
+        for run in try await store.staleRuns(olderThan: heartbeatInterval * 6, service: service) {
+            let failure = RunFailure(
+                code: "INTERRUPTED", message: "the instance running this (\(run.owner ?? "unknown")) stopped", retryable: true)
+            let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
+            // Another replica may sweep the same run first; losing that race is fine.
+            _ = try? await store.markFailed(run.id, error: text)
+            logger.notice("abandoned run failed", metadata: ["run.id": "\(run.id)", "owner": "\(run.owner ?? "-")"])
+        }
     }
 
     private func recordFailure(_ error: any Error, of id: UUID) async {

@@ -101,20 +101,16 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
             return JSONResponse(try RunBody(try await self.run(context), path: path), status: .accepted)
         }
         router.get(RouterPath("\(path)/{id}/events")) { request, context in
-            let run = try await run(context)
-            let after = request.uri.queryParameters.get("after").flatMap { Int64(String($0)) } ?? 0
-            let sse = request.headers[.accept]?.contains("text/event-stream") == true
-            return Response(
-                status: .ok,
-                headers: [.contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-cache"],
-                body: ResponseBody { writer in
-                    try await follow(run.id, after: after) { event in
-                        let json = try JSONResponse<RunEventBody>.encoder.encode(event)
-                        let line = sse ? "id: \(event.seq)\ndata: \(String(decoding: json, as: UTF8.self))\n\n" : String(decoding: json, as: UTF8.self) + "\n"
-                        try await writer.write(ByteBuffer(string: line))
+            let id = try await run(context).id
+            return EventStream(
+                after: EventStream<RunEventBody>.after(in: request), pollInterval: pollInterval, seq: \.seq,
+                ended: { [store] in try await store.run(id)?.status.isTerminal ?? true },
+                fetch: { [store] after in
+                    try await store.events(runID: id, after: after).map {
+                        RunEventBody(seq: $0.seq, at: $0.at, kind: $0.kind.rawValue, stream: $0.stream, message: $0.message)
                     }
-                    try await writer.finish(nil)
-                })
+                }
+            ).response(to: request)
         }
     }
 
@@ -126,22 +122,5 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
             throw ServiceError.notFound("no \(kind) run \(text)")
         }
         return run
-    }
-
-    /// Sends the events after `after`, then new ones as they are recorded,
-    /// until the run has ended and everything it recorded was sent.
-    private func follow(_ id: UUID, after: Int64, send: (RunEventBody) async throws -> Void) async throws {
-        var last = after
-        while !Task.isCancelled {
-            let ended = try await store.run(id)?.status.isTerminal ?? true
-            let events = try await store.events(runID: id, after: last)
-            for event in events {
-                try await send(
-                    RunEventBody(seq: event.seq, at: event.at, kind: event.kind.rawValue, stream: event.stream, message: event.message))
-                last = event.seq
-            }
-            if ended && events.isEmpty { return }
-            if events.isEmpty { try await Task.sleep(for: pollInterval) }
-        }
     }
 }

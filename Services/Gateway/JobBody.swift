@@ -1,0 +1,120 @@
+import Foundation
+import Records
+import ServiceKit
+
+/// A job as callers see it (`GET /v1/jobs/{id}`).
+struct JobBody: Encodable, Sendable {
+    struct Stage: Encodable, Sendable {
+        var name: String
+        var status: String
+        var attempt: Int
+        var runID: String?
+        var startedAt: Date?
+        var finishedAt: Date?
+        var durationMs: Int64?
+        var result: JSONValue?
+        var error: JSONValue?
+
+        enum CodingKeys: String, CodingKey {
+            case name, status, attempt, result, error
+            case runID = "run_id"
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case durationMs = "duration_ms"
+        }
+    }
+
+    var id: String
+    var workload: String
+    var service: String
+    var state: String
+    var attempt: Int
+    var request: JSONValue
+    var result: JSONValue?
+    var error: JSONValue?
+    var reusedFrom: String?
+    var buildKey: String?
+    var cancelRequested: Bool
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var durationMs: Int64?
+    var stages: [Stage]
+    var links: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case id, workload, service, state, attempt, request, result, error, stages, links
+        case reusedFrom = "reused_from"
+        case buildKey = "build_key"
+        case cancelRequested = "cancel_requested"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case durationMs = "duration_ms"
+    }
+
+    init(_ job: Job, stages: [JobStage]) throws {
+        let id = job.id.uuidString.lowercased()
+        self.id = id
+        workload = job.workload
+        service = job.service
+        state = job.state.rawValue
+        attempt = job.attempt
+        request = try JSONValue(parsing: job.request)
+        result = try job.result.map(JSONValue.init(parsing:))
+        error = try job.error.map(JSONValue.init(parsing:))
+        reusedFrom = job.reusedFrom?.uuidString.lowercased()
+        buildKey = job.buildKey
+        cancelRequested = job.cancelRequested
+        createdAt = job.createdAt
+        startedAt = job.startedAt
+        finishedAt = job.finishedAt
+        durationMs = Self.milliseconds(from: job.startedAt, to: job.finishedAt)
+        self.stages = try stages.map { stage in
+            Stage(
+                name: stage.name.rawValue, status: stage.status.rawValue, attempt: stage.attempt,
+                runID: stage.runID?.uuidString.lowercased(), startedAt: stage.startedAt, finishedAt: stage.finishedAt,
+                durationMs: Self.milliseconds(from: stage.startedAt, to: stage.finishedAt),
+                result: try stage.result.map(JSONValue.init(parsing:)), error: try stage.error.map(JSONValue.init(parsing:)))
+        }
+        links = [
+            "self": "/v1/jobs/\(id)", "events": "/v1/jobs/\(id)/events", "cancel": "/v1/jobs/\(id)/cancel",
+            "retry": "/v1/jobs/\(id)/retry",
+        ]
+    }
+
+    private static func milliseconds(from start: Date?, to end: Date?) -> Int64? {
+        guard let start, let end else { return nil }
+        return Int64((end.timeIntervalSince(start) * 1000).rounded())
+    }
+}
+
+/// One line of `GET /v1/jobs/{id}/events`.
+struct JobEventBody: Encodable, Sendable {
+    var seq: Int64
+    var at: Date
+    var kind: String
+    var stage: String?
+    var stream: String?
+    var message: String
+
+    init(_ event: JobEvent) {
+        seq = event.seq
+        at = event.at
+        kind = event.kind.rawValue
+        stage = event.stage?.rawValue
+        stream = event.stream
+        message = event.message
+    }
+}
+
+/// `GET /v1/jobs`: a page of jobs, newest first.
+struct JobPage: Encodable, Sendable {
+    var jobs: [JobBody]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case jobs
+        case nextCursor = "next_cursor"
+    }
+}

@@ -1,0 +1,3 @@
+import BuildchainCLI
+
+await Buildchain.runAndExit()

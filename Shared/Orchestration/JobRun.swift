@@ -1,0 +1,294 @@
+import Foundation
+import Logging
+import Records
+import ServiceKit
+import Synchronization
+
+/// Why a worker stopped a job before its stages finished.
+public enum JobStopReason: Sendable, Equatable {
+    /// Someone asked (`POST /v1/jobs/{id}/cancel`): the running stage is cancelled on its service.
+    case cancelled
+    /// The job ran past its deadline: as cancelled, but it fails with TIMEOUT.
+    case timedOut
+    /// Another gateway holds the job now, or this one is shutting down: the stage's run is left
+    /// running for whoever resumes the job to adopt.
+    case handedOver
+}
+
+/// One claimed job, run stage by stage by the gateway that holds its lease.
+///
+/// A stage already succeeded is not run again: its recorded result feeds the next stages.
+/// A stage found running with a run id (its gateway died) is adopted: its run is followed
+/// to the end instead of starting a second one.
+final class JobRun: Sendable {
+    let job: Job
+    private let owner: String
+    private let store: JobStore
+    private let services: StageServices
+    private let settings: OrchestrationSettings
+    private let logger: Logger
+    private let stopReason = Mutex<JobStopReason?>(nil)
+
+    init(
+        job: Job, owner: String, store: JobStore, services: StageServices, settings: OrchestrationSettings,
+        logger: Logger
+    ) {
+        self.job = job
+        self.owner = owner
+        self.store = store
+        self.services = services
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "job.id"] = "\(job.id.uuidString.lowercased())"
+        self.logger = logger
+    }
+
+    /// Marks why the job's task is about to be cancelled; the first reason given wins.
+    func stop(_ reason: JobStopReason) {
+        stopReason.withLock { if $0 == nil { $0 = reason } }
+    }
+
+    func execute() async {
+        do {
+            let request = try JSONDecoder().decode(BuildJobRequest.self, from: Data(job.request.utf8))
+            var progress = JobProgress()
+            for stage in try await store.stages(of: job.id) {
+                if stage.status == .succeeded {
+                    try progress.absorb(stage.name, result: try JSONValue(parsing: stage.result ?? "null"))
+                    continue
+                }
+                try Task.checkCancellation()
+                let result = try await run(stage, request: request, progress: progress)
+                try progress.absorb(stage.name, result: result)
+            }
+            let result = try progress.jobResult().text()
+            try await shielded { [self] in
+                try await store.finish(job.id, owner: owner, state: .succeeded, result: result)
+            }
+            logger.info("job succeeded")
+        } catch {
+            if Task.isCancelled || error is CancellationError {
+                await endStopped()
+                return
+            }
+            switch error {
+            case let failure as StageFailure:
+                await end(failing: failure)
+            case let failure as RunFailure:
+                await end(failing: StageFailure(stage: nil, failure: failure))
+            case JobStoreError.leaseLost:
+                logger.notice("job lease lost; another gateway resumes it")
+            case is DecodingError:
+                await end(
+                    failing: StageFailure(
+                        stage: nil, failure: RunFailure(code: "INTERNAL", message: "the job's record is unreadable", retryable: false)))
+            default:
+                // The database went away or the like: the lease runs out and a gateway resumes the job.
+                logger.error("job run interrupted", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: one stage
+
+    /// Runs the stage to success, retrying transient failures with backoff; throws
+    /// `StageFailure` when it fails for good.
+    private func run(_ stage: JobStage, request: BuildJobRequest, progress: JobProgress) async throws -> JSONValue {
+        var retries = 0
+        var pending: JobStage? = stage.status == .running && stage.runID != nil ? stage : nil
+        while true {
+            let failure: RunFailure
+            do {
+                if let adopted = pending, let runID = adopted.runID {
+                    pending = nil
+                    try await store.log("adopting run \(runID.uuidString.lowercased()) left by the previous holder", stage: stage.name, of: job.id, owner: owner)
+                    let result = try await follow(runID, of: stage.name, seen: adopted.runEventsSeen)
+                    try await store.finishStage(stage.name, of: job.id, owner: owner, status: .succeeded, result: try result.text())
+                    return result
+                }
+                _ = try await store.startStage(stage.name, of: job.id, owner: owner)
+                let result = try await perform(stage.name, request: request, progress: progress)
+                try await store.finishStage(stage.name, of: job.id, owner: owner, status: .succeeded, result: try result.text())
+                return result
+            } catch let caught as RunFailure {
+                failure = caught
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch let error as JobStoreError {
+                throw error
+            }
+            // A call cut short by cancellation can surface as a failure of the call.
+            if Task.isCancelled { throw CancellationError() }
+            let final = !failure.retryable || retries >= settings.stageRetries
+            try await store.finishStage(
+                stage.name, of: job.id, owner: owner, status: .failed, error: try JSONValue.encoding(failure).text())
+            if final { throw StageFailure(stage: stage.name, failure: failure) }
+            retries += 1
+            let wait = backoff(retry: retries)
+            try await store.log(
+                "\(failure.code): \(failure.message); retry \(retries) of \(settings.stageRetries) in \(wait.wholeMilliseconds) ms",
+                stage: stage.name, of: job.id, owner: owner)
+            try await Task.sleep(for: wait)
+        }
+    }
+
+    private func perform(_ stage: StageName, request: BuildJobRequest, progress: JobProgress) async throws -> JSONValue {
+        switch stage {
+        case .checkout:
+            return try await start(.checkout, path: "/v1/checkouts", body: CheckoutCall(request: request, jobID: job.id))
+        case .rewrite:
+            let checkout = try progress.required(\.checkout, "checkout")
+            return try await services.rewrite.post(
+                "/v1/rewrites", body: RewriteCall(dockerfile: checkout.dockerfile, buildArgs: request.buildArgs ?? [:]),
+                accepting: [200], as: JSONValue.self)
+        case .build:
+            return try await build(request: request, progress: progress)
+        case .push:
+            let build = try progress.required(\.build, "build")
+            guard let destination = request.push?.destination else {
+                throw RunFailure(code: "INVALID_BUILD", message: "the job has a push stage but no destination", retryable: false)
+            }
+            return try await start(
+                .push, path: "/v1/pushes",
+                body: PushCall(artifactKey: build.image.key, destination: destination, jobID: job.id))
+        }
+    }
+
+    /// Reuses the image of an earlier build with the same key when it is still stored (unless
+    /// the request asks for a fresh build); builds otherwise.
+    private func build(request: BuildJobRequest, progress: JobProgress) async throws -> JSONValue {
+        let checkout = try progress.required(\.checkout, "checkout")
+        let rewrite = try progress.required(\.rewrite, "rewrite")
+        let key = BuildKey(
+            commit: checkout.commit, contextPath: request.contextPath ?? ".", dockerfile: rewrite.dockerfile,
+            buildArgs: rewrite.buildArgs, target: request.target, builder: settings.builder)
+        if request.fresh != true, let earlier = try await store.reusableBuild(key: key.value, excluding: job.id),
+            let result = try? JSONValue(parsing: earlier.result),
+            let image = try? result.decode(as: BuildOutcome.self).image,
+            try await services.artifact.exists("/v1/artifacts/\(image.key)")
+        {
+            try await store.setBuildKey(key.value, reusedFrom: earlier.jobID, of: job.id, owner: owner)
+            try await store.log(
+                "reusing the image of job \(earlier.jobID.uuidString.lowercased()) (same build key \(key.value))",
+                stage: .build, of: job.id, owner: owner)
+            return result.merging(["reused_from": .string(earlier.jobID.uuidString.lowercased())])
+        }
+        try await store.setBuildKey(key.value, reusedFrom: nil, of: job.id, owner: owner)
+        let call = BuildCall(
+            contextKey: checkout.context.key, dockerfile: rewrite.dockerfile, buildArgs: rewrite.buildArgs,
+            target: request.target, workload: request.workload, service: request.service, cache: request.cache ?? true,
+            mirrors: request.mirrors ?? true, driver: settings.builder, destination: request.push?.destination,
+            imageKey: "images/\(request.workload)/\(request.service)/\(job.id.uuidString.lowercased()).tar",
+            commit: checkout.commit, jobID: job.id)
+        return try await start(.build, path: "/v1/builds", body: call)
+    }
+
+    // MARK: runs on stage services
+
+    /// Starts a run on the stage's service, records its id, and follows it to the end.
+    private func start(_ stage: StageName, path: String, body: some Encodable & Sendable) async throws -> JSONValue {
+        let run = try await services.client(for: stage).post(path, body: body, accepting: [202], as: RemoteRun.self)
+        try await store.recordRun(run.id, stage: stage, of: job.id, owner: owner)
+        return try await follow(run.id, of: stage, seen: 0)
+    }
+
+    /// Follows the run's events into the job's log until it ends; its result when it
+    /// succeeded, its failure otherwise. A run whose heartbeat stops (its service died) is
+    /// lost: a retryable INTERRUPTED failure. Cancelling the task cancels the run on its
+    /// service unless the job is being handed over.
+    private func follow(_ runID: UUID, of stage: StageName, seen: Int64) async throws -> JSONValue {
+        let client = services.client(for: stage)
+        let path = StageServices.path(of: stage)
+        var seen = seen
+        var unreachableSince: ContinuousClock.Instant?
+        do {
+            while true {
+                do {
+                    try await client.followEvents(path, id: runID, after: seen) { events in
+                        try await store.copyRunEvents(events, stage: stage, of: job.id, owner: owner)
+                        seen = events.last?.seq ?? seen
+                    }
+                    let run = try await client.run(path, id: runID)
+                    unreachableSince = nil
+                    switch run.status {
+                    case .succeeded: return run.result ?? .null
+                    case .failed, .cancelled:
+                        throw run.error ?? RunFailure(code: "STAGE_FAILED", message: "\(client.name) run \(run.status.rawValue)", retryable: false)
+                    case .queued, .running:
+                        if let heartbeat = run.heartbeatAt, Date().timeIntervalSince(heartbeat) * 1000 > Double(settings.runStaleAfter.wholeMilliseconds) {
+                            throw RunFailure(
+                                code: "INTERRUPTED", message: "\(client.name) stopped heartbeating run \(runID.uuidString.lowercased())",
+                                retryable: true)
+                        }
+                    }
+                } catch let failure as RunFailure where failure.code == "SERVICE_UNAVAILABLE" {
+                    let since = unreachableSince ?? .now
+                    unreachableSince = since
+                    if ContinuousClock.now - since > settings.runStaleAfter { throw failure }
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        } catch {
+            // A call cut short by cancellation may surface as any failure of that call.
+            guard Task.isCancelled || error is CancellationError else { throw error }
+            if stopReason.withLock({ $0 }) != .handedOver {
+                await shielded { await client.cancel(path, id: runID) }
+            }
+            throw CancellationError()
+        }
+    }
+
+    // MARK: endings
+
+    private func end(failing failure: StageFailure) async {
+        logger.notice("job failed", metadata: ["code": "\(failure.failure.code)", "stage": "\(failure.stage?.rawValue ?? "-")"])
+        try? await shielded { [self] in
+            try await store.finish(job.id, owner: owner, state: .failed, error: try failure.document().text())
+        }
+    }
+
+    /// Records how a stopped job ended: cancelled, timed out, or (handed over) nothing at all.
+    private func endStopped() async {
+        let reason = stopReason.withLock { $0 } ?? .handedOver
+        guard reason != .handedOver else { return }
+        let failure =
+            reason == .timedOut
+            ? RunFailure(code: "TIMEOUT", message: "the job ran longer than \(settings.jobTimeout)", retryable: false)
+            : RunFailure.cancelled()
+        try? await shielded { [self] in
+            let running = try await store.stages(of: job.id).filter { $0.status == .running }
+            for stage in running {
+                try await store.finishStage(
+                    stage.name, of: job.id, owner: owner, status: .cancelled, error: try JSONValue.encoding(failure).text())
+            }
+            let document = try StageFailure(stage: running.first?.name, failure: failure).document()
+            try await store.finish(
+                job.id, owner: owner, state: reason == .timedOut ? .failed : .cancelled, error: try document.text())
+        }
+    }
+
+    private func backoff(retry: Int) -> Duration {
+        let doubled = settings.retryBackoff * (1 << min(retry - 1, 16))
+        return min(doubled, settings.maxRetryBackoff)
+    }
+}
+
+/// Runs `body` outside the caller's cancellation, for the writes and calls that must happen
+/// when a job is being stopped.
+func shielded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await Task { try await body() }.value
+}
+
+func shielded(_ body: @escaping @Sendable () async -> Void) async {
+    await Task { await body() }.value
+}
+
+/// A stage that failed for good, and the job error it becomes.
+struct StageFailure: Error {
+    var stage: StageName?
+    var failure: RunFailure
+
+    func document() throws -> JSONValue {
+        try JSONValue.encoding(failure).merging(["stage": stage.map { .string($0.rawValue) } ?? .null])
+    }
+}

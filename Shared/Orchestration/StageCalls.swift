@@ -1,0 +1,71 @@
+import Foundation
+
+/// The request bodies the gateway sends to the stage services (see their openapi/ specs).
+struct CheckoutCall: Encodable, Sendable {
+    var repository: String
+    var ref: String
+    var contextPath: String?
+    var dockerfilePath: String?
+    var jobID: UUID
+
+    init(request: BuildJobRequest, jobID: UUID) {
+        repository = request.repository.url
+        ref = request.repository.ref
+        contextPath = request.contextPath
+        dockerfilePath = request.dockerfilePath
+        self.jobID = jobID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case repository, ref
+        case contextPath = "context_path"
+        case dockerfilePath = "dockerfile_path"
+        case jobID = "job_id"
+    }
+}
+
+struct RewriteCall: Encodable, Sendable {
+    var dockerfile: String
+    var buildArgs: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case dockerfile
+        case buildArgs = "build_args"
+    }
+}
+
+struct BuildCall: Encodable, Sendable {
+    var contextKey: String
+    var dockerfile: String
+    var buildArgs: [String: String]
+    var target: String?
+    var workload: String
+    var service: String
+    var cache: Bool
+    var mirrors: Bool
+    var driver: String
+    var destination: String?
+    var imageKey: String
+    var commit: String
+    var jobID: UUID
+
+    enum CodingKeys: String, CodingKey {
+        case dockerfile, target, workload, service, cache, mirrors, driver, destination, commit
+        case contextKey = "context_key"
+        case buildArgs = "build_args"
+        case imageKey = "image_key"
+        case jobID = "job_id"
+    }
+}
+
+struct PushCall: Encodable, Sendable {
+    var artifactKey: String
+    var destination: String
+    var jobID: UUID
+
+    enum CodingKeys: String, CodingKey {
+        case destination
+        case artifactKey = "artifact_key"
+        case jobID = "job_id"
+    }
+}

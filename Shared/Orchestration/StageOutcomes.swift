@@ -1,0 +1,89 @@
+import Foundation
+import ServiceKit
+
+/// The parts of each stage's result the next stages use. The whole result is recorded
+/// on the job as the service answered it.
+struct CheckoutOutcome: Decodable {
+    var commit: String
+    var context: ArtifactRef
+    var dockerfile: String
+}
+
+struct RewriteOutcome: Codable {
+    struct Change: Codable {
+        var line: Int
+        var instruction: String
+        var from: String
+        var to: String
+    }
+
+    struct PulledImage: Codable {
+        var line: Int
+        var instruction: String
+        var reference: String
+    }
+
+    var dockerfile: String
+    var changes: [Change]
+    var buildArgs: [String: String]
+    var pulledImages: [PulledImage]
+
+    enum CodingKeys: String, CodingKey {
+        case dockerfile, changes
+        case buildArgs = "build_args"
+        case pulledImages = "pulled_images"
+    }
+}
+
+struct BuildOutcome: Decodable {
+    var image: ArtifactRef
+}
+
+struct PushOutcome: Decodable {
+    var manifestDigest: String
+    var reference: String
+
+    enum CodingKeys: String, CodingKey {
+        case reference
+        case manifestDigest = "manifest_digest"
+    }
+}
+
+/// The job's own result: where the image is, and where it was pushed.
+struct JobOutcome: Encodable {
+    var commit: String
+    var image: ArtifactRef
+    var manifestDigest: String?
+    var reference: String?
+    var reusedFrom: String?
+
+    enum CodingKeys: String, CodingKey {
+        case commit, image, reference
+        case manifestDigest = "manifest_digest"
+        case reusedFrom = "reused_from"
+    }
+}
+
+extension JSONValue {
+    /// Decodes this value as `T` (through its JSON text).
+    func decode<T: Decodable>(as type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: JSONResponse<JSONValue>.encoder.encode(self))
+    }
+
+    func text() throws -> String {
+        String(decoding: try JSONResponse<JSONValue>.encoder.encode(self), as: UTF8.self)
+    }
+}
+
+extension JSONValue {
+    static func encoding(_ value: some Encodable) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONResponse<JSONValue>.encoder.encode(AnyEncodable(value)))
+    }
+
+    /// An object with `fields` added (or replaced); other values unchanged.
+    func merging(_ fields: [String: JSONValue]) -> JSONValue {
+        guard case .object(var object) = self else { return self }
+        object.merge(fields) { _, new in new }
+        return .object(object)
+    }
+}

@@ -1,0 +1,36 @@
+import HTTPClient
+import Records
+
+/// The clients of the services a job's stages call.
+public struct StageServices: Sendable {
+    let checkout: StageServiceClient
+    let rewrite: StageServiceClient
+    let build: StageServiceClient
+    let artifact: StageServiceClient
+
+    public init(endpoints: StageEndpoints, http: HTTPClient) {
+        checkout = StageServiceClient(name: "checkout-service", endpoint: endpoints.checkout, http: http)
+        rewrite = StageServiceClient(name: "rewrite-service", endpoint: endpoints.rewrite, http: http)
+        build = StageServiceClient(name: "build-service", endpoint: endpoints.build, http: http)
+        artifact = StageServiceClient(name: "artifact-service", endpoint: endpoints.artifact, http: http)
+    }
+
+    func client(for stage: StageName) -> StageServiceClient {
+        switch stage {
+        case .checkout: checkout
+        case .rewrite: rewrite
+        case .build: build
+        case .push: artifact
+        }
+    }
+
+    /// Where the stage's runs live on its service.
+    static func path(of stage: StageName) -> String {
+        switch stage {
+        case .checkout: "/v1/checkouts"
+        case .rewrite: "/v1/rewrites"
+        case .build: "/v1/builds"
+        case .push: "/v1/pushes"
+        }
+    }
+}

@@ -1,0 +1,359 @@
+import Foundation
+import Postgres
+
+public enum JobStoreError: Error, Sendable, Equatable {
+    /// This gateway no longer holds the job's lease: another one took it over, or it ended.
+    case leaseLost(UUID)
+    case jobNotFound(UUID)
+}
+
+/// A job claimed by a gateway, and who held it before when it was taken over from a lost lease.
+public struct JobClaim: Sendable {
+    public var job: Job
+    public var previousOwner: String?
+}
+
+/// What a lease renewal learnt about the job.
+public struct LeaseRenewal: Sendable, Equatable {
+    public var cancelRequested: Bool
+    public var pastDeadline: Bool
+
+    public init(cancelRequested: Bool, pastDeadline: Bool) {
+        self.cancelRequested = cancelRequested
+        self.pastDeadline = pastDeadline
+    }
+}
+
+/// A stage run's event, copied into the job's log.
+public struct CopiedEvent: Sendable {
+    public var seq: Int64
+    public var kind: RunEvent.Kind
+    public var stream: String?
+    public var message: String
+
+    public init(seq: Int64, kind: RunEvent.Kind, stream: String?, message: String) {
+        self.seq = seq
+        self.kind = kind
+        self.stream = stream
+        self.message = message
+    }
+}
+
+/// The gateway's job records. Workers claim queued jobs (and jobs whose lease expired) with
+/// `FOR UPDATE SKIP LOCKED`, so replicas never claim the same job at once; every write a
+/// worker makes while running a job is fenced by its lease, so a worker that lost the lease
+/// (it stalled, another took over) cannot overwrite the new owner's progress.
+public struct JobStore: Sendable {
+    public static let eventsChannel = "job_events"
+
+    private let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    // MARK: submitting and reading
+
+    /// Records a queued job with its stages pending, before anyone is told its id.
+    public func create(
+        id: UUID = UUID(), workload: String, service: String, request: String, stages: [StageName]
+    ) async throws -> Job {
+        try await pool.transaction { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO jobs (id, workload, service, state, request, attempt)
+                VALUES ($1, $2, $3, 'queued', $4::jsonb, 1)
+                RETURNING \(Job.columns)
+                """, [id, workload, service, request])
+            for (position, stage) in stages.enumerated() {
+                try await connection.execute(
+                    "INSERT INTO job_stages (job_id, position, name, status) VALUES ($1, $2, $3, 'pending')",
+                    [id, position, stage.rawValue])
+            }
+            try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.queued.rawValue, on: connection)
+            return try Job(row: rows[0])
+        }
+    }
+
+    public func job(_ id: UUID) async throws -> Job? {
+        try await pool.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [id]).first.map(Job.init(row:))
+    }
+
+    public func stages(of jobID: UUID) async throws -> [JobStage] {
+        try await pool.query(
+            "SELECT \(JobStage.columns) FROM job_stages WHERE job_id = $1 ORDER BY position", [jobID]
+        ).map(JobStage.init(row:))
+    }
+
+    /// Jobs newest first, optionally filtered; `after` is the last job of the previous page.
+    public func list(
+        workload: String? = nil, service: String? = nil, state: JobState? = nil, limit: Int, after: UUID? = nil
+    ) async throws -> [Job] {
+        try await pool.query(
+            """
+            SELECT \(Job.columns) FROM jobs
+            WHERE ($1::text IS NULL OR workload = $1) AND ($2::text IS NULL OR service = $2)
+              AND ($3::text IS NULL OR state = $3)
+              AND ($4::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM jobs WHERE id = $4))
+            ORDER BY created_at DESC, id DESC
+            LIMIT $5
+            """, [workload, service, state?.rawValue, after, limit]
+        ).map(Job.init(row:))
+    }
+
+    /// The job's events with a seq above `seq`, in order.
+    public func events(of jobID: UUID, after seq: Int64 = 0, limit: Int = 1000) async throws -> [JobEvent] {
+        try await pool.query(
+            "SELECT \(JobEvent.columns) FROM job_events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            [jobID, seq, limit]
+        ).map(JobEvent.init(row:))
+    }
+
+    // MARK: requests any replica serves
+
+    /// Asks for the job to stop. A queued job is cancelled at once; a running one is flagged
+    /// and its worker stops it. Nil when the job is unknown; the job unchanged when it ended.
+    public func requestCancel(_ id: UUID) async throws -> Job? {
+        try await pool.transaction { connection in
+            guard let job = try await connection.query(
+                "SELECT \(Job.columns) FROM jobs WHERE id = $1 FOR UPDATE", [id]
+            ).first.map(Job.init(row:)) else { return nil }
+            switch job.state {
+            case .queued:
+                try await connection.execute(
+                    """
+                    UPDATE jobs SET state = 'cancelled', cancel_requested = true, finished_at = now(), updated_at = now(),
+                        error = '{"code":"CANCELLED","message":"the job was cancelled before it started","retryable":false}'::jsonb
+                    WHERE id = $1
+                    """, [id])
+                try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.cancelled.rawValue, on: connection)
+            case .running:
+                try await connection.execute(
+                    "UPDATE jobs SET cancel_requested = true, updated_at = now() WHERE id = $1", [id])
+                try await Self.append(jobID: id, stage: nil, kind: .log, message: "cancel requested", on: connection)
+            case .succeeded, .failed, .cancelled:
+                return job
+            }
+            return try await connection.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [id]).first.map(Job.init(row:))
+        }
+    }
+
+    /// Queues a failed or cancelled job again: its stages that did not succeed go back to
+    /// pending, the ones that did keep their results. Nil when unknown; unchanged when the
+    /// job is not failed or cancelled.
+    public func retry(_ id: UUID) async throws -> Job? {
+        try await pool.transaction { connection in
+            guard let job = try await connection.query(
+                "SELECT \(Job.columns) FROM jobs WHERE id = $1 FOR UPDATE", [id]
+            ).first.map(Job.init(row:)) else { return nil }
+            guard job.state == .failed || job.state == .cancelled else { return job }
+            try await connection.execute(
+                """
+                UPDATE jobs SET state = 'queued', attempt = attempt + 1, error = NULL, result = NULL,
+                    finished_at = NULL, cancel_requested = false, deadline_at = NULL,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                WHERE id = $1
+                """, [id])
+            try await connection.execute(
+                """
+                UPDATE job_stages SET status = 'pending', run_id = NULL, run_events_seen = 0, error = NULL,
+                    started_at = NULL, finished_at = NULL
+                WHERE job_id = $1 AND status <> 'succeeded'
+                """, [id])
+            try await Self.append(
+                jobID: id, stage: nil, kind: .state, message: JobState.queued.rawValue, on: connection)
+            return try await connection.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [id]).first.map(Job.init(row:))
+        }
+    }
+
+    // MARK: workers
+
+    /// Claims the oldest job that is queued or whose lease expired, for `lease`; the job's
+    /// deadline is set at its first claim after being queued.
+    public func claim(owner: String, lease: Duration, timeout: Duration) async throws -> JobClaim? {
+        try await pool.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE jobs j SET state = 'running', lease_owner = $1,
+                    lease_expires_at = now() + make_interval(secs => $2),
+                    started_at = coalesce(j.started_at, now()),
+                    deadline_at = coalesce(j.deadline_at, now() + make_interval(secs => $3)),
+                    updated_at = now()
+                FROM (
+                    SELECT id, lease_owner AS previous_owner FROM jobs
+                    WHERE state = 'queued' OR (state = 'running' AND lease_expires_at < now())
+                    ORDER BY created_at
+                    FOR UPDATE SKIP LOCKED
+                    LIMIT 1
+                ) candidate
+                WHERE j.id = candidate.id
+                RETURNING \(Job.columns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
+                    candidate.previous_owner
+                """, [owner, lease.inSeconds, timeout.inSeconds])
+            guard let row = rows.first else { return nil }
+            let job = try Job(row: row)
+            let previous: String? = try row.decode("previous_owner")
+            let message = previous.map { "taken over by \(owner) after the lease of \($0) expired" } ?? "claimed by \(owner)"
+            try await Self.append(jobID: job.id, stage: nil, kind: .state, message: JobState.running.rawValue, on: connection)
+            try await Self.append(jobID: job.id, stage: nil, kind: .log, message: message, on: connection)
+            return JobClaim(job: job, previousOwner: previous)
+        }
+    }
+
+    /// Extends the lease; nil when `owner` no longer holds it.
+    public func renew(_ jobID: UUID, owner: String, lease: Duration) async throws -> LeaseRenewal? {
+        let rows = try await pool.query(
+            """
+            UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3)
+            WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+            RETURNING cancel_requested, deadline_at < now() AS past_deadline
+            """, [jobID, owner, lease.inSeconds])
+        guard let row = rows.first else { return nil }
+        return LeaseRenewal(cancelRequested: try row.decode("cancel_requested"), pastDeadline: try row.decode("past_deadline"))
+    }
+
+    /// Lets the leases of `owner` expire now, so another replica resumes its jobs at once
+    /// (a gateway shutting down calls this).
+    @discardableResult
+    public func release(owner: String) async throws -> Int {
+        try await pool.execute(
+            "UPDATE jobs SET lease_expires_at = now() WHERE lease_owner = $1 AND state = 'running'", [owner])
+    }
+
+    /// Moves a stage to running for a new attempt.
+    public func startStage(_ stage: StageName, of jobID: UUID, owner: String) async throws -> JobStage {
+        try await fenced(jobID, owner: owner) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE job_stages SET status = 'running', attempt = attempt + 1, run_id = NULL, run_events_seen = 0,
+                    started_at = now(), finished_at = NULL, result = NULL, error = NULL
+                WHERE job_id = $1 AND name = $2
+                RETURNING \(JobStage.columns)
+                """, [jobID, stage.rawValue])
+            guard let row = rows.first else { throw JobStoreError.jobNotFound(jobID) }
+            let updated = try JobStage(row: row)
+            try await Self.append(
+                jobID: jobID, stage: stage, kind: .state, message: "running (attempt \(updated.attempt))", on: connection)
+            return updated
+        }
+    }
+
+    /// Notes the stage service's run the stage follows, so a gateway resuming the job adopts it.
+    public func recordRun(_ runID: UUID, stage: StageName, of jobID: UUID, owner: String) async throws {
+        try await fenced(jobID, owner: owner) { connection in
+            try await connection.execute(
+                "UPDATE job_stages SET run_id = $3 WHERE job_id = $1 AND name = $2", [jobID, stage.rawValue, runID])
+        }
+    }
+
+    /// Copies a run's events into the job's log and remembers the last seq copied.
+    public func copyRunEvents(_ events: [CopiedEvent], stage: StageName, of jobID: UUID, owner: String) async throws {
+        guard let last = events.last?.seq else { return }
+        try await fenced(jobID, owner: owner) { connection in
+            for event in events {
+                try await Self.append(
+                    jobID: jobID, stage: stage, kind: event.kind, stream: event.stream, message: event.message,
+                    on: connection)
+            }
+            try await connection.execute(
+                "UPDATE job_stages SET run_events_seen = greatest(run_events_seen, $3) WHERE job_id = $1 AND name = $2",
+                [jobID, stage.rawValue, last])
+        }
+    }
+
+    /// Ends the stage's attempt with its result or error (JSON text, redacted).
+    public func finishStage(
+        _ stage: StageName, of jobID: UUID, owner: String, status: StageStatus, result: String? = nil, error: String? = nil
+    ) async throws {
+        try await fenced(jobID, owner: owner) { connection in
+            try await connection.execute(
+                """
+                UPDATE job_stages SET status = $3, result = $4::jsonb, error = $5::jsonb, finished_at = now()
+                WHERE job_id = $1 AND name = $2
+                """, [jobID, stage.rawValue, status.rawValue, result, error])
+            try await Self.append(jobID: jobID, stage: stage, kind: .state, message: status.rawValue, on: connection)
+        }
+    }
+
+    /// Ends the job and gives up its lease.
+    public func finish(
+        _ jobID: UUID, owner: String, state: JobState, result: String? = nil, error: String? = nil
+    ) async throws {
+        try await fenced(jobID, owner: owner) { connection in
+            try await connection.execute(
+                """
+                UPDATE jobs SET state = $2, result = $3::jsonb, error = $4::jsonb, finished_at = now(), updated_at = now(),
+                    lease_owner = NULL, lease_expires_at = NULL
+                WHERE id = $1
+                """, [jobID, state.rawValue, result, error])
+            try await Self.append(jobID: jobID, stage: nil, kind: .state, message: state.rawValue, on: connection)
+        }
+    }
+
+    /// A line from the gateway itself in the job's log (retries, dedupe decisions…).
+    public func log(_ message: String, stage: StageName?, of jobID: UUID, owner: String) async throws {
+        try await fenced(jobID, owner: owner) { connection in
+            try await Self.append(jobID: jobID, stage: stage, kind: .log, stream: "gateway", message: message, on: connection)
+        }
+    }
+
+    /// Records the job's build key, and the job whose build it reused (if any).
+    public func setBuildKey(_ key: String, reusedFrom: UUID?, of jobID: UUID, owner: String) async throws {
+        try await fenced(jobID, owner: owner) { connection in
+            try await connection.execute(
+                "UPDATE jobs SET build_key = $2, reused_from = $3 WHERE id = $1", [jobID, key, reusedFrom])
+        }
+    }
+
+    /// The newest job other than `jobID` that built (not reused) with this key, and its build result.
+    public func reusableBuild(key: String, excluding jobID: UUID) async throws -> (jobID: UUID, result: String)? {
+        let rows = try await pool.query(
+            """
+            SELECT j.id, s.result FROM jobs j JOIN job_stages s ON s.job_id = j.id AND s.name = 'build'
+            WHERE j.build_key = $1 AND j.id <> $2 AND j.reused_from IS NULL
+              AND s.status = 'succeeded' AND s.result IS NOT NULL
+            ORDER BY s.finished_at DESC
+            LIMIT 1
+            """, [key, jobID])
+        guard let row = rows.first else { return nil }
+        return (try row.decode("id"), try row.decode("result"))
+    }
+
+    // MARK: internals
+
+    /// Runs `body` in a transaction that first locks the job and checks `owner` still holds it.
+    @discardableResult
+    private func fenced<T>(
+        _ jobID: UUID, owner: String, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await pool.transaction { connection in
+            let held = try await connection.query(
+                "SELECT 1 FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE",
+                [jobID, owner])
+            guard !held.isEmpty else { throw JobStoreError.leaseLost(jobID) }
+            return try await body(connection)
+        }
+    }
+
+    private static func append(
+        jobID: UUID, stage: StageName?, kind: RunEvent.Kind, stream: String? = nil, message: String,
+        on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            WITH next AS (
+                UPDATE jobs SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq
+            )
+            INSERT INTO job_events (job_id, seq, stage, kind, stream, message)
+            SELECT $1, event_seq, $2, $3, $4, $5 FROM next
+            """, [jobID, stage?.rawValue, kind.rawValue, stream, message])
+        try await connection.execute("SELECT pg_notify($1, $2::text)", [eventsChannel, jobID.uuidString.lowercased()])
+    }
+}
+
+extension Duration {
+    /// Whole and fractional seconds, for `make_interval(secs => …)`.
+    var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

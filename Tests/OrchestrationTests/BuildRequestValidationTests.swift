@@ -1,0 +1,63 @@
+import Orchestration
+import Testing
+
+@Suite struct BuildRequestValidationTests {
+    private func request(
+        url: String = "https://git.example.com/org/app.git", ref: String = "main", workload: String = "shop",
+        context: String? = nil, dockerfile: String? = nil, target: String? = nil, args: [String: String]? = nil,
+        push: String? = nil
+    ) -> BuildJobRequest {
+        BuildJobRequest(
+            workload: workload, service: "api", repository: .init(url: url, ref: ref), contextPath: context,
+            dockerfilePath: dockerfile, target: target, buildArgs: args, push: push.map(BuildJobRequest.Push.init))
+    }
+
+    private func field(_ request: BuildJobRequest) -> String? {
+        do {
+            try request.validate()
+            return nil
+        } catch {
+            return error.field
+        }
+    }
+
+    @Test func aWellFormedRequestPasses() {
+        #expect(field(request()) == nil)
+        #expect(field(request(url: "ssh://git@github.com/org/app.git", ref: "refs/pull/12/head")) == nil)
+        #expect(field(request(url: "git@github.com:org/app.git", context: "services/api", dockerfile: "build/Dockerfile")) == nil)
+        #expect(field(request(target: "runtime", args: ["NODE_VERSION": "20", "_X1": ""], push: "harbor.example.com/team/app:1.2.3")) == nil)
+    }
+
+    @Test(arguments: [
+        ("", "workload"), ("Shop", "workload"), ("-shop", "workload"), (String(repeating: "a", count: 64), "workload"),
+    ])
+    func badNamesAreRefused(workload: String, expected: String) {
+        #expect(field(request(workload: workload)) == expected)
+    }
+
+    @Test func badRepositoriesAndRefsAreRefused() {
+        #expect(field(request(url: "")) == "repository.url")
+        #expect(field(request(url: "https://git.example.com/a b")) == "repository.url")
+        #expect(field(request(url: "https://user:token@git.example.com/app.git")) == "repository.url")
+        #expect(field(request(url: "https://token@git.example.com/app.git")) == "repository.url")
+        #expect(field(request(url: "ssh://git:secret@git.example.com/app.git")) == "repository.url")
+        #expect(field(request(ref: "")) == "repository.ref")
+        #expect(field(request(ref: "--upload-pack=evil")) == "repository.ref")
+        #expect(field(request(ref: "main branch")) == "repository.ref")
+    }
+
+    @Test func pathsMustStayInsideTheRepository() {
+        #expect(field(request(context: "/etc")) == "context_path")
+        #expect(field(request(context: "../other")) == "context_path")
+        #expect(field(request(dockerfile: "a/../../Dockerfile")) == "dockerfile_path")
+        #expect(field(request(dockerfile: "")) == "dockerfile_path")
+    }
+
+    @Test func targetsArgsAndDestinationsAreChecked() {
+        #expect(field(request(target: "a b")) == "target")
+        #expect(field(request(args: ["1X": "v"])) == "build_args.1X")
+        #expect(field(request(args: ["A-B": "v"])) == "build_args.A-B")
+        #expect(field(request(push: "not a reference")) == "push.destination")
+        #expect(field(request(push: "Harbor.example.com/UPPER/app:1")) == "push.destination")
+    }
+}

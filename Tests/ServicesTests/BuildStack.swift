@@ -1,0 +1,214 @@
+import Digests
+import Foundation
+import HTTPClient
+import Logging
+import Postgres
+import Testing
+
+/// The whole chain as real processes, wired like deploy/local: artifact-service on moto's S3
+/// (signatures checked), checkout-service (file:// allowed), rewrite-service proxying Docker
+/// Hub to the local registry's `dockerhub-proxy`, build-service with buildah, and gateways.
+/// Each stack has a database of its own, so only its gateways see its jobs.
+final class BuildStack: @unchecked Sendable {
+    let token = "stack-\(UUID().uuidString)"
+    let registry: String
+    let work: URL
+    let databaseURL: String
+    private let databaseName: String
+    let pool: PostgresPool
+    private(set) var services: [String: ServiceProcess] = [:]
+    private(set) var gateways: [ServiceProcess] = []
+    let http = HTTPClient()
+    private let gatewayEnvironment: [String: String]
+
+    static var isAvailable: Bool {
+        TestEnvironment.isCI
+            || (TestEnvironment.databaseURL != nil && TestEnvironment.variables["BUILDCHAIN_TEST_S3_ENDPOINT"] != nil
+                && TestEnvironment.variables["BUILDCHAIN_TEST_REGISTRY"] != nil)
+    }
+
+    /// Starts the stage services and `gateways` gateways (`gateway-0`, `gateway-1`…).
+    init(gateways count: Int = 1, gatewayEnvironment: [String: String] = [:]) async throws {
+        registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        self.gatewayEnvironment = gatewayEnvironment
+        let admin = PostgresPool(
+            configuration: PostgresConfiguration(conninfo: try TestEnvironment.requireDatabaseURL(), maxConnections: 1),
+            logger: Logger(label: "stack"))
+        databaseName = "stack_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))"
+        try await admin.execute("CREATE DATABASE \(databaseName)")
+        admin.close()
+        let base = try TestEnvironment.requireDatabaseURL().prefix { $0 != "?" }
+        databaseURL = base[..<(base.lastIndex(of: "/") ?? base.endIndex)] + "/\(databaseName)"
+        pool = PostgresPool(
+            configuration: PostgresConfiguration(conninfo: databaseURL, maxConnections: 2), logger: Logger(label: "stack"))
+
+        // The artifact store first: checkout and build need it.
+        try await start("artifact-service")
+        for name in ["checkout-service", "rewrite-service", "build-service"] { try await start(name) }
+        for index in 0..<count { _ = try await startGateway(instance: "gateway-\(index)") }
+    }
+
+    /// The gateway started last (after a crash test kills one, its successor).
+    var gateway: ServiceProcess { gateways[gateways.count - 1] }
+
+    /// (Re)starts a stage service; on `port` when given (a restart the gateways can find again).
+    func start(_ name: String, port: Int? = nil) async throws {
+        var environment = common
+        for (key, value) in try settings(of: name) { environment[key] = value }
+        if let port { environment["PORT"] = "\(port)" }
+        services[name] = try await ServiceProcess(name, environment: environment)
+    }
+
+    func service(_ name: String) -> ServiceProcess { services[name]! }
+
+    @discardableResult
+    func startGateway(instance: String) async throws -> ServiceProcess {
+        var environment = common
+        environment["INSTANCE_ID"] = instance
+        environment["API_TOKEN_SHA256"] = SHA256.hash(token).hex
+        let urls = [
+            "CHECKOUT": "checkout-service", "REWRITE": "rewrite-service", "BUILD": "build-service",
+            "ARTIFACT": "artifact-service",
+        ]
+        for (prefix, name) in urls {
+            environment["\(prefix)_SERVICE_URL"] = service(name).baseURL
+            environment["\(prefix)_SERVICE_TOKEN"] = token
+        }
+        environment["JOB_LEASE"] = "3s"
+        environment["RUN_STALE_AFTER"] = "15s"
+        environment["STAGE_RETRY_BACKOFF"] = "200ms"
+        environment["STAGE_RETRIES"] = "2"
+        environment["JOB_POLL_INTERVAL"] = "200ms"
+        for (key, value) in gatewayEnvironment { environment[key] = value }
+        let process = try await ServiceProcess("gateway", environment: environment)
+        gateways.append(process)
+        return process
+    }
+
+    private var common: [String: String] {
+        [
+            "API_TOKEN": token, "DATABASE_URL": databaseURL,
+            "PATH": TestEnvironment.variables["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        ]
+    }
+
+    private func settings(of name: String) throws -> [String: String] {
+        switch name {
+        case "artifact-service":
+            return [
+                "ARTIFACT_BACKEND": "s3", "ARTIFACT_ROOT": work.appendingPathComponent("artifacts").path,
+                "S3_ENDPOINT": try TestEnvironment.require("BUILDCHAIN_TEST_S3_ENDPOINT"),
+                "S3_REGION": TestEnvironment.variables["BUILDCHAIN_TEST_S3_REGION"] ?? "us-east-1",
+                "S3_BUCKET": try TestEnvironment.require("BUILDCHAIN_TEST_S3_BUCKET"),
+                "S3_ACCESS_KEY_ID": try TestEnvironment.require("BUILDCHAIN_TEST_S3_ACCESS_KEY_ID"),
+                "S3_SECRET_ACCESS_KEY": try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY"),
+            ]
+        case "checkout-service":
+            return [
+                "CHECKOUT_ALLOW_FILE_URLS": "true", "CHECKOUT_CACHE_DIR": work.appendingPathComponent("mirrors").path,
+                "CHECKOUT_WORK_DIR": work.appendingPathComponent("checkouts").path,
+                "ARTIFACT_SERVICE_URL": service("artifact-service").baseURL,
+            ]
+        case "rewrite-service":
+            return ["REWRITE_PROXIES": "docker.io=\(registry)/dockerhub-proxy"]
+        case "build-service":
+            return [
+                "BUILD_WORK_DIR": work.appendingPathComponent("builds").path, "CACHE_REGISTRY": registry,
+                "REGISTRY_MIRROR": "\(registry)/dockerhub-proxy", "ARTIFACT_SERVICE_URL": service("artifact-service").baseURL,
+            ]
+        default:
+            return [:]
+        }
+    }
+
+    func stop() async {
+        for gateway in gateways { _ = await gateway.terminate() }
+        for name in ["build-service", "checkout-service", "rewrite-service", "artifact-service"] {
+            _ = await services[name]?.terminate()
+        }
+        pool.close()
+        let admin = try? PostgresPool(
+            configuration: PostgresConfiguration(conninfo: TestEnvironment.requireDatabaseURL(), maxConnections: 1),
+            logger: Logger(label: "stack"))
+        _ = try? await admin?.execute("DROP DATABASE \(databaseName) WITH (FORCE)")
+        admin?.close()
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    // MARK: calling the gateway
+
+    func call(
+        _ method: String, _ path: String, body: [String: Any]? = nil, via gateway: ServiceProcess? = nil
+    ) async throws -> (status: Int, json: [String: Any]) {
+        let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) }
+        let response = try await http.send(
+            ClientRequest(
+                method: method, url: (gateway ?? self.gateway).baseURL + path,
+                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+                body: bytes.map { .bytes($0) } ?? .none, timeout: .seconds(30)))
+        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        return (response.status, json)
+    }
+
+    /// Submits a build and returns the job id.
+    func submit(_ body: [String: Any]) async throws -> String {
+        let (status, job) = try await call("POST", "/v1/builds", body: body)
+        try #require(status == 202, "submit answered \(status): \(job)")
+        return try #require(job["id"] as? String)
+    }
+
+    func job(_ id: String) async throws -> [String: Any] {
+        let (status, job) = try await call("GET", "/v1/jobs/\(id)")
+        try #require(status == 200, "GET job answered \(status)")
+        return job
+    }
+
+    /// Polls the job until `done` holds (by default: it ended); fails after `timeout`.
+    @discardableResult
+    func wait(
+        for id: String, timeout: Duration = .seconds(180), until done: ([String: Any]) -> Bool = BuildStack.ended
+    ) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let job = try await job(id)
+            if done(job) { return job }
+            if ContinuousClock.now > deadline {
+                Issue.record("job \(id) did not get there in \(timeout): \(job["state"] ?? "?") \(Self.stages(job))")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    static func ended(_ job: [String: Any]) -> Bool {
+        ["succeeded", "failed", "cancelled"].contains(job["state"] as? String ?? "")
+    }
+
+    static func stages(_ job: [String: Any]) -> [String: [String: Any]] {
+        let list = job["stages"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: list.map { ($0["name"] as? String ?? "", $0) })
+    }
+
+    /// A git repository at `work/<name>` with `files`, committed on `main`; its file:// URL.
+    func repository(_ name: String, files: [String: String]) throws -> String {
+        let directory = work.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (path, text) in files {
+            try text.write(to: directory.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        }
+        for arguments in [
+            ["init", "-q", "-b", "main"], ["add", "-A"],
+            ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init"],
+        ] {
+            let git = Process()
+            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            git.arguments = ["-C", directory.path] + arguments
+            try git.run()
+            git.waitUntilExit()
+            try #require(git.terminationStatus == 0, "git \(arguments)")
+        }
+        return "file://\(directory.path)"
+    }
+}
