@@ -51,6 +51,20 @@ final class BuildStack: @unchecked Sendable {
     }
 
     /// The gateway started last (after a crash test kills one, its successor).
+    /// Runs `body` on a new stack and stops it afterwards, whether or not `body` threw.
+    static func with(
+        gateways: Int = 1, environment: [String: String] = [:], _ body: (BuildStack) async throws -> Void
+    ) async throws {
+        let stack = try await BuildStack(gateways: gateways, gatewayEnvironment: environment)
+        do {
+            try await body(stack)
+            await stack.stop()
+        } catch {
+            await stack.stop()
+            throw error
+        }
+    }
+
     var gateway: ServiceProcess { gateways[gateways.count - 1] }
 
     /// (Re)starts a stage service; on `port` when given (a restart the gateways can find again).

@@ -29,14 +29,7 @@ struct GatewayEndToEndTests {
     private func withStack(
         gateways: Int = 1, environment: [String: String] = [:], _ body: (BuildStack) async throws -> Void
     ) async throws {
-        let stack = try await BuildStack(gateways: gateways, gatewayEnvironment: environment)
-        do {
-            try await body(stack)
-            await stack.stop()
-        } catch {
-            await stack.stop()
-            throw error
-        }
+        try await BuildStack.with(gateways: gateways, environment: environment, body)
     }
 
     private func request(_ url: String, workload: String = "demo", push: String? = nil, fresh: Bool = false) -> [String: Any] {

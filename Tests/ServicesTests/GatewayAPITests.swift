@@ -1,0 +1,164 @@
+import Foundation
+import HTTPClient
+import Testing
+
+/// The gateway's HTTP surface: refusals before anything is recorded, tokens by hash, the
+/// job listing, the CLI over it, and the job timeout.
+@Suite(
+    .serialized,
+    .enabled(if: BuildStack.isAvailable, "needs the local stack's servers (deploy/local/up.sh --infra-only; source .local/env)"))
+struct GatewayAPITests {
+    private func withStack(
+        gateways: Int = 1, environment: [String: String] = [:], _ body: (BuildStack) async throws -> Void
+    ) async throws {
+        try await BuildStack.with(gateways: gateways, environment: environment, body)
+    }
+
+    @Test func badRequestsAreRefusedWithTheFieldAndNothingIsRecorded() async throws {
+        try await withStack { stack in
+            let good: [String: Any] = ["workload": "w", "service": "s", "repository": ["url": "file:///nowhere", "ref": "main"]]
+            let cases: [(String, Any, String)] = [
+                ("workload", "Bad Name", "workload"),
+                ("repository", ["url": "https://user:secret@git.example.com/a.git", "ref": "main"], "repository.url"),
+                ("repository", ["url": "file:///x", "ref": "--upload-pack=touch /tmp/pwned"], "repository.ref"),
+                ("context_path", "../../etc", "context_path"),
+                ("build_args", ["NOT-A-NAME": "1"], "build_args.NOT-A-NAME"),
+                ("push", ["destination": "no such reference"], "push.destination"),
+            ]
+            for (key, value, field) in cases {
+                var body = good
+                body[key] = value
+                let (status, problem) = try await stack.call("POST", "/v1/builds", body: body)
+                #expect(status == 400, "\(key)")
+                #expect(problem["code"] as? String == "INVALID_BUILD")
+                #expect((problem["extensions"] as? [String: Any])?["field"] as? String == field)
+                #expect(!"\(problem)".contains("secret"), "credentials are not echoed")
+            }
+            let missing = try await stack.call("POST", "/v1/builds", body: ["workload": "w"])
+            #expect(missing.status == 400 && missing.json["code"] as? String == "INVALID_JSON")
+            let (_, page) = try await stack.call("GET", "/v1/jobs")
+            #expect((page["jobs"] as? [Any])?.isEmpty == true, "no job was recorded")
+        }
+    }
+
+    @Test func onlyATokenWhoseHashIsConfiguredIsAccepted() async throws {
+        try await withStack { stack in
+            for header in [nil, "Bearer wrong", "Bearer \(stack.token)x"] {
+                let headers: HTTPHeaders = header.map { ["Authorization": $0] } ?? [:]
+                let response = try await stack.http.send(ClientRequest(url: stack.gateway.baseURL + "/v1/jobs", headers: headers))
+                #expect(response.status == 401)
+                #expect(response.headers["Content-Type"] == "application/problem+json")
+            }
+            let allowed = try await stack.call("GET", "/v1/jobs")
+            #expect(allowed.status == 200)
+            #expect(!stack.gateway.logText.contains(stack.token), "the token is not logged")
+        }
+    }
+
+    @Test func unknownJobsAndBadQueriesAreClearErrors() async throws {
+        try await withStack { stack in
+            let checks: [(String, String, Int, String)] = [
+                ("GET", "/v1/jobs/\(UUID())", 404, "NOT_FOUND"),
+                ("GET", "/v1/jobs/not-a-uuid", 400, "INVALID_ID"),
+                ("POST", "/v1/jobs/\(UUID())/cancel", 404, "NOT_FOUND"),
+                ("POST", "/v1/jobs/\(UUID())/retry", 404, "NOT_FOUND"),
+                ("GET", "/v1/jobs?limit=0", 400, "INVALID_LIMIT"),
+                ("GET", "/v1/jobs?limit=abc", 400, "INVALID_LIMIT"),
+                ("GET", "/v1/jobs?state=done", 400, "INVALID_STATE"),
+                ("GET", "/v1/jobs?cursor=zzz", 400, "INVALID_CURSOR"),
+            ]
+            for (method, path, status, code) in checks {
+                let answer = try await stack.call(method, path)
+                #expect(answer.status == status, "\(method) \(path)")
+                #expect(answer.json["code"] as? String == code, "\(method) \(path)")
+            }
+        }
+    }
+
+    @Test func theCLIBuildsWaitsAndPrintsTheArtifact() async throws {
+        try await withStack { stack in
+            let url = try stack.repository(
+                "app", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(), "greeting.txt": "cli \(UUID())\n"])
+            let destination = "\(stack.registry)/e2e/cli-\(UUID().uuidString.prefix(8).lowercased()):1"
+            let (status, output, errors) = try cli(
+                stack,
+                [
+                    "build", "--repo", url, "--ref", "main", "--workload", "cli", "--service", "hello", "--push",
+                    destination, "--wait", "--output", "json",
+                ])
+            #expect(status == 0, "stderr: \(errors)")
+            let job = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            #expect(job["state"] as? String == "succeeded")
+            let result = try #require(job["result"] as? [String: Any])
+            #expect((result["manifest_digest"] as? String)?.hasPrefix("sha256:") == true)
+            #expect(!errors.contains(stack.token))
+
+            // The CI switches: BUILDCHAIN_CACHE=false reaches the build as cache off.
+            let (listed, table, _) = try cli(stack, ["jobs"])
+            #expect(listed == 0 && table.contains(job["id"] as? String ?? "?"))
+            let (failedStatus, _, failedErrors) = try cli(
+                stack, ["build", "--repo", url, "--ref", "no-such-ref", "--workload", "cli", "--service", "hello", "--wait"],
+                environment: ["BUILDCHAIN_CACHE": "false"])
+            #expect(failedStatus == 1)
+            #expect(failedErrors.contains("REF_NOT_FOUND"))
+            #expect(failedErrors.contains("checkout"), "text mode shows the stages as they go")
+            let (_, page) = try await stack.call("GET", "/v1/jobs?limit=1")
+            let request = ((page["jobs"] as? [[String: Any]])?.first?["request"] as? [String: Any])
+            #expect(request?["cache"] as? Bool == false)
+        }
+    }
+
+    @Test func aJobRunningPastItsTimeoutFailsWithTIMEOUT() async throws {
+        try await withStack(environment: ["JOB_TIMEOUT": "6s"]) { stack in
+            let url = try stack.repository(
+                "slow", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(run: "sleep 60"), "greeting.txt": "x\n"])
+            let id = try await stack.submit(["workload": "w", "service": "s", "repository": ["url": url, "ref": "main"]])
+            let job = try await stack.wait(for: id, timeout: .seconds(40))
+            #expect(job["state"] as? String == "failed")
+            let error = try #require(job["error"] as? [String: Any])
+            #expect(error["code"] as? String == "TIMEOUT" && error["stage"] as? String == "build")
+            #expect(BuildStack.stages(job)["build"]?["status"] as? String == "cancelled")
+        }
+    }
+
+    private func cli(
+        _ stack: BuildStack, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = ServiceProcess.binDirectory.appendingPathComponent("buildchain")
+        process.arguments = arguments
+        process.environment = ["BUILDCHAIN_URL": stack.gateway.baseURL, "BUILDCHAIN_TOKEN": stack.token, "PATH": "/usr/bin:/bin"]
+            .merging(environment) { _, new in new }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes while the process runs, so neither can fill up and stall it.
+        let errorData = ErrorCollector(errors.fileHandleForReading)
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: outputData, as: UTF8.self),
+            String(decoding: errorData.wait(), as: UTF8.self)
+        )
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own.
+private final class ErrorCollector: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
+}
