@@ -91,7 +91,7 @@ let package = Package(
             [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])
         + service(
             "BuildService", executable: "build-service",
-            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient"])
+            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes"])
         + service(
             "ArtifactService", executable: "artifact-service",
             [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient"])
@@ -117,7 +117,10 @@ let package = Package(
             tests("PostgresTests", ["Postgres", "Records"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),
-            tests("BuildDriversTests", ["BuildDrivers", "Processes", "Digests", "OCI"], exclude: ["Fixtures"]),
+            tests(
+                "BuildDriversTests",
+                ["BuildDrivers", "Processes", "Digests", "OCI", "HTTPClient", hummingbird, hummingbirdTesting],
+                exclude: ["Fixtures"]),
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),

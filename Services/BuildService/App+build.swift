@@ -20,10 +20,13 @@ public func buildApplication(
         workDirectory: "\(configuration.workDirectory)/buildah", cacheRegistry: configuration.cacheRegistry,
         dockerHubMirror: configuration.registryMirror, insecureRegistries: configuration.insecureRegistries,
         authFile: configuration.registryAuthFile)
-    let drivers = BuildDriverSet(
+    var drivers = BuildDriverSet(
         buildah: BuildahDriver(configuration: buildah, logger: service.logger),
         kaniko: KanikoDriver(configuration: kaniko, logger: service.logger),
         automatic: DefaultBuildDriver.make(kaniko: kaniko, buildah: buildah, logger: service.logger))
+    if let kubernetes = configuration.kubernetes {
+        drivers.kanikoKubernetes = kanikoKubernetesDriver(kubernetes, configuration: configuration, artifacts: artifacts, service: service)
+    }
     let limiter = RunLimiter(limit: configuration.concurrency)
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
@@ -36,4 +39,31 @@ public func buildApplication(
         ).register(on: router)
         return [executor]
     }
+}
+
+/// The `kaniko-kubernetes` driver: Jobs through the API server (its CA trusted, the service
+/// account's token presented), files through artifact-service.
+private func kanikoKubernetesDriver(
+    _ kubernetes: BuildConfiguration.KubernetesSettings, configuration: BuildConfiguration,
+    artifacts: ArtifactServiceClient, service: ServiceApplication
+) -> any BuildDriver {
+    var http = HTTPClient.Configuration()
+    http.caBundlePath = kubernetes.caFile
+    let api = KubernetesAPI(
+        baseURL: kubernetes.apiURL, namespace: kubernetes.namespace, tokenFile: kubernetes.tokenFile,
+        http: HTTPClient(configuration: http, logger: service.logger))
+    let podArtifacts = ArtifactServiceClient(
+        baseURL: kubernetes.artifactServiceURL ?? configuration.artifactServiceURL, token: configuration.artifactServiceToken,
+        http: HTTPClient(logger: service.logger))
+    let transfer = ArtifactKanikoTransfer(
+        artifacts: artifacts, podArtifacts: podArtifacts, workDirectory: configuration.workDirectory)
+    let settings = KanikoJobManifest.Settings(
+        namespace: kubernetes.namespace, kanikoImage: kubernetes.kanikoImage, uploaderImage: kubernetes.uploaderImage,
+        ttlSecondsAfterFinished: kubernetes.jobTTLSeconds, serviceAccount: kubernetes.serviceAccount,
+        registryAuthSecret: kubernetes.registryAuthSecret, uploadTokenSecret: kubernetes.uploadTokenSecret)
+    return KanikoKubernetesDriver(
+        configuration: KanikoKubernetesDriver.Configuration(
+            job: settings, cacheRegistry: configuration.cacheRegistry, registryMirror: configuration.registryMirror,
+            insecureRegistries: configuration.insecureRegistries),
+        api: api, transfer: transfer, logger: service.logger)
 }

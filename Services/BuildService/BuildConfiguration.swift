@@ -5,7 +5,7 @@ import ServiceKit
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
-/// | `BUILD_DRIVER` | `auto` (Kaniko where its executor exists, else buildah), `buildah`, `kaniko` | auto |
+/// | `BUILD_DRIVER` | `auto` (Kaniko where its executor exists, else buildah), `buildah`, `kaniko`, `kaniko-kubernetes` (a Kubernetes Job per build) | auto |
 /// | `BUILD_WORK_DIR` | per-build folders and builder state (removed after each build) | /tmp/buildchain-builds |
 /// | `BUILD_CONCURRENCY` | builds at once; the others wait, queued, in order | 1 |
 /// | `BUILD_TIMEOUT` | a build running longer is killed and fails with TIMEOUT | 30m |
@@ -16,11 +16,78 @@ import ServiceKit
 /// | `KANIKO_EXECUTOR` | Kaniko's executor | /kaniko/executor |
 /// | `ARTIFACT_SERVICE_URL` | where contexts come from and image tarballs go | http://127.0.0.1:8084 |
 /// | `ARTIFACT_SERVICE_TOKEN` | artifact-service's token | `API_TOKEN` |
+///
+/// With `kaniko-kubernetes` (see `KubernetesSettings`): `KUBERNETES_API_URL`
+/// (https://kubernetes.default.svc), `KUBERNETES_NAMESPACE` (the pod's own, from the service
+/// account), `KUBERNETES_TOKEN_FILE` and `KUBERNETES_CA_FILE` (the service account's),
+/// `KANIKO_IMAGE` (gcr.io/kaniko-project/executor:v1.23.2), `KANIKO_UPLOADER_IMAGE`
+/// (curlimages/curl:8.10.1), `KANIKO_JOB_TTL_SECONDS` (600), `KANIKO_SERVICE_ACCOUNT`,
+/// `KANIKO_REGISTRY_AUTH_SECRET` (a dockerconfigjson Secret for Kaniko), `KANIKO_UPLOAD_TOKEN_SECRET`
+/// (the Secret whose `token` the pod presents to artifact-service; buildchain-kaniko-upload),
+/// `KANIKO_ARTIFACT_SERVICE_URL` (artifact-service as the pods reach it; `ARTIFACT_SERVICE_URL`).
 public struct BuildConfiguration: Sendable {
     public static let defaultPort = 8083
 
     public enum Driver: String, Sendable, Codable {
         case auto, buildah, kaniko
+        case kanikoKubernetes = "kaniko-kubernetes"
+    }
+
+    /// Where and how `kaniko-kubernetes` runs its Jobs.
+    public struct KubernetesSettings: Sendable {
+        public var apiURL: String
+        public var namespace: String
+        public var tokenFile: String?
+        public var caFile: String?
+        public var kanikoImage: String
+        public var uploaderImage: String
+        public var jobTTLSeconds: Int
+        public var serviceAccount: String?
+        public var registryAuthSecret: String?
+        public var uploadTokenSecret: String
+        public var artifactServiceURL: String?
+
+        public init(
+            apiURL: String, namespace: String, tokenFile: String? = nil, caFile: String? = nil,
+            kanikoImage: String = "gcr.io/kaniko-project/executor:v1.23.2", uploaderImage: String = "curlimages/curl:8.10.1",
+            jobTTLSeconds: Int = 600, serviceAccount: String? = nil, registryAuthSecret: String? = nil,
+            uploadTokenSecret: String = "buildchain-kaniko-upload", artifactServiceURL: String? = nil
+        ) {
+            self.apiURL = apiURL
+            self.namespace = namespace
+            self.tokenFile = tokenFile
+            self.caFile = caFile
+            self.kanikoImage = kanikoImage
+            self.uploaderImage = uploaderImage
+            self.jobTTLSeconds = jobTTLSeconds
+            self.serviceAccount = serviceAccount
+            self.registryAuthSecret = registryAuthSecret
+            self.uploadTokenSecret = uploadTokenSecret
+            self.artifactServiceURL = artifactServiceURL
+        }
+
+        init(reading env: EnvironmentReader) throws {
+            let account = "/var/run/secrets/kubernetes.io/serviceaccount"
+            let namespace =
+                env.string("KUBERNETES_NAMESPACE")
+                ?? (try? String(contentsOfFile: "\(account)/namespace", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let namespace, !namespace.isEmpty else {
+                throw ConfigurationError.missing(variable: "KUBERNETES_NAMESPACE")
+            }
+            let inCluster = FileManager.default.fileExists(atPath: "\(account)/token")
+            self.init(
+                apiURL: env.string("KUBERNETES_API_URL", default: "https://kubernetes.default.svc"), namespace: namespace,
+                tokenFile: env.string("KUBERNETES_TOKEN_FILE") ?? (inCluster ? "\(account)/token" : nil),
+                caFile: env.string("KUBERNETES_CA_FILE") ?? (inCluster ? "\(account)/ca.crt" : nil),
+                kanikoImage: env.string("KANIKO_IMAGE", default: "gcr.io/kaniko-project/executor:v1.23.2"),
+                uploaderImage: env.string("KANIKO_UPLOADER_IMAGE", default: "curlimages/curl:8.10.1"),
+                jobTTLSeconds: try env.int("KANIKO_JOB_TTL_SECONDS", default: 600, in: 0...604_800),
+                serviceAccount: env.string("KANIKO_SERVICE_ACCOUNT"),
+                registryAuthSecret: env.string("KANIKO_REGISTRY_AUTH_SECRET"),
+                uploadTokenSecret: env.string("KANIKO_UPLOAD_TOKEN_SECRET", default: "buildchain-kaniko-upload"),
+                artifactServiceURL: env.string("KANIKO_ARTIFACT_SERVICE_URL"))
+        }
     }
 
     public var common: CommonConfiguration
@@ -35,12 +102,14 @@ public struct BuildConfiguration: Sendable {
     public var kanikoExecutor: String
     public var artifactServiceURL: String
     public var artifactServiceToken: Secret
+    /// Set when `kaniko-kubernetes` can be used (the driver chosen, or `KUBERNETES_NAMESPACE` given).
+    public var kubernetes: KubernetesSettings?
 
     public init(
         common: CommonConfiguration, driver: Driver = .auto, workDirectory: String, concurrency: Int = 1,
         timeout: Duration = .seconds(1800), cacheRegistry: String? = nil, registryMirror: String? = nil,
         insecureRegistries: Set<String> = [], registryAuthFile: String? = nil, kanikoExecutor: String = "/kaniko/executor",
-        artifactServiceURL: String, artifactServiceToken: Secret
+        artifactServiceURL: String, artifactServiceToken: Secret, kubernetes: KubernetesSettings? = nil
     ) {
         self.common = common
         self.driver = driver
@@ -54,12 +123,15 @@ public struct BuildConfiguration: Sendable {
         self.kanikoExecutor = kanikoExecutor
         self.artifactServiceURL = artifactServiceURL
         self.artifactServiceToken = artifactServiceToken
+        self.kubernetes = kubernetes
     }
 
     public init(reading env: EnvironmentReader) throws {
         let common = try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true)
+        let driver = try env.enumeration("BUILD_DRIVER", default: Driver.auto)
+        let usesKubernetes = driver == .kanikoKubernetes || env.string("KUBERNETES_NAMESPACE") != nil
         self.init(
-            common: common, driver: try env.enumeration("BUILD_DRIVER", default: Driver.auto),
+            common: common, driver: driver,
             workDirectory: env.string("BUILD_WORK_DIR", default: "/tmp/buildchain-builds"),
             concurrency: try env.int("BUILD_CONCURRENCY", default: 1, in: 1...64),
             timeout: try env.duration("BUILD_TIMEOUT", default: .seconds(1800)),
@@ -69,6 +141,7 @@ public struct BuildConfiguration: Sendable {
             registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             kanikoExecutor: env.string("KANIKO_EXECUTOR", default: "/kaniko/executor"),
             artifactServiceURL: env.string("ARTIFACT_SERVICE_URL", default: "http://127.0.0.1:8084"),
-            artifactServiceToken: env.secret("ARTIFACT_SERVICE_TOKEN") ?? common.apiToken)
+            artifactServiceToken: env.secret("ARTIFACT_SERVICE_TOKEN") ?? common.apiToken,
+            kubernetes: usesKubernetes ? try KubernetesSettings(reading: env) : nil)
     }
 }

@@ -101,12 +101,20 @@ struct BuildDriverSet: Sendable {
     let buildah: any BuildDriver
     let kaniko: any BuildDriver
     let automatic: any BuildDriver
+    var kanikoKubernetes: (any BuildDriver)? = nil
 
-    func driver(_ choice: BuildConfiguration.Driver) -> any BuildDriver {
+    func driver(_ choice: BuildConfiguration.Driver) throws -> any BuildDriver {
         switch choice {
-        case .auto: automatic
-        case .buildah: buildah
-        case .kaniko: kaniko
+        case .auto: return automatic
+        case .buildah: return buildah
+        case .kaniko: return kaniko
+        case .kanikoKubernetes:
+            guard let kanikoKubernetes else {
+                throw RunFailure(
+                    code: "INVALID_BUILD", message: "kaniko-kubernetes is not configured on this build-service",
+                    retryable: false)
+            }
+            return kanikoKubernetes
         }
     }
 }

@@ -112,7 +112,7 @@ struct BuildRun: Sendable {
     }
 
     private func build(_ request: BuildRequest) async throws -> BuildOutcome {
-        let driver = drivers.driver(body.driver ?? configuration.driver)
+        let driver = try drivers.driver(body.driver ?? configuration.driver)
         let (lines, sink) = AsyncStream<String>.makeStream()
         let recorder = Task { for await line in lines { await log.line(line, stream: "builder") } }
         defer { recorder.cancel() }

@@ -80,14 +80,27 @@ public final class KanikoDriver: BuildDriver {
     /// for each plain-HTTP registry the build talks to: loopback ones among the mirror, the cache
     /// registry and `dockerfileRegistries`, plus `configuration.insecureRegistries`.
     public func arguments(for request: BuildRequest, dockerfileRegistries: Set<String> = []) -> [String] {
+        Self.executorArguments(
+            for: request, context: "dir://\(request.contextDirectory)", dockerfile: request.dockerfilePath,
+            tarPath: request.outputPath, registryMirror: configuration.registryMirror,
+            cacheRegistry: configuration.cacheRegistry, insecureRegistries: configuration.insecureRegistries,
+            dockerfileRegistries: dockerfileRegistries, force: configuration.force)
+    }
+
+    /// The same command line with the context, Dockerfile and tarball where they are for the
+    /// executor: a local folder here, a URL and paths inside a pod for `KanikoKubernetesDriver`.
+    static func executorArguments(
+        for request: BuildRequest, context: String, dockerfile: String, tarPath: String, registryMirror: String?,
+        cacheRegistry: String?, insecureRegistries: Set<String>, dockerfileRegistries: Set<String>, force: Bool
+    ) -> [String] {
         var arguments = [
-            "--dockerfile=\(request.dockerfilePath)", "--context=dir://\(request.contextDirectory)", "--no-push",
-            "--tar-path=\(request.outputPath)", "--destination=\(request.destination)",
+            "--dockerfile=\(dockerfile)", "--context=\(context)", "--no-push", "--tar-path=\(tarPath)",
+            "--destination=\(request.destination)",
         ]
-        let mirror = request.mirrors ? configuration.registryMirror : nil
+        let mirror = request.mirrors ? registryMirror : nil
         if let mirror { arguments.append("--registry-mirror=\(mirror)") }
         arguments += ["--snapshot-mode=time", "--use-new-run", "--compressed-caching=false"]
-        let cacheRepository = request.cache ? configuration.cacheRegistry.map(request.cacheRepository(in:)) : nil
+        let cacheRepository = request.cache ? cacheRegistry.map(request.cacheRepository(in:)) : nil
         if let cacheRepository {
             arguments += ["--cache=true", "--cache-run-layers", "--cache-repo=\(cacheRepository)"]
         } else {
@@ -98,9 +111,9 @@ public final class KanikoDriver: BuildDriver {
         var hosts = dockerfileRegistries
         if let mirror { hosts.insert(RegistriesConf.host(of: mirror)) }
         if let cacheRepository { hosts.insert(RegistriesConf.host(of: cacheRepository)) }
-        let insecure = hosts.filter(RegistriesConf.isLoopback).union(configuration.insecureRegistries)
+        let insecure = hosts.filter(RegistriesConf.isLoopback).union(insecureRegistries)
         arguments += insecure.sorted().map { "--insecure-registry=\($0)" }
-        if configuration.force { arguments.append("--force") }
+        if force { arguments.append("--force") }
         return arguments
     }
 

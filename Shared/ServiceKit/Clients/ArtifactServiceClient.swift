@@ -67,6 +67,41 @@ public struct ArtifactServiceClient: Sendable {
         return (attributes[.size] as? NSNumber)?.int64Value ?? 0
     }
 
+    /// A URL anyone can GET `key` from for `expires` (S3 store only).
+    public func presignedURL(for key: String, expires: Duration = .seconds(3600)) async throws -> String {
+        struct Body: Encodable {
+            var key: String
+            var expiresSeconds: Int64
+            enum CodingKeys: String, CodingKey {
+                case key
+                case expiresSeconds = "expires_seconds"
+            }
+        }
+        struct Answer: Decodable { var url: String }
+        let body = try JSONResponse<Body>.encoder.encode(Body(key: key, expiresSeconds: expires.components.seconds))
+        let response = try await send(
+            ClientRequest(
+                method: "POST", url: "\(baseURL)/v1/presigned-urls",
+                headers: ["Authorization": "Bearer \(token.value)", "Content-Type": "application/json"],
+                body: .bytes(Array(body))))
+        guard response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
+            throw failure(response, key: key)
+        }
+        return answer.url
+    }
+
+    /// Deletes `key`; one already gone is fine.
+    public func delete(_ key: String) async throws {
+        let response = try await send(
+            ClientRequest(method: "DELETE", url: url(for: key), headers: ["Authorization": "Bearer \(token.value)"]))
+        guard response.status == 204 || response.status == 200 || response.status == 404 else {
+            throw failure(response, key: key)
+        }
+    }
+
+    /// Where `PUT` stores `key` (for a client holding its own token).
+    public func uploadURL(for key: String) -> String { url(for: key) }
+
     private func url(for key: String) -> String {
         let encoded = key.split(separator: "/", omittingEmptySubsequences: false).map {
             $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0)
