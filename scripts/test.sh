@@ -13,6 +13,8 @@ source .local/env
 for spec in openapi/*.yaml; do
   openapi-spec-validator "$spec"
 done
+# deploy/: Containerfiles parse, the Kustomize overlay renders and validates, the workflow is sound.
+bash scripts/check-deploy.sh
 
 swift build --build-tests
 # Suites share the real PostgreSQL, and one of them restarts it: run them one

@@ -15,7 +15,7 @@ import ServiceKit
 /// | `STAGE_RETRIES` | retries of a stage after a transient failure | 3 |
 /// | `STAGE_RETRY_BACKOFF` | wait before the first retry, doubled for each next one | 2s |
 /// | `RUN_STALE_AFTER` | a stage run without heartbeat this long is lost (its service died) | 30s |
-/// | `BUILD_DRIVER` | the driver asked of build-service: auto, buildah, kaniko | auto |
+/// | `BUILD_DRIVER` | the driver asked of build-service: auto, buildah, kaniko, kaniko-kubernetes | auto |
 public struct GatewayConfiguration: Sendable {
     public static let defaultPort = 8080
 
@@ -58,5 +58,6 @@ public struct GatewayConfiguration: Sendable {
 
     enum BuildDriverName: String {
         case auto, buildah, kaniko
+        case kanikoKubernetes = "kaniko-kubernetes"
     }
 }

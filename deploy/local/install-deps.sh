@@ -15,6 +15,8 @@ APT_PACKAGES=(
   docker-registry buildah skopeo umoci golang-github-containers-common uidmap netavark
   # base image content, built offline
   busybox-static
+  # the dashboard's browser tests (headless, driven by Playwright from PyPI)
+  chromium
   # tools used by the scripts and tests
   git curl jq ca-certificates procps psmisc iproute2 util-linux coreutils tar gzip
 )
@@ -65,6 +67,11 @@ fi
 pip_missing=()
 has moto flask flask_cors boto3 || pip_missing+=('moto[server]')
 has dockerfile || pip_missing+=(dockerfile)
+has playwright || pip_missing+=(playwright)
+# deploy checks (scripts/check-deploy.sh): Kubernetes and GitHub workflow schemas, bundled
+has kubernetes_validate || pip_missing+=(kubernetes-validate)
+has check_jsonschema || pip_missing+=(check-jsonschema)
+has yaml || pip_missing+=(pyyaml)
 command -v aws >/dev/null 2>&1 || pip_missing+=(awscli)
 # scripts/test.sh validates openapi/*.yaml with it
 command -v openapi-spec-validator >/dev/null 2>&1 || pip_missing+=(openapi-spec-validator)
@@ -80,7 +87,18 @@ if ((${#pip_missing[@]} > 0)); then
   # pyenv needs its shims refreshed for new console scripts (aws).
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
 else
-  log "pip: moto[server], dockerfile, awscli, openapi-spec-validator present"
+  log "pip: all Python tools present"
+fi
+
+# Deploy checks (scripts/check-deploy.sh): kubectl for `kubectl kustomize`. kubectl comes with the machine image here (the `kubectl`
+# package, which owns /usr/bin/kubectl); Debian's kubernetes-client is installed only
+# where no kubectl exists at all, since both ship /usr/bin/kubectl. Its kubectl 1.20
+# embeds kustomize v2.0.3, too old for the overlay (check-deploy.sh says so).
+if ! command -v kubectl >/dev/null 2>&1; then
+  log "apt: installing kubernetes-client (kubectl)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends kubernetes-client ||
+    { apt-get update && apt-get install -y --no-install-recommends kubernetes-client; }
 fi
 
 log "done"
