@@ -10,11 +10,16 @@ public func buildApplication(
     configuration: GatewayConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "gateway", configuration: configuration.common, registry: registry)
-    return try await service.makeApplication(streamingPathPrefixes: []) { router, database in
+    return try await service.makeApplication(browser: DashboardSession.browser) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = JobStore(pool: database.pool)
         BuildRoutes(store: store).register(on: router)
         JobRoutes(store: store).register(on: router)
+        let artifact = configuration.endpoints.artifact
+        DashboardRoutes(
+            store: store, accepted: configuration.common.acceptedTokens,
+            artifacts: ArtifactServiceClient(baseURL: artifact.baseURL, token: artifact.token, http: HTTPClient(logger: service.logger))
+        ).register(on: router)
         guard configuration.orchestration.workers > 0 else { return [] }
         let services = StageServices(endpoints: configuration.endpoints, http: HTTPClient(logger: service.logger))
         return [

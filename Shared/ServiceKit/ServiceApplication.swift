@@ -25,13 +25,13 @@ public struct ServiceApplication: Sendable {
     /// tracing, problem+json errors, metrics, bearer auth, body limits) and
     /// `/healthz`, `/readyz`, `/metrics`.
     public func makeRouter(
-        readiness: [ReadinessCheck] = [], streamingPathPrefixes: [String] = []
+        readiness: [ReadinessCheck] = [], streamingPathPrefixes: [String] = [], browser: BrowserSession? = nil
     ) -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.middlewares.add(RequestTraceMiddleware())
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(MetricsMiddleware())
-        router.middlewares.add(BearerAuthMiddleware(accepting: configuration.acceptedTokens))
+        router.middlewares.add(BearerAuthMiddleware(accepting: configuration.acceptedTokens, browser: browser))
         router.middlewares.add(
             BodyLimitMiddleware(limit: configuration.maxBodyBytes, streamingPrefixes: streamingPathPrefixes))
         OperationalRoutes(service: name, checks: readiness, registry: registry, checkTimeout: .seconds(3))
@@ -67,7 +67,7 @@ extension ServiceApplication {
     /// `routes` registers the service's own endpoints and returns the
     /// background services they need (started before the server, stopped after it).
     public func makeApplication(
-        streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [],
+        streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [], browser: BrowserSession? = nil,
         routes: (Router<ServiceRequestContext>, ServiceDatabase?) async throws -> [any Service]
     ) async throws -> some ApplicationProtocol {
         let database = configuration.databaseURL.map {
@@ -75,7 +75,7 @@ extension ServiceApplication {
         }
         let router = makeRouter(
             readiness: readiness + (database.map { [$0.readiness] } ?? []),
-            streamingPathPrefixes: streamingPathPrefixes)
+            streamingPathPrefixes: streamingPathPrefixes, browser: browser)
         let services = try await routes(router, database)
         return makeApplication(
             router: router, services: (database.map { [$0] } ?? []) + services,
