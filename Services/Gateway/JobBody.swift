@@ -117,4 +117,11 @@ struct JobPage: Encodable, Sendable {
         case jobs
         case nextCursor = "next_cursor"
     }
+
+    /// `next_cursor` is always there, null on the last page.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jobs, forKey: .jobs)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
 }

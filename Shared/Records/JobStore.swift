@@ -123,7 +123,7 @@ public struct JobStore: Sendable {
                 try await connection.execute(
                     """
                     UPDATE jobs SET state = 'cancelled', cancel_requested = true, finished_at = now(), updated_at = now(),
-                        error = '{"code":"CANCELLED","message":"the job was cancelled before it started","retryable":false}'::jsonb
+                        error = '{"code":"CANCELLED","message":"the job was cancelled before it started","retryable":false,"stage":null}'::jsonb
                     WHERE id = $1
                     """, [id])
                 try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.cancelled.rawValue, on: connection)

@@ -31,6 +31,7 @@ public struct ServiceApplication: Sendable {
         router.middlewares.add(RequestTraceMiddleware())
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(NULRefusalMiddleware())
         router.middlewares.add(BearerAuthMiddleware(accepting: configuration.acceptedTokens, browser: browser))
         router.middlewares.add(
             BodyLimitMiddleware(limit: configuration.maxBodyBytes, streamingPrefixes: streamingPathPrefixes))

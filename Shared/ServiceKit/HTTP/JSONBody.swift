@@ -16,11 +16,34 @@ extension Request {
                 .contentTooLarge, code: "BODY_TOO_LARGE",
                 detail: "the request body is larger than \(context.maxBodyBytes) bytes")
         }
+        if Self.escapesNUL(buffer.readableBytesView) {
+            // PostgreSQL's text and jsonb cannot hold U+0000, and no field of ours needs it.
+            throw ServiceError.badRequest("strings must not contain U+0000", code: "INVALID_JSON")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw ServiceError.badRequest(Self.explain(error), code: "INVALID_JSON")
         }
+    }
+
+    /// Whether the JSON text has a `\u0000` escape (a raw NUL byte is not JSON at all).
+    static func escapesNUL(_ bytes: some Collection<UInt8>) -> Bool {
+        let text = Array(bytes)
+        var index = 0
+        while index < text.count {
+            guard text[index] == UInt8(ascii: "\\"), index + 1 < text.count else {
+                index += 1
+                continue
+            }
+            if text[index + 1] == UInt8(ascii: "u"), index + 5 < text.count,
+                text[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") })
+            {
+                return true
+            }
+            index += 2
+        }
+        return false
     }
 
     static func explain(_ error: DecodingError) -> String {

@@ -1,0 +1,18 @@
+import Hummingbird
+import Testing
+
+@testable import ServiceKit
+
+@Suite struct JSONBodyNULTests {
+    @Test(arguments: [
+        (#"{"a":"x\u0000y"}"#, true),
+        (#"{"a":"\u0000"}"#, true),
+        (#"{"a":"\\u0000"}"#, false),  // an escaped backslash, then the text u0000
+        (#"{"a":"\\\u0000"}"#, true),
+        (#"{"a":"\u0001 \u00e9"}"#, false),
+        (#"{"a":"plain"}"#, false),
+    ])
+    func findsOnlyRealNULEscapes(json: String, expected: Bool) {
+        #expect(Request.escapesNUL(Array(json.utf8)) == expected, "\(json)")
+    }
+}
