@@ -10,14 +10,18 @@ extension S3Client {
         let etag: String
     }
 
-    func uploadMultipart(key: String, headers: HTTPHeaders, reader: some PartReader) async throws -> S3PutResult {
+    /// With `expectedSHA256`, a source whose digest differs is aborted, not completed.
+    func uploadMultipart(
+        key: String, headers: HTTPHeaders, reader: some PartReader, expectedSHA256: String? = nil
+    ) async throws -> S3PutResult {
         let uploadID = try await createMultipartUpload(key: key, headers: headers)
         do {
             let parts = try await uploadParts(key: key, uploadID: uploadID, reader: reader)
             // Cancelled after the last part: still nothing may be stored.
             try Task.checkCancellation()
-            let etag = try await completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
             let (sha256, size) = reader.digest.finish()
+            try Self.verify(sha256, expected: expectedSHA256)
+            let etag = try await completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
             logger.debug(
                 "multipart upload complete",
                 metadata: ["s3.key": "\(key)", "s3.parts": "\(parts.count)", "s3.bytes": "\(size)"])
