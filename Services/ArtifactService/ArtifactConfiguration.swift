@@ -6,13 +6,13 @@ import ServiceKit
 /// | variable | meaning | default |
 /// |---|---|---|
 /// | `ARTIFACT_BACKEND` | `filesystem` or `s3` | filesystem |
-/// | `ARTIFACT_ROOT` | folder of the filesystem store (also the spool for S3) | /var/lib/buildchain/artifacts |
+/// | `ARTIFACT_ROOT` | folder of the filesystem store (with S3, only temporary files for pushes) | /var/lib/buildchain/artifacts |
 /// | `S3_ENDPOINT` | S3 API URL, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000 | required for s3 |
 /// | `S3_REGION` | signing region | us-east-1 |
 /// | `S3_BUCKET` | bucket | required for s3 |
 /// | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_SESSION_TOKEN` | credentials | required for s3 (token optional) |
 /// | `S3_ADDRESSING` | `path` or `virtual-host` | path |
-/// | `S3_PART_SIZE_MB` | multipart part size | 16 |
+/// | `S3_PART_SIZE_MB` | multipart part size; an upload holds up to 4 parts in memory | 16 |
 /// | `REGISTRY_AUTH_FILE` | docker `config.json` with registry credentials for pushes | none |
 /// | `REGISTRY_INSECURE` | registries reached over plain HTTP besides loopback, comma-separated | none |
 /// | `PRESIGN_MAX_SECONDS` | longest lifetime of a presigned URL | 86400 |
