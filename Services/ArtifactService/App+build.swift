@@ -48,7 +48,7 @@ func makeBackend(_ configuration: ArtifactConfiguration, http: HTTPClient, logge
                 accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey.value,
                 sessionToken: settings.sessionToken?.value,
                 addressingStyle: settings.virtualHostAddressing ? .virtualHost : .path,
-                multipartThreshold: Int64(partSize), partSize: partSize),
+                multipartThreshold: Int64(partSize), partSize: partSize, maxPartsInFlight: settings.partsInFlight),
             httpClient: http, logger: logger)
         return S3Backend(client: client, spoolDirectory: "\(configuration.root)/.spool")
     }
