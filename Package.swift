@@ -51,6 +51,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Hummingbird's own dependencies, named for ServiceKit's channel handler.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
     ],
     targets: [
         // C libraries, each wrapped by exactly one Swift module below.
@@ -78,6 +81,9 @@ let package = Package(
             "ServiceKit",
             [
                 hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +132,7 @@ let package = Package(
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
             tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit"]),
-            tests("ServiceKitTests", ["ServiceKit", "HTTPClient", hummingbird, hummingbirdTesting, httpTypes]),
+            tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [

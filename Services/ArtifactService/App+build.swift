@@ -39,13 +39,16 @@ func makeBackend(_ configuration: ArtifactConfiguration, http: HTTPClient, logge
         return FilesystemBackend(root: configuration.root)
     case .s3:
         guard let settings = configuration.s3 else { throw ConfigurationError.missing(variable: "S3_ENDPOINT") }
+        let partSize = settings.partSizeMB << 20
+        // Uploads are streamed: one smaller than a part goes up as one PUT from
+        // memory, a larger one starts its multipart upload once its first part is full.
         let client = try S3Client(
             configuration: S3Configuration(
                 endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
                 accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey.value,
                 sessionToken: settings.sessionToken?.value,
                 addressingStyle: settings.virtualHostAddressing ? .virtualHost : .path,
-                partSize: settings.partSizeMB << 20),
+                multipartThreshold: Int64(partSize), partSize: partSize, maxPartsInFlight: settings.partsInFlight),
             httpClient: http, logger: logger)
         return S3Backend(client: client, spoolDirectory: "\(configuration.root)/.spool")
     }

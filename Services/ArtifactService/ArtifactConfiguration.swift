@@ -6,13 +6,14 @@ import ServiceKit
 /// | variable | meaning | default |
 /// |---|---|---|
 /// | `ARTIFACT_BACKEND` | `filesystem` or `s3` | filesystem |
-/// | `ARTIFACT_ROOT` | folder of the filesystem store (also the spool for S3) | /var/lib/buildchain/artifacts |
+/// | `ARTIFACT_ROOT` | folder of the filesystem store (with S3, only temporary files for pushes) | /var/lib/buildchain/artifacts |
 /// | `S3_ENDPOINT` | S3 API URL, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000 | required for s3 |
 /// | `S3_REGION` | signing region | us-east-1 |
 /// | `S3_BUCKET` | bucket | required for s3 |
 /// | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_SESSION_TOKEN` | credentials | required for s3 (token optional) |
 /// | `S3_ADDRESSING` | `path` or `virtual-host` | path |
 /// | `S3_PART_SIZE_MB` | multipart part size | 16 |
+/// | `S3_PARTS_IN_FLIGHT` | parts of one upload in memory and being sent at once | 4 |
 /// | `REGISTRY_AUTH_FILE` | docker `config.json` with registry credentials for pushes | none |
 /// | `REGISTRY_INSECURE` | registries reached over plain HTTP besides loopback, comma-separated | none |
 /// | `PRESIGN_MAX_SECONDS` | longest lifetime of a presigned URL | 86400 |
@@ -33,10 +34,12 @@ public struct ArtifactConfiguration: Sendable {
         public var sessionToken: Secret?
         public var virtualHostAddressing: Bool
         public var partSizeMB: Int
+        public var partsInFlight: Int
 
         public init(
             endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: Secret,
-            sessionToken: Secret? = nil, virtualHostAddressing: Bool = false, partSizeMB: Int = 16
+            sessionToken: Secret? = nil, virtualHostAddressing: Bool = false, partSizeMB: Int = 16,
+            partsInFlight: Int = 4
         ) {
             self.endpoint = endpoint
             self.region = region
@@ -46,6 +49,7 @@ public struct ArtifactConfiguration: Sendable {
             self.sessionToken = sessionToken
             self.virtualHostAddressing = virtualHostAddressing
             self.partSizeMB = partSizeMB
+            self.partsInFlight = partsInFlight
         }
     }
 
@@ -83,7 +87,8 @@ public struct ArtifactConfiguration: Sendable {
                 bucket: try env.requiredString("S3_BUCKET"), accessKeyID: try env.requiredString("S3_ACCESS_KEY_ID"),
                 secretAccessKey: try env.requiredSecret("S3_SECRET_ACCESS_KEY"), sessionToken: env.secret("S3_SESSION_TOKEN"),
                 virtualHostAddressing: addressing == "virtual-host",
-                partSizeMB: try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120))
+                partSizeMB: try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120),
+                partsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 4, in: 1...64))
         }
         self.init(
             common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true),

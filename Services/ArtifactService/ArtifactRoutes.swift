@@ -42,21 +42,24 @@ struct ArtifactRoutes {
             return id
         }
         let mediaType = request.headers[.contentType] ?? "application/octet-stream"
-        let spooled = try await UploadSpool.spool(request.body, into: backend.spoolDirectory)
-        defer { spooled.remove() }
-        if let expected, expected.hex != spooled.sha256 {
+        let stored: StoredContent
+        do {
+            stored = try await backend.store(
+                ChunkSequence(requestBody: request.body), as: key, mediaType: mediaType,
+                expectedSHA256: expected?.hex)
+        } catch let failure as RequestBodyFailure {
+            // The client's side (it went away, the body was malformed): answered as any error is.
+            throw failure.underlying
+        } catch ArtifactUploadError.digestMismatch(let expected, let actual) {
             throw ServiceError(
                 .badRequest, code: "DIGEST_MISMATCH",
-                detail: "the body's SHA-256 is \(spooled.sha256), the request said \(expected.hex); nothing was stored")
-        }
-        do {
-            try await backend.store(spooled, as: key, mediaType: mediaType)
+                detail: "the body's SHA-256 is \(actual), the request said \(expected); nothing was stored")
         } catch {
             context.logger.error("store failed", metadata: ["key": "\(key)", "error": "\(error)"])
             throw ServiceError(.serviceUnavailable, code: "STORE_UNAVAILABLE", detail: "the artifact store did not take the upload")
         }
         let record = try await index.record(
-            ArtifactRecord(key: key.value, size: spooled.size, sha256: spooled.sha256, mediaType: mediaType, jobID: jobID))
+            ArtifactRecord(key: key.value, size: stored.size, sha256: stored.sha256, mediaType: mediaType, jobID: jobID))
         var response = try JSONResponse(record).response(status: .created)
         response.headers[.location] = Self.prefix + key.value
         return response

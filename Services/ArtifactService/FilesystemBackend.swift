@@ -1,8 +1,8 @@
 import Foundation
 
-/// Artifacts as files under a root folder. A stored file is written whole
-/// to a temporary name, fsynced, then renamed into place, so a reader never
-/// sees part of one.
+/// Artifacts as files under a root folder. An upload is spooled to a
+/// temporary file on the same filesystem, hashed, fsynced, then renamed into
+/// place, so a reader never sees part of one.
 struct FilesystemBackend: ArtifactBackend {
     let root: String
 
@@ -10,7 +10,14 @@ struct FilesystemBackend: ArtifactBackend {
 
     private func path(_ key: ArtifactKey) -> String { "\(root)/objects/\(key.value)" }
 
-    func store(_ file: SpooledFile, as key: ArtifactKey, mediaType: String) async throws {
+    func store(
+        _ chunks: ChunkSequence, as key: ArtifactKey, mediaType: String, expectedSHA256: String?
+    ) async throws -> StoredContent {
+        let file = try await UploadSpool.spool(chunks, into: spoolDirectory)
+        defer { file.remove() }
+        if let expectedSHA256, expectedSHA256 != file.sha256 {
+            throw ArtifactUploadError.digestMismatch(expected: expectedSHA256, actual: file.sha256)
+        }
         let target = path(key)
         let folder = (target as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -23,6 +30,7 @@ struct FilesystemBackend: ArtifactBackend {
             fsync(directory)
             close(directory)
         }
+        return StoredContent(size: file.size, sha256: file.sha256)
     }
 
     func read(_ key: ArtifactKey, range: ClosedRange<Int64>?) async throws -> ArtifactStream? {

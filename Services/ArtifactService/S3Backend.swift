@@ -2,19 +2,25 @@ import Foundation
 import HTTPClient
 import S3
 
-/// Artifacts as objects of one S3 bucket, uploaded from the spooled file
-/// (multipart above the client's threshold; aborted on failure).
+/// Artifacts as objects of one S3 bucket. An upload goes to S3 as it
+/// arrives: one PUT when it is smaller than a part, otherwise a multipart
+/// upload with at most `maxPartsInFlight` parts in memory, completed only when
+/// the whole body came and its digest is the expected one, aborted otherwise.
 struct S3Backend: ArtifactBackend {
     let client: S3Client
     let spoolDirectory: String
 
-    func store(_ file: SpooledFile, as key: ArtifactKey, mediaType: String) async throws {
-        defer { file.remove() }
-        let result = try await client.putObject(
-            key: key.value, file: file.path, contentType: mediaType, metadata: ["sha256": file.sha256])
-        guard result.sha256 == file.sha256 else {
-            try? await client.deleteObject(key: key.value)
-            throw S3BackendError.changedWhileUploading(key.value)
+    func store(
+        _ chunks: ChunkSequence, as key: ArtifactKey, mediaType: String, expectedSHA256: String?
+    ) async throws -> StoredContent {
+        do {
+            // The digest is only known before the upload starts when the client named it.
+            let result = try await client.putObject(
+                key: key.value, stream: chunks, contentType: mediaType,
+                metadata: expectedSHA256.map { ["sha256": $0] } ?? [:], expectedSHA256: expectedSHA256)
+            return StoredContent(size: result.size, sha256: result.sha256)
+        } catch S3ClientError.digestMismatch(let expected, let actual) {
+            throw ArtifactUploadError.digestMismatch(expected: expected, actual: actual)
         }
     }
 
@@ -42,15 +48,5 @@ struct S3Backend: ArtifactBackend {
 
     func presignedURL(for key: ArtifactKey, expires: Duration) throws -> String? {
         try client.presignedGetURL(key: key.value, expires: expires)
-    }
-}
-
-enum S3BackendError: Error, CustomStringConvertible {
-    case changedWhileUploading(String)
-
-    var description: String {
-        switch self {
-        case .changedWhileUploading(let key): "the spooled upload for \(key) changed while it was sent"
-        }
     }
 }

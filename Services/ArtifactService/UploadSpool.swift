@@ -1,6 +1,5 @@
 import Digests
 import Foundation
-import Hummingbird
 
 /// An upload written to a local temporary file, with its size and SHA-256.
 struct SpooledFile: Sendable {
@@ -12,9 +11,10 @@ struct SpooledFile: Sendable {
 }
 
 enum UploadSpool {
-    /// Streams a request body into a new file in `directory`, hashing as it
-    /// goes; memory holds one buffer at a time whatever the size.
-    static func spool(_ body: RequestBody, into directory: String) async throws -> SpooledFile {
+    /// Streams chunks into a new file in `directory`, hashing as it goes;
+    /// memory holds one chunk at a time whatever the size. The file is
+    /// removed when anything fails, and an error of `chunks` is rethrown as it is.
+    static func spool(_ chunks: ChunkSequence, into directory: String) async throws -> SpooledFile {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = "\(directory)/upload-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: path, contents: nil),
@@ -23,12 +23,10 @@ enum UploadSpool {
         var hasher = SHA256()
         var size: Int64 = 0
         do {
-            for try await buffer in body {
-                try buffer.withUnsafeReadableBytes { bytes in
-                    hasher.update(bytes)
-                    try handle.write(contentsOf: bytes)
-                }
-                size += Int64(buffer.readableBytes)
+            for try await chunk in chunks {
+                hasher.update(chunk)
+                try handle.write(contentsOf: chunk)
+                size += Int64(chunk.count)
             }
             try handle.synchronize()
             try handle.close()

@@ -5,10 +5,17 @@ final class FileReader {
     let path: String
     private let descriptor: Int32
 
-    init(path: String) throws(S3ClientError) {
+    /// Opened for reading from `offset` on.
+    init(path: String, offset: Int64 = 0) throws(S3ClientError) {
         self.path = path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        let opened = open(path, O_RDONLY | O_CLOEXEC)
+        if opened < 0 { throw .unreadableFile(path: path, reason: String(cString: strerror(errno))) }
+        if offset > 0 && lseek(opened, off_t(offset), SEEK_SET) < 0 {
+            let reason = String(cString: strerror(errno))
+            close(opened)
+            throw .unreadableFile(path: path, reason: reason)
+        }
+        descriptor = opened
     }
 
     deinit { close(descriptor) }
@@ -33,6 +40,18 @@ final class FileReader {
         }
         if failure != 0 { throw .unreadableFile(path: path, reason: String(cString: strerror(failure))) }
         return bytes
+    }
+
+    /// The next `length` bytes, handed to `body` in chunks of at most 1 MiB;
+    /// throws if the file ends first.
+    func read(_ length: Int64, chunks body: ([UInt8]) -> Void) throws(S3ClientError) {
+        var left = length
+        while left > 0 {
+            let chunk = try read(upTo: Int(Swift.min(left, Int64(FileChunks.chunkSize))))
+            guard !chunk.isEmpty else { throw .unreadableFile(path: path, reason: "file shrank while uploading") }
+            body(chunk)
+            left -= Int64(chunk.count)
+        }
     }
 
     static func size(of path: String) throws(S3ClientError) -> Int64 {

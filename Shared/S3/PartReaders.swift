@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import HTTPClient
 
@@ -18,6 +19,17 @@ enum PartData: Sendable {
         switch self {
         case .bytes(let bytes): .bytes(bytes)
         case .fileRegion(let path, let offset, let length): .file(path: path, offset: offset, length: length)
+        }
+    }
+
+    func sha256() throws(S3ClientError) -> Digest {
+        switch self {
+        case .bytes(let bytes):
+            return SHA256.hash(bytes)
+        case .fileRegion(let path, let offset, let length):
+            var hasher = SHA256()
+            try FileReader(path: path, offset: offset).read(length) { hasher.update($0) }
+            return hasher.finalize()
         }
     }
 }
@@ -49,15 +61,7 @@ final class FilePartReader: PartReader {
     func nextPart() async throws -> PartData? {
         guard offset < size else { return nil }
         let length = min(partSize, size - offset)
-        var left = length
-        while left > 0 {
-            let chunk = try reader.read(upTo: Int(min(left, Int64(FileChunks.chunkSize))))
-            guard !chunk.isEmpty else {
-                throw S3ClientError.unreadableFile(path: reader.path, reason: "file shrank while uploading")
-            }
-            digest.update(chunk)
-            left -= Int64(chunk.count)
-        }
+        try reader.read(length) { digest.update($0) }
         defer { offset += length }
         return .fileRegion(path: reader.path, offset: offset, length: length)
     }

@@ -53,8 +53,13 @@ extension S3Client {
     /// is held in memory: a stream that ends before it goes up as one PUT,
     /// a longer one as a multipart upload with those bytes as its first parts.
     /// An error thrown by `stream` is rethrown after the upload is aborted.
+    /// With `expectedSHA256` (hex), the object is stored only if the stream's
+    /// SHA-256 is that one: otherwise the single PUT is not sent, or the
+    /// multipart upload is aborted instead of completed, and
+    /// `S3ClientError.digestMismatch` is thrown.
     public func putObject<Chunks: AsyncSequence>(
-        key: String, stream: Chunks, contentType: String? = nil, metadata: [String: String] = [:]
+        key: String, stream: Chunks, contentType: String? = nil, metadata: [String: String] = [:],
+        expectedSHA256: String? = nil
     ) async throws -> S3PutResult where Chunks.Element == [UInt8] {
         try Self.validate(key: key)
         let headers = objectHeaders(contentType: contentType, metadata: metadata)
@@ -69,8 +74,10 @@ extension S3Client {
             // The reader hands these out first and lets go of each once it is sent.
             reader.unread(buffered)
             buffered = []
-            return try await uploadMultipart(key: key, headers: headers, reader: reader)
+            return try await uploadMultipart(key: key, headers: headers, reader: reader, expectedSHA256: expectedSHA256)
         }
+        let (sha256, size) = reader.digest.finish()
+        try Self.verify(sha256, expected: expectedSHA256)
         let body: Operation.Body
         if buffered.count <= 1 {
             body = .bytes(buffered.first ?? [])
@@ -82,8 +89,11 @@ extension S3Client {
         }
         let response = try await performCollecting(
             Operation(method: "PUT", key: key, headers: headers, body: body, payload: .unsigned))
-        let (sha256, size) = reader.digest.finish()
         return S3PutResult(key: key, size: size, sha256: sha256, etag: response.headers["ETag"] ?? "", partCount: 0)
+    }
+
+    static func verify(_ sha256: String, expected: String?) throws(S3ClientError) {
+        if let expected, expected.lowercased() != sha256 { throw .digestMismatch(expected: expected, actual: sha256) }
     }
 
     private func objectHeaders(contentType: String?, metadata: [String: String]) -> HTTPHeaders {

@@ -61,6 +61,8 @@ public enum S3ClientError: Error, Sendable, CustomStringConvertible {
     case tooManyParts(partSize: Int)
     case unreadableFile(path: String, reason: String)
     case invalidResponse(String)
+    /// The uploaded bytes are not the ones the caller expected; nothing was stored.
+    case digestMismatch(expected: String, actual: String)
 
     public var description: String {
         switch self {
@@ -71,6 +73,8 @@ public enum S3ClientError: Error, Sendable, CustomStringConvertible {
             "the object needs more than \(S3Configuration.maximumPartCount) parts of \(partSize) bytes"
         case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
         case .invalidResponse(let reason): "unexpected S3 response: \(reason)"
+        case .digestMismatch(let expected, let actual):
+            "the upload's SHA-256 is \(actual), not the expected \(expected); nothing was stored"
         }
     }
 }

@@ -130,6 +130,34 @@ extension S3ServerTests {
         #expect(try await s3.listMultipartUploads(prefix: key).isEmpty)
     }
 
+    /// One PUT (3 MiB) and a multipart upload (23 MiB): a wrong expected
+    /// digest stores nothing and leaves the object that was there; the right
+    /// one, in any case, stores the stream.
+    @Test(arguments: [3 << 20, 23 << 20])
+    func aStreamIsStoredOnlyWithTheExpectedDigest(size: Int) async throws {
+        let s3 = try smallPartClient()
+        let key = uniquePrefix("expected-digest") + "object"
+        let old = try await s3.putObject(key: key, bytes: TestData.bytes(count: 1000, seed: 7))
+        let chunks = TestData.chunks(count: size, chunkSize: 300_001)
+        let sha256 = SHA256.hash(chunks.flatMap { $0 }).hex
+        let wrong = String(repeating: "0", count: 64)
+        await #expect {
+            try await s3.putObject(key: key, stream: AsyncStreamOf(chunks), expectedSHA256: wrong)
+        } throws: { error in
+            guard case S3ClientError.digestMismatch(wrong, sha256) = error else { return false }
+            return true
+        }
+        #expect(try await drain(s3.getObject(key: key).body).sha256 == old.sha256)
+        #expect(try await s3.listMultipartUploads(prefix: key).isEmpty)
+
+        let put = try await s3.putObject(key: key, stream: AsyncStreamOf(chunks), expectedSHA256: sha256.uppercased())
+        #expect(put.partCount == (size > 10 << 20 ? 5 : 0))
+        let fetched = try await drain(s3.getObject(key: key).body)
+        #expect(fetched.size == size)
+        #expect(fetched.sha256 == sha256)
+        try await s3.deleteObject(key: key)
+    }
+
     @Test func uploadsBytesAboveTheThresholdAsMultipart() async throws {
         let s3 = try smallPartClient()
         let bytes = TestData.bytes(count: 11 << 20)

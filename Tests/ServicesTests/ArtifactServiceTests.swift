@@ -1,10 +1,12 @@
 import ArtifactService
 import Digests
 import Foundation
+import HTTPClient
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Processes
+import S3
 import ServiceKit
 import Testing
 
@@ -16,7 +18,7 @@ struct ArtifactServiceTests {
     let prefix = "tests/\(UUID().uuidString.lowercased())"
     var auth: HTTPFields { [.authorization: "Bearer \(Self.token)"] }
 
-    func configuration(s3: Bool) throws -> ArtifactConfiguration {
+    func configuration(s3: Bool, partSizeMB: Int = 16) throws -> ArtifactConfiguration {
         let env = TestEnvironment.variables
         let common = CommonConfiguration(
             port: 0, apiToken: Secret(Self.token), databaseURL: Secret(try TestEnvironment.requireDatabaseURL()))
@@ -27,8 +29,19 @@ struct ArtifactServiceTests {
             region: env["BUILDCHAIN_TEST_S3_REGION"] ?? "us-east-1",
             bucket: try TestEnvironment.require("BUILDCHAIN_TEST_S3_BUCKET"),
             accessKeyID: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ACCESS_KEY_ID"),
-            secretAccessKey: Secret(try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY")))
+            secretAccessKey: Secret(try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY")),
+            partSizeMB: partSizeMB)
         return ArtifactConfiguration(common: common, backend: .s3, root: root, s3: settings)
+    }
+
+    /// The bucket the S3 backend writes to, seen directly.
+    func bucket() throws -> S3Client {
+        let settings = try #require(try configuration(s3: true).s3)
+        return try S3Client(
+            configuration: S3Configuration(
+                endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
+                accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey.value),
+            httpClient: HTTPClient())
     }
 
     func json(_ response: TestResponse) throws -> [String: Any] {
@@ -105,6 +118,132 @@ struct ArtifactServiceTests {
             ) { response in
                 #expect(response.status == .created)
             }
+        }
+    }
+
+    /// 23 MiB in 5 MiB parts, sent by a real client over a socket as it is produced.
+    @Test func streamsALargeUploadToS3InParts() async throws {
+        let content = Self.content(count: 23 << 20)
+        let sha = SHA256.hash(content).hex
+        let key = "\(prefix)/streamed/image.tar"
+        try await withStreamingService { client, s3 in
+            let response = try await upload(
+                Self.chunks(of: content), length: Int64(content.count), to: key, port: try #require(client.port),
+                checksum: sha)
+            #expect(response.status == 201, "\(String(decoding: response.body, as: UTF8.self))")
+            let head = try #require(try await s3.headObject(key: key))
+            #expect(head.size == Int64(content.count))
+            #expect(head.etag?.hasSuffix("-5\"") == true, "a multipart upload of 5 parts, not \(head.etag ?? "none")")
+            #expect(head.metadata["sha256"] == sha)
+            var hasher = SHA256()
+            for try await chunk in try await s3.getObject(key: key).body { hasher.update(chunk) }
+            #expect(hasher.finalize().hex == sha)
+            #expect(try await s3.listMultipartUploads(prefix: key).isEmpty)
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .head, headers: auth) { response in
+                #expect(response.headers[.contentLength] == String(content.count))
+                #expect(response.headers[HTTPField.Name("x-checksum-sha256")!] == sha)
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .delete, headers: auth) {
+                #expect($0.status == .noContent)
+            }
+        }
+    }
+
+    /// A wrong checksum found after several parts went up: the upload is
+    /// aborted and the artifact stored before under the key stays as it was.
+    @Test func aMismatchingChecksumKeepsTheStoredArtifact() async throws {
+        let key = "\(prefix)/mismatch.tar"
+        try await withStreamingService { client, s3 in
+            let port = try #require(client.port)
+            let old = Array("the artifact stored first".utf8)
+            #expect(try await upload(Self.chunks(of: old), length: Int64(old.count), to: key, port: port).status == 201)
+            let content = Self.content(count: 17 << 20)
+            let wrong = SHA256.hash(old).hex
+            let response = try await upload(
+                Self.chunks(of: content), length: Int64(content.count), to: key, port: port, checksum: wrong)
+            #expect(response.status == 400)
+            let problem = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            #expect(problem?["code"] as? String == "DIGEST_MISMATCH")
+            #expect(try await s3.listMultipartUploads(prefix: key).isEmpty)
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .get, headers: auth) { response in
+                #expect(response.status == .ok)
+                #expect(Array(response.body.readableBytesView) == old)
+                #expect(response.headers[HTTPField.Name("x-checksum-sha256")!] == SHA256.hash(old).hex)
+            }
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .delete, headers: auth) {
+                #expect($0.status == .noContent)
+            }
+        }
+    }
+
+    /// The client sends 12 of 30 MiB, waits until the service's multipart
+    /// upload has started, then drops the connection.
+    @Test func aClientThatDisconnectsMidBodyLeavesNoUpload() async throws {
+        let key = "\(prefix)/disconnected.tar"
+        struct ClientGaveUp: Error {}
+        try await withStreamingService { client, s3 in
+            let (body, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+            let feeder = Task {
+                for try await chunk in Self.chunks(of: Self.content(count: 12 << 20)) { continuation.yield(chunk) }
+                var started = false
+                for _ in 0..<200 where !started {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    started = (try? await s3.listMultipartUploads(prefix: key).isEmpty) == false
+                }
+                continuation.finish(throwing: ClientGaveUp())
+                return started
+            }
+            await #expect(throws: (any Error).self) {
+                try await upload(body, length: 30 << 20, to: key, port: try #require(client.port))
+            }
+            #expect(try await feeder.value, "the service's multipart upload never showed up")
+            var uploads = try await s3.listMultipartUploads(prefix: key)
+            for _ in 0..<100 where !uploads.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                uploads = try await s3.listMultipartUploads(prefix: key)
+            }
+            #expect(uploads.isEmpty, "left behind: \(uploads)")
+            #expect(try await s3.headObject(key: key) == nil)
+            try await client.execute(uri: "/v1/artifacts/\(key)", method: .head, headers: auth) {
+                #expect($0.status == .notFound)
+            }
+        }
+    }
+
+    /// The S3-backed service with 5 MiB parts on a real socket, and the bucket it writes to.
+    func withStreamingService(
+        _ body: @escaping @Sendable (any TestClientProtocol, S3Client) async throws -> Void
+    ) async throws {
+        let app = try await buildApplication(configuration: try configuration(s3: true, partSizeMB: 5))
+        let s3 = try bucket()
+        try await app.test(.live) { client in try await body(client, s3) }
+    }
+
+    /// A PUT from a real HTTP client, its body streamed as `chunks` produces it.
+    func upload(
+        _ chunks: some AsyncSequence<[UInt8], any Error> & Sendable, length: Int64, to key: String, port: Int,
+        checksum: String? = nil
+    ) async throws -> BufferedClientResponse {
+        var headers: HTTPHeaders = ["Authorization": "Bearer \(Self.token)"]
+        if let checksum { headers.add("x-checksum-sha256", checksum) }
+        return try await HTTPClient().send(
+            ClientRequest(
+                method: "PUT", url: "http://127.0.0.1:\(port)/v1/artifacts/\(key)", headers: headers,
+                body: .stream(ClientBodyStream(chunks), length: length), retry: .never))
+    }
+
+    /// Bytes that differ from one MiB to the next.
+    static func content(count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 ^ ($0 >> 20) &* 131) }
+    }
+
+    /// `bytes` as a stream of 256 KiB chunks.
+    static func chunks(of bytes: [UInt8]) -> AsyncThrowingStream<[UInt8], any Error> {
+        AsyncThrowingStream { continuation in
+            for start in stride(from: 0, to: bytes.count, by: 256 << 10) {
+                continuation.yield(Array(bytes[start..<min(bytes.count, start + (256 << 10))]))
+            }
+            continuation.finish()
         }
     }
 
