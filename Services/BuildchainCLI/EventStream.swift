@@ -32,7 +32,7 @@ enum EventStream {
         defer { watchdog?.cancel() }
 
         let decoder = GatewayJSON.decoder()
-        var splitter = NDJSONLineSplitter()
+        var splitter = LineSplitter()
         func handOver(_ line: [UInt8]) -> Bool {
             guard let event = try? decoder.decode(JobEvent.self, from: Data(line)) else { return true }
             return deliver(ReceivedEvent(event: event, line: line))

@@ -15,17 +15,17 @@ struct JobRoutes: Sendable {
             try await list(request)
         }
         router.get("/v1/jobs/{id}") { _, context in
-            JSONResponse(try await body(of: try await job(context)))
+            JSONResponse(try await body(of: try await store.job(in: context)))
         }
         router.post("/v1/jobs/{id}/cancel") { _, context in
-            let job = try await job(context)
+            let job = try await store.job(in: context)
             guard !job.state.isTerminal, let updated = try await store.requestCancel(job.id) else {
                 throw ServiceError(.conflict, code: "JOB_ENDED", detail: "the job already ended (\(job.state.rawValue))")
             }
             return JSONResponse(try await body(of: updated), status: .accepted)
         }
         router.post("/v1/jobs/{id}/retry") { _, context in
-            let job = try await job(context)
+            let job = try await store.job(in: context)
             guard job.state == .failed || job.state == .cancelled, let updated = try await store.retry(job.id),
                 updated.state == .queued
             else {
@@ -36,7 +36,7 @@ struct JobRoutes: Sendable {
             return JSONResponse(try await body(of: updated), status: .accepted)
         }
         router.get("/v1/jobs/{id}/events") { request, context in
-            let id = try await job(context).id
+            let id = try await store.job(in: context).id
             return EventStream(
                 after: EventStream<JobEventBody>.after(in: request), pollInterval: pollInterval, seq: \.seq,
                 ended: { [store] in try await store.job(id)?.state.isTerminal ?? true },
@@ -74,14 +74,6 @@ struct JobRoutes: Sendable {
         for job in page { bodies.append(try await body(of: job)) }
         return JSONResponse(
             JobPage(jobs: bodies, nextCursor: jobs.count > limit ? page.last?.id.uuidString.lowercased() : nil))
-    }
-
-    private func job(_ context: ServiceRequestContext) async throws -> Job {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
-            throw ServiceError.badRequest("the job id must be a UUID", code: "INVALID_ID")
-        }
-        guard let job = try await store.job(id) else { throw ServiceError.notFound("no job \(text)") }
-        return job
     }
 
     private func body(of job: Job) async throws -> JobBody {

@@ -89,7 +89,7 @@ public struct StageServiceClient: Sendable {
             let body = (try? await response.collect(upTo: 64 << 10)) ?? []
             throw failure(BufferedClientResponse(head: response.head, body: body), path: path)
         }
-        var lines = NDJSONLines()
+        var lines = LineSplitter()
         do {
             for try await chunk in response.body {
                 let events = lines.append(chunk).compactMap(Self.event(from:))
@@ -158,23 +158,6 @@ public struct StageServiceClient: Sendable {
 
     private func unavailable(_ detail: String) -> RunFailure {
         RunFailure(code: "SERVICE_UNAVAILABLE", message: "\(name): \(detail)", retryable: true)
-    }
-}
-
-/// Splits a byte stream into lines, whatever the chunk boundaries.
-struct NDJSONLines {
-    private var pending: [UInt8] = []
-
-    mutating func append(_ chunk: some Collection<UInt8>) -> [[UInt8]] {
-        pending.append(contentsOf: chunk)
-        var lines: [[UInt8]] = []
-        var start = 0
-        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            if newline > start { lines.append(Array(pending[start..<newline])) }
-            start = newline + 1
-        }
-        pending.removeFirst(start)
-        return lines
     }
 }
 

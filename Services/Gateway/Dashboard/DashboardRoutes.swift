@@ -36,24 +36,24 @@ struct DashboardRoutes: Sendable {
             return html(JobListPage(jobs: jobs, workload: field("workload"), service: field("service"), state: state?.rawValue).html)
         }
         router.get("/ui/jobs/{id}") { request, context in
-            let job = try await job(context)
+            let job = try await store.job(in: context)
             let csrf = DashboardSession.csrfToken(for: DashboardSession.browser.token(in: request) ?? "")
             return html(JobDetailPage(job: job, stages: try await store.stages(of: job.id), csrf: csrf).html)
         }
         router.post("/ui/jobs/{id}/cancel") { request, context in
             try DashboardSession.checkCSRF(try await DashboardSession.form(request, context: context), request: request)
-            let job = try await job(context)
+            let job = try await store.job(in: context)
             _ = try await store.requestCancel(job.id)
             return Response(status: .seeOther, headers: [.location: "/ui/jobs/\(job.id.uuidString.lowercased())"])
         }
         router.post("/ui/jobs/{id}/retry") { request, context in
             try DashboardSession.checkCSRF(try await DashboardSession.form(request, context: context), request: request)
-            let job = try await job(context)
+            let job = try await store.job(in: context)
             _ = try await store.retry(job.id)
             return Response(status: .seeOther, headers: [.location: "/ui/jobs/\(job.id.uuidString.lowercased())"])
         }
         router.get("/ui/jobs/{id}/artifact") { _, context in
-            let job = try await job(context)
+            let job = try await store.job(in: context)
             guard let result = job.result.flatMap({ try? JSONValue(parsing: $0) }), let key = result["image"]?["key"]?.string else {
                 throw ServiceError.notFound("the job has no artifact")
             }
@@ -65,14 +65,6 @@ struct DashboardRoutes: Sendable {
             let workload = context.parameters.get("workload") ?? ""
             return html(WorkloadPage(workload: workload, jobs: try await store.list(workload: workload, limit: 50)).html)
         }
-    }
-
-    private func job(_ context: ServiceRequestContext) async throws -> Job {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
-            throw ServiceError.badRequest("the job id must be a UUID", code: "INVALID_ID")
-        }
-        guard let job = try await store.job(id) else { throw ServiceError.notFound("no job \(text)") }
-        return job
     }
 
     private func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -71,15 +71,11 @@ public struct KubernetesAPI: Sendable {
             if response.status == 400 { return false }
             throw KubernetesAPIError(status: response.status, message: "log of \(pod)/\(container)")
         }
-        var pending: [UInt8] = []
+        var lines = LineSplitter(keepsEmptyLines: true)
         for try await chunk in response.body {
-            pending.append(contentsOf: chunk)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                onLine(String(decoding: pending[..<newline], as: UTF8.self))
-                pending.removeSubrange(...newline)
-            }
+            for line in lines.append(chunk) { onLine(String(decoding: line, as: UTF8.self)) }
         }
-        if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
+        if let last = lines.finish() { onLine(String(decoding: last, as: UTF8.self)) }
         return true
     }
 
