@@ -112,9 +112,11 @@ enum Pattern {
 
 /// Resident memory of this process, from /proc.
 enum ResidentMemory {
+    /// Anonymous resident memory (RssAnon): the heap and stacks a buffer would grow. VmRSS also
+    /// counts file-backed pages, which the test binary's code pulls in as other suites run.
     static func current() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
             let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
         else { return 0 }
         return kib * 1024
