@@ -13,7 +13,7 @@ public func buildApplication(
     return try await service.makeApplication(browser: DashboardSession.browser) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = JobStore(pool: database.pool)
-        BuildRoutes(store: store).register(on: router)
+        BuildRoutes(store: store, dryRunAlways: configuration.dryRun).register(on: router)
         JobRoutes(store: store).register(on: router)
         let artifact = configuration.endpoints.artifact
         DashboardRoutes(

@@ -16,12 +16,15 @@ import ServiceKit
 /// | `STAGE_RETRY_BACKOFF` | wait before the first retry, doubled for each next one | 2s |
 /// | `RUN_STALE_AFTER` | a stage run without heartbeat this long is lost (its service died) | 30s |
 /// | `BUILD_DRIVER` | the driver asked of build-service: auto, buildah, kaniko, kaniko-kubernetes | auto |
+/// | `GATEWAY_DRY_RUN` | every build submitted here is a dry run: recorded, never run (load tests, API fuzzing) | false |
 public struct GatewayConfiguration: Sendable {
     public static let defaultPort = 8080
 
     public var common: CommonConfiguration
     public var endpoints: StageEndpoints
     public var orchestration: OrchestrationSettings
+    /// Every `POST /v1/builds` is recorded as a dry run.
+    public var dryRun = false
 
     public init(common: CommonConfiguration, endpoints: StageEndpoints, orchestration: OrchestrationSettings = .init()) {
         self.common = common
@@ -54,6 +57,7 @@ public struct GatewayConfiguration: Sendable {
                 checkout: try endpoint("CHECKOUT", port: 8081), rewrite: try endpoint("REWRITE", port: 8082),
                 build: try endpoint("BUILD", port: 8083), artifact: try endpoint("ARTIFACT", port: 8084)),
             orchestration: settings)
+        dryRun = try env.bool("GATEWAY_DRY_RUN", default: false)
     }
 
     enum BuildDriverName: String {

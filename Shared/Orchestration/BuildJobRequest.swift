@@ -30,18 +30,21 @@ public struct BuildJobRequest: Codable, Sendable, Equatable {
     public var push: Push?
     /// Build even when an earlier build with the same key could be reused.
     public var fresh: Bool?
+    /// Validate and record the job, then end it without running it (state `cancelled`, code `DRY_RUN`).
+    public var dryRun: Bool?
 
     enum CodingKeys: String, CodingKey {
         case workload, service, repository, target, cache, mirrors, push, fresh
         case contextPath = "context_path"
         case dockerfilePath = "dockerfile_path"
         case buildArgs = "build_args"
+        case dryRun = "dry_run"
     }
 
     public init(
         workload: String, service: String, repository: Repository, contextPath: String? = nil,
         dockerfilePath: String? = nil, target: String? = nil, buildArgs: [String: String]? = nil, cache: Bool? = nil,
-        mirrors: Bool? = nil, push: Push? = nil, fresh: Bool? = nil
+        mirrors: Bool? = nil, push: Push? = nil, fresh: Bool? = nil, dryRun: Bool? = nil
     ) {
         self.workload = workload
         self.service = service
@@ -54,5 +57,6 @@ public struct BuildJobRequest: Codable, Sendable, Equatable {
         self.mirrors = mirrors
         self.push = push
         self.fresh = fresh
+        self.dryRun = dryRun
     }
 }

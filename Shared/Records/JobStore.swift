@@ -54,9 +54,12 @@ public struct JobStore: Sendable {
 
     // MARK: submitting and reading
 
-    /// Records a queued job with its stages pending, before anyone is told its id.
+    /// Records a queued job with its stages pending, before anyone is told its id. A dry run
+    /// is recorded the same way and ended in the same transaction, so no worker ever claims it:
+    /// `cancelled` with `DRY_RUN` (a retry runs it for real).
     public func create(
-        id: UUID = UUID(), workload: String, service: String, request: String, stages: [StageName]
+        id: UUID = UUID(), workload: String, service: String, request: String, stages: [StageName],
+        dryRun: Bool = false
     ) async throws -> Job {
         try await pool.transaction { connection in
             let rows = try await connection.query(
@@ -71,7 +74,16 @@ public struct JobStore: Sendable {
                     [id, position, stage.rawValue])
             }
             try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.queued.rawValue, on: connection)
-            return try Job(row: rows[0])
+            guard dryRun else { return try Job(row: rows[0]) }
+            let ended = try await connection.query(
+                """
+                UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now(),
+                    error = '{"code":"DRY_RUN","message":"recorded, not run: the request was a dry run","retryable":false,"stage":null}'::jsonb
+                WHERE id = $1
+                RETURNING \(Job.columns)
+                """, [id])
+            try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.cancelled.rawValue, on: connection)
+            return try Job(row: ended[0])
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Postgres
 import Testing
 
 /// The gateway's HTTP surface: refusals before anything is recorded, tokens by hash, the
@@ -118,6 +119,29 @@ struct GatewayAPITests {
             let error = try #require(job["error"] as? [String: Any])
             #expect(error["code"] as? String == "TIMEOUT" && error["stage"] as? String == "build")
             #expect(BuildStack.stages(job)["build"]?["status"] as? String == "cancelled")
+        }
+    }
+
+    @Test func aDryRunIsRecordedAndEndedButNeverRun() async throws {
+        try await withStack { stack in
+            let url = try stack.repository(
+                "dry", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(), "greeting.txt": "hello\n"])
+            let body: [String: Any] = ["workload": "w", "service": "s", "repository": ["url": url, "ref": "main"]]
+            var asked = body
+            asked["dry_run"] = true
+            let (status, job) = try await stack.call("POST", "/v1/builds", body: asked)
+            #expect(status == 202)
+            #expect(job["state"] as? String == "cancelled")
+            #expect((job["error"] as? [String: Any])?["code"] as? String == "DRY_RUN")
+            let id = try #require(job["id"] as? String)
+            let real = try await stack.submit(body)
+            let ran = try await stack.wait(for: real)
+            #expect(ran["state"] as? String == "succeeded", "a real job submitted after it runs")
+            let after = try await stack.job(id)
+            #expect(after["state"] as? String == "cancelled")
+            #expect(BuildStack.stages(after).values.allSatisfy { $0["status"] as? String == "pending" }, "no stage ran")
+            let runs = try await stack.pool.query("SELECT kind FROM stage_runs WHERE job_id = $1::uuid", [id])
+            #expect(runs.isEmpty, "no stage service was called for the dry run")
         }
     }
 
