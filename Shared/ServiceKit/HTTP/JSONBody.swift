@@ -20,11 +20,40 @@ extension Request {
             // PostgreSQL's text and jsonb cannot hold U+0000, and no field of ours needs it.
             throw ServiceError.badRequest("strings must not contain U+0000", code: "INVALID_JSON")
         }
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            value = try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw ServiceError.badRequest(Self.explain(error), code: "INVALID_JSON")
         }
+        // No request member is nullable in the specs; Codable would read a null as "absent".
+        if Self.hasNullLiteral(buffer.readableBytesView) {
+            throw ServiceError.badRequest("members must not be null: leave an optional member out", code: "INVALID_JSON")
+        }
+        return value
+    }
+
+    /// Whether the (valid) JSON text has a `null` outside its strings.
+    static func hasNullLiteral(_ bytes: some Collection<UInt8>) -> Bool {
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "n") {
+                // Outside strings, valid JSON has an `n` only in `null`.
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether the JSON text has a `\u0000` escape (a raw NUL byte is not JSON at all).

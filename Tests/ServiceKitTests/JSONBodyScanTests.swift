@@ -3,7 +3,7 @@ import Testing
 
 @testable import ServiceKit
 
-@Suite struct JSONBodyNULTests {
+@Suite struct JSONBodyScanTests {
     @Test(arguments: [
         (#"{"a":"x\u0000y"}"#, true),
         (#"{"a":"\u0000"}"#, true),
@@ -14,5 +14,17 @@ import Testing
     ])
     func findsOnlyRealNULEscapes(json: String, expected: Bool) {
         #expect(Request.escapesNUL(Array(json.utf8)) == expected, "\(json)")
+    }
+
+    @Test(arguments: [
+        (#"{"a":null}"#, true),
+        (#"[1, null]"#, true),
+        (#"{"a":{"b":[true,false,null]}}"#, true),
+        (#"{"a":"null","n":"\"null\""}"#, false),
+        (#"{"a":"say \"null\" \\"}"#, false),
+        (#"{"none":true,"nothing":false,"n":1e5}"#, false),
+    ])
+    func findsNullOnlyOutsideStrings(json: String, expected: Bool) {
+        #expect(Request.hasNullLiteral(Array(json.utf8)) == expected, "\(json)")
     }
 }
