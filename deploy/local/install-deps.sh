@@ -19,6 +19,8 @@ APT_PACKAGES=(
   chromium
   # tools used by the scripts and tests
   git curl jq ca-certificates procps psmisc iproute2 util-linux coreutils tar gzip
+  # the load benchmark (bench/load: wrk beside pgbench, which postgresql-client-15 has)
+  wrk
 )
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -72,6 +74,8 @@ has playwright || pip_missing+=(playwright)
 has kubernetes_validate || pip_missing+=(kubernetes-validate)
 has check_jsonschema || pip_missing+=(check-jsonschema)
 has yaml || pip_missing+=(pyyaml)
+# API fuzzing from the OpenAPI specs (scripts/fuzz.sh, part of the test command)
+command -v schemathesis >/dev/null 2>&1 || pip_missing+=(schemathesis)
 command -v aws >/dev/null 2>&1 || pip_missing+=(awscli)
 # scripts/test.sh validates openapi/*.yaml with it
 command -v openapi-spec-validator >/dev/null 2>&1 || pip_missing+=(openapi-spec-validator)
