@@ -14,13 +14,18 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "artifact-service", configuration: configuration.common, registry: registry)
     let http = HTTPClient(logger: service.logger)
-    let backend = try makeBackend(configuration, http: http, logger: service.logger)
     let credentials = try configuration.registryAuthFile.map { try RegistryCredentials(configFile: $0) } ?? .none
     let registryClient = RegistryClient(
         http: http, credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication(streamingPathPrefixes: [ArtifactRoutes.prefix]) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        let sweeper = configuration.s3.map {
+            UploadSweeper(
+                ledger: MultipartUploadLedger(pool: database.pool), owner: configuration.common.instanceID,
+                staleAfter: $0.uploadStaleAfter, logger: service.logger)
+        }
+        let backend = try makeBackend(configuration, http: http, logger: service.logger, observer: sweeper)
         let store = RunStore(pool: database.pool)
         let index = ArtifactIndex(pool: database.pool)
         let runs = RunExecutor(
@@ -29,11 +34,13 @@ public func buildApplication(
             .register(on: router)
         PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)
             .register(on: router)
-        return [runs]
+        return [runs] + (sweeper.map { [$0] } ?? [])
     }
 }
 
-func makeBackend(_ configuration: ArtifactConfiguration, http: HTTPClient, logger: Logger) throws -> any ArtifactBackend {
+func makeBackend(
+    _ configuration: ArtifactConfiguration, http: HTTPClient, logger: Logger, observer: UploadSweeper? = nil
+) throws -> any ArtifactBackend {
     switch configuration.backend {
     case .filesystem:
         return FilesystemBackend(root: configuration.root)
@@ -49,7 +56,8 @@ func makeBackend(_ configuration: ArtifactConfiguration, http: HTTPClient, logge
                 sessionToken: settings.sessionToken?.value,
                 addressingStyle: settings.virtualHostAddressing ? .virtualHost : .path,
                 multipartThreshold: Int64(partSize), partSize: partSize, maxPartsInFlight: settings.partsInFlight),
-            httpClient: http, logger: logger)
+            httpClient: http, logger: logger, observer: observer)
+        observer?.attach(client)
         return S3Backend(client: client, spoolDirectory: "\(configuration.root)/.spool")
     }
 }

@@ -14,6 +14,7 @@ import ServiceKit
 /// | `S3_ADDRESSING` | `path` or `virtual-host` | path |
 /// | `S3_PART_SIZE_MB` | multipart part size | 16 |
 /// | `S3_PARTS_IN_FLIGHT` | parts of one upload in memory and being sent at once | 4 |
+/// | `S3_UPLOAD_STALE_AFTER` | a multipart upload whose process stopped heartbeating this long is aborted | 60s |
 /// | `REGISTRY_AUTH_FILE` | docker `config.json` with registry credentials for pushes | none |
 /// | `REGISTRY_INSECURE` | registries reached over plain HTTP besides loopback, comma-separated | none |
 /// | `PRESIGN_MAX_SECONDS` | longest lifetime of a presigned URL | 86400 |
@@ -35,11 +36,13 @@ public struct ArtifactConfiguration: Sendable {
         public var virtualHostAddressing: Bool
         public var partSizeMB: Int
         public var partsInFlight: Int
+        /// An open multipart upload not heartbeated this long belongs to a dead process.
+        public var uploadStaleAfter: Duration
 
         public init(
             endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: Secret,
             sessionToken: Secret? = nil, virtualHostAddressing: Bool = false, partSizeMB: Int = 16,
-            partsInFlight: Int = 4
+            partsInFlight: Int = 4, uploadStaleAfter: Duration = .seconds(60)
         ) {
             self.endpoint = endpoint
             self.region = region
@@ -50,6 +53,7 @@ public struct ArtifactConfiguration: Sendable {
             self.virtualHostAddressing = virtualHostAddressing
             self.partSizeMB = partSizeMB
             self.partsInFlight = partsInFlight
+            self.uploadStaleAfter = uploadStaleAfter
         }
     }
 
@@ -88,7 +92,8 @@ public struct ArtifactConfiguration: Sendable {
                 secretAccessKey: try env.requiredSecret("S3_SECRET_ACCESS_KEY"), sessionToken: env.secret("S3_SESSION_TOKEN"),
                 virtualHostAddressing: addressing == "virtual-host",
                 partSizeMB: try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120),
-                partsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 4, in: 1...64))
+                partsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 4, in: 1...64),
+                uploadStaleAfter: try env.duration("S3_UPLOAD_STALE_AFTER", default: .seconds(60)))
         }
         self.init(
             common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true),

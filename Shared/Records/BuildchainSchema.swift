@@ -7,7 +7,22 @@ public enum BuildchainSchema {
         Migration(version: 1, name: "jobs, stage runs and run events", sql: version1),
         Migration(version: 2, name: "artifacts", sql: version2),
         Migration(version: 3, name: "job stages, job events, leases and build keys", sql: version3),
+        Migration(version: 4, name: "open multipart uploads", sql: version4),
     ]
+
+    /// artifact-service's ledger of the S3 multipart uploads it has open, heartbeated by the
+    /// process sending them; one whose heartbeat stops (the process died) is aborted by any
+    /// replica's sweeper, so its parts do not stay in the bucket.
+    private static let version4 = """
+        CREATE TABLE multipart_uploads (
+            upload_id text PRIMARY KEY,
+            key text NOT NULL,
+            owner text NOT NULL,
+            started_at timestamptz NOT NULL DEFAULT now(),
+            heartbeat_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX multipart_uploads_owner_idx ON multipart_uploads (owner);
+        """
 
     /// The gateway's side: a job's stages (one row each, in `position` order), its own event
     /// log (state changes and the stage runs' log lines, copied as they are followed), the

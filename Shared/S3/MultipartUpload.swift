@@ -27,6 +27,8 @@ extension S3Client {
         var headers = headers
         headers.add("x-amz-checksum-algorithm", "SHA256")
         let uploadID = try await createMultipartUpload(key: key, headers: headers)
+        await tell("started") { try await $0.started(key: key, uploadID: uploadID) }
+        defer { tellEnded(key: key, uploadID: uploadID) }
         do {
             let parts = try await uploadParts(key: key, uploadID: uploadID, reader: reader)
             // Cancelled after the last part: still nothing may be stored.
@@ -117,11 +119,28 @@ extension S3Client {
         }
     }
 
-    func abortMultipartUpload(key: String, uploadID: String) async throws {
+    public func abortMultipartUpload(key: String, uploadID: String) async throws {
         _ = try await performCollecting(Operation(method: "DELETE", key: key, query: [("uploadId", uploadID)]))
     }
 
     /// Runs in a task of its own so that it also happens when the upload was cancelled.
+    private func tell(_ what: String, _ call: (any MultipartUploadObserver) async throws -> Void) async {
+        guard let observer else { return }
+        do {
+            try await call(observer)
+        } catch {
+            logger.warning("multipart upload observer failed", metadata: ["event": "\(what)", "error": "\(error)"])
+        }
+    }
+
+    /// Completed or aborted: told from a task of its own, which a cancelled upload's
+    /// cancellation does not reach.
+    private func tellEnded(key: String, uploadID: String) {
+        guard observer != nil else { return }
+        let client = self
+        Task { await client.tell("ended") { try await $0.ended(key: key, uploadID: uploadID) } }
+    }
+
     private func abortBestEffort(key: String, uploadID: String) async {
         let client = self
         let abort = Task { try await client.abortMultipartUpload(key: key, uploadID: uploadID) }

@@ -10,10 +10,15 @@ public struct S3Client: Sendable {
     let logger: Logger
     let endpoint: S3Endpoint
     let signer: SigV4Signer
+    let observer: (any MultipartUploadObserver)?
 
-    public init(configuration: S3Configuration, httpClient: HTTPClient, logger: Logger = Logger(label: "s3")) throws {
+    public init(
+        configuration: S3Configuration, httpClient: HTTPClient, logger: Logger = Logger(label: "s3"),
+        observer: (any MultipartUploadObserver)? = nil
+    ) throws {
         try configuration.validate()
         self.configuration = configuration
+        self.observer = observer
         self.http = httpClient
         self.logger = logger
         self.endpoint = try S3Endpoint(configuration.endpoint)
