@@ -28,6 +28,7 @@ public func buildApplication(
         drivers.kanikoKubernetes = kanikoKubernetesDriver(kubernetes, configuration: configuration, artifacts: artifacts, service: service)
     }
     let limiter = RunLimiter(limit: configuration.concurrency)
+    LeftoverBuildFolders.remove(in: configuration.workDirectory, logger: service.logger)
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = RunStore(pool: database.pool)

@@ -6,7 +6,7 @@ import ServiceKit
 /// | variable | meaning | default |
 /// |---|---|---|
 /// | `BUILD_DRIVER` | `auto` (Kaniko where its executor exists, else buildah), `buildah`, `kaniko`, `kaniko-kubernetes` (a Kubernetes Job per build) | auto |
-/// | `BUILD_WORK_DIR` | per-build folders and builder state (removed after each build) | /tmp/buildchain-builds |
+/// | `BUILD_WORK_DIR` | per-build folders and builder state (removed after each build); one per replica: folders a dead process left are removed at start | /tmp/buildchain-builds |
 /// | `BUILD_CONCURRENCY` | builds at once; the others wait, queued, in order | 1 |
 /// | `BUILD_TIMEOUT` | a build running longer is killed and fails with TIMEOUT | 30m |
 /// | `CACHE_REGISTRY` | registry of the RUN-layer cache, `<it>/kaniko-cache/<workload>-<service>` | none (no cache) |

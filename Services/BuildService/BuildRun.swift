@@ -132,6 +132,12 @@ struct BuildRun: Sendable {
     }
 
     static func runFailure(_ failure: BuildFailure) -> RunFailure {
+        let tail = failure.lastLines.suffix(20).joined(separator: "\n")
+        // Whatever step met it, a full disk is the service's trouble, not the Dockerfile's.
+        if "\(failure.message)\n\(tail)".lowercased().contains("no space left on device") {
+            return RunFailure(
+                code: "NO_SPACE", message: "no space left on device in the build folder\n\(tail)", retryable: true)
+        }
         let code: String =
             switch failure.kind {
             case .stepFailed: "BUILD_STEP_FAILED"
@@ -141,7 +147,6 @@ struct BuildRun: Sendable {
             case .cancelled: "CANCELLED"
             case .other: "BUILD_FAILED"
             }
-        let tail = failure.lastLines.suffix(20).joined(separator: "\n")
         return RunFailure(
             code: code, message: tail.isEmpty ? failure.message : "\(failure.message)\n\(tail)",
             retryable: failure.kind == .timedOut || failure.kind == .other)
