@@ -139,6 +139,6 @@ let package = Package(
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
                     "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "S3",
                     logging, hummingbird, hummingbirdTesting, httpTypes,
-                ], exclude: ["Browser"]),
+                ], exclude: ["Browser", "Faults"]),
         ]
 )

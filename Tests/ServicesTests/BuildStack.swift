@@ -3,6 +3,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Postgres
+import S3
 import Testing
 
 /// The whole chain as real processes, wired like deploy/local: artifact-service on moto's S3
@@ -20,6 +21,8 @@ final class BuildStack: @unchecked Sendable {
     private(set) var gateways: [ServiceProcess] = []
     let http = HTTPClient()
     private let gatewayEnvironment: [String: String]
+    /// Settings of a stage service beyond the stack's own, by service name.
+    private let serviceEnvironment: [String: [String: String]]
 
     static var isAvailable: Bool {
         TestEnvironment.isCI
@@ -28,11 +31,15 @@ final class BuildStack: @unchecked Sendable {
     }
 
     /// Starts the stage services and `gateways` gateways (`gateway-0`, `gateway-1`…).
-    init(gateways count: Int = 1, gatewayEnvironment: [String: String] = [:]) async throws {
+    init(
+        gateways count: Int = 1, gatewayEnvironment: [String: String] = [:],
+        serviceEnvironment: [String: [String: String]] = [:]
+    ) async throws {
         registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
         work = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         self.gatewayEnvironment = gatewayEnvironment
+        self.serviceEnvironment = serviceEnvironment
         let admin = PostgresPool(
             configuration: PostgresConfiguration(conninfo: try TestEnvironment.requireDatabaseURL(), maxConnections: 1),
             logger: Logger(label: "stack"))
@@ -53,9 +60,10 @@ final class BuildStack: @unchecked Sendable {
     /// The gateway started last (after a crash test kills one, its successor).
     /// Runs `body` on a new stack and stops it afterwards, whether or not `body` threw.
     static func with(
-        gateways: Int = 1, environment: [String: String] = [:], _ body: (BuildStack) async throws -> Void
+        gateways: Int = 1, environment: [String: String] = [:], services: [String: [String: String]] = [:],
+        _ body: (BuildStack) async throws -> Void
     ) async throws {
-        let stack = try await BuildStack(gateways: gateways, gatewayEnvironment: environment)
+        let stack = try await BuildStack(gateways: gateways, gatewayEnvironment: environment, serviceEnvironment: services)
         do {
             try await body(stack)
             await stack.stop()
@@ -71,6 +79,7 @@ final class BuildStack: @unchecked Sendable {
     func start(_ name: String, port: Int? = nil) async throws {
         var environment = common
         for (key, value) in try settings(of: name) { environment[key] = value }
+        for (key, value) in serviceEnvironment[name] ?? [:] { environment[key] = value }
         if let port { environment["PORT"] = "\(port)" }
         services[name] = try await ServiceProcess(name, environment: environment)
     }
@@ -149,6 +158,29 @@ final class BuildStack: @unchecked Sendable {
         _ = try? await admin?.execute("DROP DATABASE \(databaseName) WITH (FORCE)")
         admin?.close()
         try? FileManager.default.removeItem(at: work)
+    }
+
+    /// The stack's bucket, straight (not through artifact-service).
+    func bucket() throws -> S3Client {
+        try S3Client(
+            configuration: S3Configuration(
+                endpoint: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ENDPOINT"),
+                region: TestEnvironment.variables["BUILDCHAIN_TEST_S3_REGION"] ?? "us-east-1",
+                bucket: try TestEnvironment.require("BUILDCHAIN_TEST_S3_BUCKET"),
+                accessKeyID: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ACCESS_KEY_ID"),
+                secretAccessKey: try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY")),
+            httpClient: http)
+    }
+
+    /// The SHA-256 and size of the object `key` as S3 holds it.
+    func storedDigest(of key: String) async throws -> (sha256: String, size: Int) {
+        var digest = SHA256()
+        var size = 0
+        for try await chunk in try await bucket().getObject(key: key).body {
+            digest.update(chunk)
+            size += chunk.count
+        }
+        return (digest.finalize().hex, size)
     }
 
     // MARK: calling the gateway

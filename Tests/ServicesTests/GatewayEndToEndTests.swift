@@ -68,21 +68,8 @@ struct GatewayEndToEndTests {
             let result = try #require(job["result"] as? [String: Any])
             let image = try #require(result["image"] as? [String: Any])
             let key = try #require(image["key"] as? String)
-            let s3 = try S3Client(
-                configuration: S3Configuration(
-                    endpoint: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ENDPOINT"),
-                    region: TestEnvironment.variables["BUILDCHAIN_TEST_S3_REGION"] ?? "us-east-1",
-                    bucket: try TestEnvironment.require("BUILDCHAIN_TEST_S3_BUCKET"),
-                    accessKeyID: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ACCESS_KEY_ID"),
-                    secretAccessKey: try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY")),
-                httpClient: stack.http)
-            var digest = SHA256()
-            var size = 0
-            for try await chunk in try await s3.getObject(key: key).body {
-                digest.update(chunk)
-                size += chunk.count
-            }
-            #expect(digest.finalize().hex == image["sha256"] as? String)
+            let (sha256, size) = try await stack.storedDigest(of: key)
+            #expect(sha256 == image["sha256"] as? String)
             #expect(size == image["size"] as? Int)
 
             // Pushed: the registry has it, and its base layer is the proxied base image's.

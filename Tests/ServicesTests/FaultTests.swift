@@ -1,0 +1,278 @@
+import Foundation
+import HTTPClient
+import Postgres
+import S3
+import Testing
+
+/// Faults injected into a running stack, each ending with the job's final state and the
+/// store checked: a store service killed mid-upload, S3 gone for 20 s, PostgreSQL
+/// restarted under running jobs, build-service killed mid-build, a full build folder.
+@Suite(
+    .serialized,
+    .enabled(if: BuildStack.isAvailable, "needs the local stack's servers (deploy/local/up.sh --infra-only; source .local/env)"))
+struct FaultTests {
+    static func unique(_ name: String) -> String { "\(name)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    static func request(_ url: String, workload: String, cache: Bool = true) -> [String: Any] {
+        ["workload": workload, "service": "s", "repository": ["url": url, "ref": "main"], "cache": cache, "fresh": true]
+    }
+
+    /// The end-to-end Dockerfile, its RUN step taking `seconds` longer.
+    static func repository(in stack: BuildStack, sleeping seconds: Int) throws -> String {
+        try stack.repository(
+            "app",
+            files: [
+                "Dockerfile": GatewayEndToEndTests.dockerfile(
+                    run: "sleep \(seconds) && tr a-z A-Z < /src/greeting.txt > /src/GREETING.txt"),
+                "greeting.txt": "hello\n",
+            ])
+    }
+
+    @Test func killingArtifactServiceMidUploadLeavesNoPartsAndTheJobSucceeds() async throws {
+        try await BuildStack.with(
+            environment: ["STAGE_RETRY_BACKOFF": "1s", "STAGE_RETRIES": "3"],
+            services: ["artifact-service": ["S3_UPLOAD_STALE_AFTER": "3s"]]
+        ) { stack in
+            let workload = Self.unique("fault-upload")
+            // 500 MB of random bytes: a tarball of about that, whose upload takes seconds.
+            let url = try stack.repository(
+                "big", files: ["Dockerfile": "FROM busybox:1.36\nRUN head -c 524288000 /dev/urandom > /blob\n"])
+            let id = try await stack.submit(Self.request(url, workload: workload, cache: false))
+            let bucket = try stack.bucket()
+            let prefix = "images/\(workload)/"
+
+            let uploading = try await poll("a multipart upload under \(prefix)", timeout: .seconds(240)) {
+                try await bucket.listMultipartUploads(prefix: prefix).first
+            }
+            let artifactService = stack.service("artifact-service")
+            let port = artifactService.port
+            artifactService.kill()
+            // Killed mid-upload: nothing is visible under the key, the parts are still there.
+            #expect(try await bucket.listObjects(prefix: prefix).objects.isEmpty, "no partial object")
+            #expect(try await bucket.listMultipartUploads(prefix: prefix).contains { $0.uploadID == uploading.uploadID })
+            try await stack.start("artifact-service", port: port)
+
+            let job = try await stack.wait(for: id, timeout: .seconds(300))
+            #expect(job["state"] as? String == "succeeded", "\(job["error"] ?? "")")
+            // Retried: the upload (build-service's client resends the file) or the whole stage.
+            let build = try #require(BuildStack.stages(job)["build"])
+            let resent = stack.service("build-service").logText.contains("retrying after")
+            #expect(build["attempt"] as? Int ?? 0 >= 2 || resent, "the upload or the build stage was retried")
+
+            // The dead process's upload is aborted by the restarted one's sweeper.
+            _ = try await poll("the abandoned upload aborted", timeout: .seconds(30)) {
+                try await bucket.listMultipartUploads(prefix: prefix).isEmpty ? true : nil
+            }
+            let image = try #require((job["result"] as? [String: Any])?["image"] as? [String: Any])
+            let key = try #require(image["key"] as? String)
+            let stored = try await stack.storedDigest(of: key)
+            #expect(stored.sha256 == image["sha256"] as? String && stored.size == image["size"] as? Int)
+            #expect(stored.size > 500_000_000)
+            #expect(stack.service("artifact-service").logText.contains("aborted an abandoned multipart upload"))
+            try await bucket.deleteObject(key: key)
+        }
+    }
+
+    @Test func s3GoneFor20SecondsIsRetriedUntilItIsBack() async throws {
+        let gate = try TCPGate(target: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ENDPOINT"))
+        defer { gate.stop() }
+        try await BuildStack.with(
+            environment: ["STAGE_RETRIES": "6", "STAGE_RETRY_BACKOFF": "2s"],
+            services: ["artifact-service": ["S3_ENDPOINT": gate.url]]
+        ) { stack in
+            let workload = Self.unique("fault-s3")
+            let url = try Self.repository(in: stack, sleeping: 3)
+            let id = try await stack.submit(Self.request(url, workload: workload))
+            try await stack.wait(for: id, timeout: .seconds(120)) {
+                BuildStack.stages($0)["build"]?["status"] as? String == "running" || BuildStack.ended($0)
+            }
+            gate.shut()
+            let shutAt = ContinuousClock.now
+            try await Task.sleep(for: .seconds(20))
+            let during = try await stack.job(id)
+            gate.open()
+            #expect(!BuildStack.ended(during), "the job waited out the outage: \(during["error"] ?? "")")
+
+            let job = try await stack.wait(for: id, timeout: .seconds(180))
+            #expect(job["state"] as? String == "succeeded", "\(job["error"] ?? "")")
+            #expect(ContinuousClock.now - shutAt >= .seconds(20))
+            let build = try #require(BuildStack.stages(job)["build"])
+            #expect(build["attempt"] as? Int ?? 0 >= 2, "the build stage met the outage and was retried")
+            let image = try #require((job["result"] as? [String: Any])?["image"] as? [String: Any])
+            let stored = try await stack.storedDigest(of: try #require(image["key"] as? String))
+            #expect(stored.sha256 == image["sha256"] as? String)
+            #expect(try await stack.bucket().listMultipartUploads(prefix: "images/\(workload)/").isEmpty)
+        }
+    }
+
+    @Test func restartingPostgreSQLUnderRunningJobsLosesAndDuplicatesNothing() async throws {
+        let restart = try TestEnvironment.require("BUILDCHAIN_TEST_PG_RESTART")
+        try await BuildStack.with(gateways: 2) { stack in
+            let workload = Self.unique("fault-pg")
+            let url = try Self.repository(in: stack, sleeping: 2)
+            var ids: [String] = []
+            for _ in 0..<4 { ids.append(try await stack.submit(Self.request(url, workload: workload))) }
+            try await stack.wait(for: ids[0], timeout: .seconds(120)) {
+                BuildStack.stages($0)["build"]?["status"] as? String == "running" || BuildStack.ended($0)
+            }
+            #expect(try await Shell.run(restart) == 0, "the restart command failed")
+
+            for id in ids {
+                let job = try await stack.wait(for: id, timeout: .seconds(240))
+                #expect(job["state"] as? String == "succeeded", "\(id): \(job["error"] ?? "")")
+            }
+            let jobs = try await stack.pool.query("SELECT id FROM jobs WHERE workload = $1", [workload])
+            #expect(jobs.count == ids.count, "no job lost or added")
+            let doubles = try await stack.pool.query(
+                """
+                SELECT job_id, kind FROM stage_runs WHERE status = 'succeeded'
+                GROUP BY job_id, kind HAVING count(*) > 1
+                """)
+            #expect(doubles.isEmpty, "no stage of a job succeeded twice")
+            let builds = try await stack.pool.query(
+                "SELECT DISTINCT job_id FROM stage_runs WHERE kind = 'build' AND status = 'succeeded'")
+            #expect(builds.count == ids.count, "every job has its build")
+        }
+    }
+
+    @Test func killingBuildServiceMidBuildRetriesTheStageAfterItsHeartbeatStops() async throws {
+        try await BuildStack.with { stack in
+            let workload = Self.unique("fault-build")
+            let url = try Self.repository(in: stack, sleeping: 8)
+            let id = try await stack.submit(Self.request(url, workload: workload))
+            let running = try await stack.wait(for: id, timeout: .seconds(120)) {
+                BuildStack.stages($0)["build"]?["run_id"] is String || BuildStack.ended($0)
+            }
+            let firstRun = try #require(BuildStack.stages(running)["build"]?["run_id"] as? String)
+            try await Task.sleep(for: .seconds(2))
+            let buildService = stack.service("build-service")
+            let port = buildService.port
+            buildService.kill()
+            try await stack.start("build-service", port: port)
+
+            let job = try await stack.wait(for: id, timeout: .seconds(240))
+            #expect(job["state"] as? String == "succeeded", "\(job["error"] ?? "")")
+            let build = try #require(BuildStack.stages(job)["build"])
+            #expect(build["attempt"] as? Int == 2, "retried once")
+            #expect(build["run_id"] as? String != firstRun, "a new run")
+            let messages = try await stack.pool.query(
+                "SELECT message FROM job_events WHERE job_id = $1::uuid", [id]
+            ).map { try $0.decode("message", as: String.self) }
+            #expect(messages.contains { $0.hasPrefix("INTERRUPTED") }, "the lost run was seen as lost: \(messages)")
+            let lost = try await stack.pool.query("SELECT status, error::text AS error FROM stage_runs WHERE id = $1::uuid", [firstRun])
+            #expect(try lost.first?.decode("status", as: String.self) == "failed")
+            #expect(try lost.first?.decode("error", as: String.self).contains("INTERRUPTED") == true)
+            // The restarted service removed the dead one's build folder.
+            let folders = try FileManager.default.contentsOfDirectory(atPath: stack.work.appendingPathComponent("builds").path)
+            #expect(!folders.contains("build-\(firstRun)"), "\(folders)")
+        }
+    }
+
+    @Test func aFullBuildFolderFailsClearlyAndCorruptsNothing() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(Self.unique("full-disk")).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // A 40 MiB file system: room for a small image's folder, not for a 64 MiB one.
+        try #require(try await Shell.run("mount -t tmpfs -o size=40m buildchain-full \(folder)") == 0, "mount needs root")
+        defer {
+            _ = try? Shell.runBlocking("umount \(folder)")
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        try await BuildStack.with(services: ["build-service": ["BUILD_WORK_DIR": folder]]) { stack in
+            let workload = Self.unique("fault-disk")
+            let small = try stack.repository(
+                "small", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(), "greeting.txt": "hello\n"])
+            let big = try stack.repository(
+                "big", files: ["Dockerfile": "FROM busybox:1.36\nRUN head -c 67108864 /dev/urandom > /blob\n"])
+
+            let first = try await stack.wait(for: try await stack.submit(Self.request(small, workload: workload)))
+            #expect(first["state"] as? String == "succeeded", "\(first["error"] ?? "")")
+            let firstImage = try #require((first["result"] as? [String: Any])?["image"] as? [String: Any])
+            let firstKey = try #require(firstImage["key"] as? String)
+
+            let failed = try await stack.wait(for: try await stack.submit(Self.request(big, workload: workload, cache: false)))
+            #expect(failed["state"] as? String == "failed")
+            let error = try #require(failed["error"] as? [String: Any])
+            #expect(error["code"] as? String == "NO_SPACE" && error["stage"] as? String == "build", "\(error)")
+            #expect((error["message"] as? String)?.contains("no space left") == true, "\(error)")
+            let left = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("build-") }
+            #expect(left.isEmpty, "the run's folder was removed: \(left)")
+
+            // The earlier image is intact; nothing was stored for the failed one.
+            let stored = try await stack.storedDigest(of: firstKey)
+            #expect(stored.sha256 == firstImage["sha256"] as? String)
+            let keys = try await stack.bucket().listObjects(prefix: "images/\(workload)/").objects.map(\.key)
+            #expect(Set(keys) == [firstKey, firstKey + ".json"], "\(keys)")
+
+            let again = try await stack.wait(for: try await stack.submit(Self.request(small, workload: workload)))
+            #expect(again["state"] as? String == "succeeded", "the service builds again: \(again["error"] ?? "")")
+        }
+    }
+
+    /// Calls `probe` every 100 ms until it returns a value; fails after `timeout`.
+    func poll<T>(_ what: String, timeout: Duration, _ probe: () async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let value = try await probe() { return value }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting for \(what)")
+        throw CancellationError()
+    }
+}
+
+/// Faults/tcp_gate.py: a relay to `target` that `shut()` makes refuse and reset every
+/// connection, as a server that went away, until `open()`.
+final class TCPGate: Sendable {
+    let url: String
+    private let process: Process
+
+    init(target: String) throws {
+        let address = try #require(URL(string: target))
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Faults/tcp_gate.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script.path, address.host ?? "127.0.0.1", "\(address.port ?? 80)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = [UInt8]()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the gate did not start")
+        self.process = process
+        self.url = "http://127.0.0.1:\(port)"
+    }
+
+    func shut() { kill(process.processIdentifier, SIGUSR1) }
+    func open() { kill(process.processIdentifier, SIGUSR2) }
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+/// `/bin/sh -c command`, waited for with `waitpid`. Not `Foundation.Process`: on Linux it
+/// never reports the exit of a command that leaves a daemon behind (`pg_ctl restart`).
+enum Shell {
+    static func run(_ command: String) async throws -> Int32 {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runBlocking(command) })
+            }
+        }
+    }
+
+    static func runBlocking(_ command: String) throws -> Int32 {
+        let words: [String] = ["/bin/sh", "-c", command]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, arguments + [nil], environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, which Swift does not import.
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
+    }
+}
