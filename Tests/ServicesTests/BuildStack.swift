@@ -20,6 +20,8 @@ final class BuildStack: @unchecked Sendable {
     private(set) var gateways: [ServiceProcess] = []
     let http = HTTPClient()
     private let gatewayEnvironment: [String: String]
+    /// Extra settings of the stage services, by service name.
+    private let serviceEnvironment: [String: [String: String]]
 
     static var isAvailable: Bool {
         TestEnvironment.isCI
@@ -28,11 +30,15 @@ final class BuildStack: @unchecked Sendable {
     }
 
     /// Starts the stage services and `gateways` gateways (`gateway-0`, `gateway-1`…).
-    init(gateways count: Int = 1, gatewayEnvironment: [String: String] = [:]) async throws {
+    init(
+        gateways count: Int = 1, gatewayEnvironment: [String: String] = [:],
+        serviceEnvironment: [String: [String: String]] = [:]
+    ) async throws {
         registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
         work = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         self.gatewayEnvironment = gatewayEnvironment
+        self.serviceEnvironment = serviceEnvironment
         let admin = PostgresPool(
             configuration: PostgresConfiguration(conninfo: try TestEnvironment.requireDatabaseURL(), maxConnections: 1),
             logger: Logger(label: "stack"))
@@ -71,6 +77,7 @@ final class BuildStack: @unchecked Sendable {
     func start(_ name: String, port: Int? = nil) async throws {
         var environment = common
         for (key, value) in try settings(of: name) { environment[key] = value }
+        for (key, value) in serviceEnvironment[name] ?? [:] { environment[key] = value }
         if let port { environment["PORT"] = "\(port)" }
         services[name] = try await ServiceProcess(name, environment: environment)
     }
