@@ -88,10 +88,9 @@ struct BuildRoutes {
         if let commit = body.commit, !commit.allSatisfy(\.isHexDigit) || commit.isEmpty || commit.count > 64 {
             throw refuse("commit must be a hex SHA")
         }
-        for key in [body.contextKey] + (body.imageKey.map { [$0] } ?? []) {
-            guard !key.isEmpty, !key.hasPrefix("/"),
-                !key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
-            else { throw refuse("artifact key \"\(key)\" is not a relative key") }
+        // The keys artifact-service would refuse, refused before the build rather than after it.
+        for (field, key) in [("context_key", body.contextKey)] + (body.imageKey.map { [("image_key", $0)] } ?? []) {
+            if let violation = ArtifactKeyRule.violation(in: key) { throw refuse("\(field) \(violation)") }
         }
     }
 }

@@ -11,7 +11,8 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // A body without Content-Length is cut off here, by NIO's `NIOTooManyBytesError`.
             throw ServiceError(
                 .contentTooLarge, code: "BODY_TOO_LARGE",
                 detail: "the request body is larger than \(context.maxBodyBytes) bytes")

@@ -33,6 +33,13 @@ public struct ProblemMiddleware<Context: ServiceContextProtocol>: RouterMiddlewa
             return ProblemDetails(
                 status: Int(error.status.code), code: code, title: error.status.reasonPhrase,
                 detail: error.body ?? defaultDetail(for: error.status))
+        case let error as any HTTPResponseError:
+            // NIO's and Hummingbird's own, such as `NIOTooManyBytesError` from a body collected
+            // past its limit: the status they carry, not a 500.
+            if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
+            return ProblemDetails(
+                status: Int(error.status.code), code: Self.code(for: error.status), title: error.status.reasonPhrase,
+                detail: defaultDetail(for: error.status))
         case is DecodingError:
             return ProblemDetails(
                 status: 400, code: "INVALID_JSON", title: "Bad Request",

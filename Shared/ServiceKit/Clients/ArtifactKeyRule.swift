@@ -1,0 +1,22 @@
+/// What makes a string an artifact key: a relative path such as
+/// `images/<workload>/<service>/<commit>.tar`, of at most 1024 bytes, without control
+/// characters, backslashes, empty, `.` or `..` segments. artifact-service stores only such
+/// keys; a service given a key to hand to it checks the key the same way before it starts.
+public enum ArtifactKeyRule {
+    public static let maxLength = 1024
+
+    /// Why `key` is not an artifact key; nil when it is one.
+    public static func violation(in key: String) -> String? {
+        guard !key.isEmpty else { return "is empty" }
+        guard key.utf8.count <= maxLength else { return "is longer than \(maxLength) bytes" }
+        guard !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            return "contains a control character"
+        }
+        guard !key.contains("\\") else { return "contains a backslash" }
+        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if segment.isEmpty { return "has an empty segment (leading, trailing or double slash)" }
+            if segment == "." || segment == ".." { return "has a \"\(segment)\" segment" }
+        }
+        return nil
+    }
+}
