@@ -21,9 +21,12 @@ struct BuildSubmission: Encodable, Sendable, Equatable {
     var mirrors: Bool
     var fresh: Bool
     var push: Push?
+    /// Sent only when asked for (true).
+    var dryRun: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case workload, service, repository, target, cache, mirrors, fresh, push
+        case dryRun = "dry_run"
         case contextPath = "context_path"
         case dockerfilePath = "dockerfile_path"
         case buildArgs = "build_args"

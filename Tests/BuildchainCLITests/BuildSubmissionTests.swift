@@ -24,7 +24,7 @@ import Testing
     @Test func sendsEveryOptionUnderItsAPIName() throws {
         let body = try json([
             "--dockerfile", "docker/Dockerfile", "--context", "app", "--target", "prod", "--build-arg", "V=1",
-            "--fresh", "--push", "reg/x/y:tag",
+            "--fresh", "--push", "reg/x/y:tag", "--dry-run",
         ])
         #expect(body["dockerfile_path"] as? String == "docker/Dockerfile")
         #expect(body["context_path"] as? String == "app")
@@ -32,6 +32,7 @@ import Testing
         #expect(body["build_args"] as? [String: String] == ["V": "1"])
         #expect(body["fresh"] as? Bool == true)
         #expect(body["push"] as? [String: String] == ["destination": "reg/x/y:tag"])
+        #expect(body["dry_run"] as? Bool == true)
     }
 
     @Test func jobQueriesEscapeTheirValues() {

@@ -58,20 +58,26 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Follow the job until it ends; exit 0 only when it succeeded.")
     var wait = false
 
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Check and record the job without running it (it ends cancelled with DRY_RUN); --wait is ignored.")
+    var dryRun = false
+
     /// The request body. An off switch wins, whether it comes from a flag or the environment.
     func submission(_ environment: CLIEnvironment) -> BuildSubmission {
         BuildSubmission(
             workload: workload, service: service, repository: .init(url: repository, ref: ref),
             contextPath: context, dockerfilePath: dockerfile, target: target,
             buildArgs: BuildArgument.dictionary(buildArguments), cache: !noCache && environment.cache,
-            mirrors: !noMirrors && environment.mirrors, fresh: fresh, push: push.map { .init(destination: $0) })
+            mirrors: !noMirrors && environment.mirrors, fresh: fresh, push: push.map { .init(destination: $0) },
+            dryRun: dryRun ? true : nil)
     }
 
     func run() async throws {
         let environment = try CLIEnvironment.current()
         let client = gateway.makeClient(environment)
         let submitted = try await client.submit(submission(environment))
-        guard wait else {
+        guard wait, !dryRun else {
             gateway.output.print(submitted) { $0.id }
             return
         }
