@@ -70,8 +70,8 @@ struct JobRoutes: Sendable {
             workload: query.get("workload").map({ String($0) }), service: query.get("service").map({ String($0) }),
             state: state, limit: limit + 1, after: after)
         let page = Array(jobs.prefix(limit))
-        var bodies: [JobBody] = []
-        for job in page { bodies.append(try await body(of: job)) }
+        let stages = try await store.stages(of: page.map(\.id))
+        let bodies = try page.map { try JobBody($0, stages: stages[$0.id] ?? []) }
         return JSONResponse(
             JobPage(jobs: bodies, nextCursor: jobs.count > limit ? page.last?.id.uuidString.lowercased() : nil))
     }

@@ -97,6 +97,16 @@ public struct JobStore: Sendable {
         ).map(JobStage.init(row:))
     }
 
+    /// The stages of several jobs in one query (a page of the job list), by job id.
+    public func stages(of jobIDs: [UUID]) async throws -> [UUID: [JobStage]] {
+        guard !jobIDs.isEmpty else { return [:] }
+        let ids = "{" + jobIDs.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        let stages = try await pool.query(
+            "SELECT \(JobStage.columns) FROM job_stages WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, position", [ids]
+        ).map(JobStage.init(row:))
+        return Dictionary(grouping: stages, by: \.jobID)
+    }
+
     /// Jobs newest first, optionally filtered; `after` is the last job of the previous page.
     public func list(
         workload: String? = nil, service: String? = nil, state: JobState? = nil, limit: Int, after: UUID? = nil

@@ -31,6 +31,30 @@ extension DatabaseTests {
             }
         }
 
+        @Test func aPageOfJobsHasItsStagesReadAtOnce() async throws {
+            try await withStore { store, _ in
+                let full = try await submit(store, stages: [.checkout, .rewrite, .build, .push])
+                let short = try await submit(store, stages: [.checkout])
+                let stages = try await store.stages(of: [full.id, short.id, UUID()])
+                #expect(stages[full.id]?.map(\.name) == [.checkout, .rewrite, .build, .push])
+                #expect(stages[short.id]?.map(\.name) == [.checkout])
+                #expect(stages.count == 2)
+                #expect(try await store.stages(of: [UUID]()).isEmpty)
+            }
+        }
+
+        @Test func aDryRunIsEndedInTheTransactionThatRecordsIt() async throws {
+            try await withStore { store, _ in
+                let job = try await store.create(
+                    workload: "w", service: "s", request: "{}", stages: [.checkout], dryRun: true)
+                #expect(job.state == .cancelled && job.error?.contains("DRY_RUN") == true)
+                let claimed = try await store.claim(owner: "worker", lease: .seconds(30), timeout: .seconds(60))
+                #expect(claimed == nil, "no worker takes a dry run")
+                let events = try await store.events(of: job.id)
+                #expect(events.map(\.message) == ["queued", "cancelled"])
+            }
+        }
+
         @Test func twoClaimersTakeEveryJobExactlyOnce() async throws {
             try await withStore { store, _ in
                 var created: Set<UUID> = []
