@@ -4,6 +4,8 @@ import Postgres
 import S3
 import Testing
 
+@testable import BuildService
+
 /// Faults injected into a running stack, each ending with the job's final state and the
 /// store checked: a store service killed mid-upload, S3 gone for 20 s, PostgreSQL
 /// restarted under running jobs, build-service killed mid-build, a full build folder.
@@ -147,8 +149,13 @@ struct FaultTests {
             try await Task.sleep(for: .seconds(2))
             let buildService = stack.service("build-service")
             let port = buildService.port
+            let deadFolder = stack.work.appendingPathComponent("builds/build-\(firstRun)").path
+            #expect(!LeftoverBuildFolders.builders(naming: [deadFolder]).isEmpty, "buildah is running the build")
             buildService.kill()
             try await stack.start("build-service", port: port)
+            // (buildah, a Go program, dies at its next write to the closed pipe; a builder that
+            // lives on is killed by the restarted service: LeftoverBuildFoldersTests.)
+            #expect(LeftoverBuildFolders.builders(naming: [deadFolder]).isEmpty, "no builder of the dead run is left")
 
             let job = try await stack.wait(for: id, timeout: .seconds(240))
             #expect(job["state"] as? String == "succeeded", "\(job["error"] ?? "")")
