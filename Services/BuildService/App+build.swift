@@ -33,7 +33,7 @@ public func buildApplication(
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = RunStore(pool: database.pool)
         let executor = RunExecutor(
-            store: store, service: "build-service", owner: configuration.common.instanceID, logger: service.logger)
+            store: store, service: "build-service", owner: configuration.common.processOwner, logger: service.logger)
         BuildRoutes(
             configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
             limiter: limiter

@@ -72,4 +72,10 @@ public struct CommonConfiguration: Sendable {
     public static var defaultInstanceID: String {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
+
+    /// This process as the owner of records it heartbeats (runs, open uploads): the instance's
+    /// name and a token drawn at start, so a process restarted under the same INSTANCE_ID (a
+    /// container restarted in its pod) never keeps its predecessor's records alive.
+    public var processOwner: String { "\(instanceID)#\(Self.processToken)" }
+    private static let processToken = UUID().uuidString.prefix(8).lowercased()
 }

@@ -22,9 +22,7 @@ public final class RunExecutor: Service, Sendable {
     ) {
         self.store = store
         self.service = service
-        // Runs are heartbeated by owner: a process restarted under the same INSTANCE_ID
-        // (a container restarted in its pod) must not keep its predecessor's runs alive.
-        self.owner = "\(owner)#\(UUID().uuidString.prefix(8).lowercased())"
+        self.owner = owner
         self.logger = logger
         self.heartbeatInterval = heartbeatInterval
     }
