@@ -20,16 +20,18 @@ public func buildApplication(
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication(streamingPathPrefixes: [ArtifactRoutes.prefix]) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
-        let sweeper = configuration.s3.map {
-            UploadSweeper(
-                ledger: MultipartUploadLedger(pool: database.pool), owner: configuration.common.instanceID,
-                staleAfter: $0.uploadStaleAfter, logger: service.logger)
+        let uploads = UploadLedgerObserver(
+            ledger: MultipartUploadLedger(pool: database.pool), owner: configuration.common.processOwner)
+        let backend = try makeBackend(configuration, http: http, logger: service.logger, observer: uploads)
+        let sweeper = configuration.s3.flatMap { settings in
+            (backend as? S3Backend).map {
+                UploadSweeper(client: $0.client, uploads: uploads, staleAfter: settings.uploadStaleAfter, logger: service.logger)
+            }
         }
-        let backend = try makeBackend(configuration, http: http, logger: service.logger, observer: sweeper)
         let store = RunStore(pool: database.pool)
         let index = ArtifactIndex(pool: database.pool)
         let runs = RunExecutor(
-            store: store, service: "artifact-service", owner: configuration.common.instanceID, logger: service.logger)
+            store: store, service: "artifact-service", owner: configuration.common.processOwner, logger: service.logger)
         ArtifactRoutes(backend: backend, index: index, presignMaxSeconds: configuration.presignMaxSeconds)
             .register(on: router)
         PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)
@@ -39,7 +41,8 @@ public func buildApplication(
 }
 
 func makeBackend(
-    _ configuration: ArtifactConfiguration, http: HTTPClient, logger: Logger, observer: UploadSweeper? = nil
+    _ configuration: ArtifactConfiguration, http: HTTPClient, logger: Logger,
+    observer: (any MultipartUploadObserver)? = nil
 ) throws -> any ArtifactBackend {
     switch configuration.backend {
     case .filesystem:
@@ -57,7 +60,6 @@ func makeBackend(
                 addressingStyle: settings.virtualHostAddressing ? .virtualHost : .path,
                 multipartThreshold: Int64(partSize), partSize: partSize, maxPartsInFlight: settings.partsInFlight),
             httpClient: http, logger: logger, observer: observer)
-        observer?.attach(client)
         return S3Backend(client: client, spoolDirectory: "\(configuration.root)/.spool")
     }
 }

@@ -23,12 +23,9 @@ public struct MultipartUploadLedger: Sendable {
         try await pool.execute("DELETE FROM multipart_uploads WHERE upload_id = $1", [uploadID])
     }
 
-    /// Marks `owner`'s open uploads alive; returns how many it has.
-    @discardableResult
-    public func heartbeat(owner: String) async throws -> Int {
-        try await pool.query(
-            "UPDATE multipart_uploads SET heartbeat_at = now() WHERE owner = $1 RETURNING upload_id", [owner]
-        ).count
+    /// Marks `owner`'s open uploads alive.
+    public func heartbeat(owner: String) async throws {
+        try await pool.execute("UPDATE multipart_uploads SET heartbeat_at = now() WHERE owner = $1", [owner])
     }
 
     /// Uploads whose process stopped heartbeating `age` ago, oldest first.

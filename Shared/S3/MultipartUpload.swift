@@ -123,7 +123,6 @@ extension S3Client {
         _ = try await performCollecting(Operation(method: "DELETE", key: key, query: [("uploadId", uploadID)]))
     }
 
-    /// Runs in a task of its own so that it also happens when the upload was cancelled.
     private func tell(_ what: String, _ call: (any MultipartUploadObserver) async throws -> Void) async {
         guard let observer else { return }
         do {
@@ -141,6 +140,7 @@ extension S3Client {
         Task { await client.tell("ended") { try await $0.ended(key: key, uploadID: uploadID) } }
     }
 
+    /// Runs in a task of its own so that it also happens when the upload was cancelled.
     private func abortBestEffort(key: String, uploadID: String) async {
         let client = self
         let abort = Task { try await client.abortMultipartUpload(key: key, uploadID: uploadID) }
