@@ -78,17 +78,30 @@ final class ResponseBodyBuffer: @unchecked Sendable {
         waiter?.resume(throwing: CancellationError())
     }
 
+    /// Takes the oldest chunk. Its slot lets go of it at once: a reader that is always a little
+    /// behind never empties the queue, and slots still holding read chunks would then keep the
+    /// whole body alive. Read slots are dropped once they are half the queue.
+    /// Call with `condition` locked and the queue not empty.
+    private func takeFirst() -> [UInt8] {
+        let chunk = chunks[head]
+        chunks[head] = []
+        head += 1
+        if head == chunks.count {
+            chunks.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 32, head * 2 >= chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+        return chunk
+    }
+
     func next() async throws -> [UInt8]? {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 condition.lock()
                 if head < chunks.count {
-                    let chunk = chunks[head]
-                    head += 1
-                    if head == chunks.count {
-                        chunks.removeAll(keepingCapacity: true)
-                        head = 0
-                    }
+                    let chunk = takeFirst()
                     bufferedBytes -= chunk.count
                     condition.signal()
                     condition.unlock()
