@@ -1,6 +1,7 @@
 import Logging
 import Records
 import S3
+import ServiceKit
 import ServiceLifecycle
 
 /// Heartbeats this process's open S3 multipart uploads in the ledger and aborts the uploads
@@ -14,16 +15,9 @@ struct UploadSweeper: Service {
 
     /// Heartbeats and sweeps every third of the stale age, from start-up on.
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await uploads.ledger.heartbeat(owner: uploads.owner)
-                    try await sweep()
-                } catch {
-                    logger.warning("upload sweep failed", metadata: ["error": "\(type(of: error))"])
-                }
-                try? await Task.sleep(for: staleAfter / 3)
-            }
+        await repeatUntilShutdown(every: staleAfter / 3, logger: logger, failure: "upload sweep failed") {
+            try await uploads.ledger.heartbeat(owner: uploads.owner)
+            try await sweep()
         }
     }
 

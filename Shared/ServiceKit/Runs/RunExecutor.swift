@@ -75,16 +75,9 @@ public final class RunExecutor: Service, Sendable {
     /// (no heartbeat for six intervals) with a retryable INTERRUPTED; at shutdown, runs still
     /// executing are cancelled and recorded the same way.
     public func run() async throws {
-        await cancelWhenGracefulShutdown { [self] in
-            while !Task.isCancelled {
-                do {
-                    try await store.heartbeat(owner: owner)
-                    try await failAbandonedRuns()
-                } catch {
-                    logger.warning("heartbeat failed", metadata: ["error": "\(type(of: error))"])
-                }
-                try? await Task.sleep(for: heartbeatInterval)
-            }
+        await repeatUntilShutdown(every: heartbeatInterval, logger: logger, failure: "heartbeat failed") { [self] in
+            try await store.heartbeat(owner: owner)
+            try await failAbandonedRuns()
         }
         stopping.withLock { $0 = true }
         let running = tasks.withLock { Array($0.values) }
