@@ -148,10 +148,13 @@ enum LineReader {
                     if count < 0 && errno == EINTR { continue }
                     if count <= 0 { break }
                     pending.append(contentsOf: buffer[0..<count])
-                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                        onLine(String(decoding: pending[..<newline], as: UTF8.self))
-                        pending.removeSubrange(...newline)
+                    // The read lines are dropped once per read, not once per line (quadratic).
+                    var start = pending.startIndex
+                    while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                        onLine(String(decoding: pending[start..<newline], as: UTF8.self))
+                        start = newline + 1
                     }
+                    pending.removeSubrange(..<start)
                     // A line longer than 1 MiB is passed on in pieces.
                     if pending.count > 1 << 20 {
                         onLine(String(decoding: pending, as: UTF8.self))
