@@ -116,11 +116,13 @@ let package = Package(
                 name: "buildchain", dependencies: ["BuildchainCLI"],
                 path: "Services/buildchain", swiftSettings: swiftSettings),
 
+            // What several test targets share (memory sampling, a waited-for shell).
+            .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
             tests("DigestsTests", ["Digests"]),
             tests(
-                "HTTPClientTests", ["HTTPClient", "Digests", hummingbird, hummingbirdTesting, httpTypes],
+                "HTTPClientTests", ["HTTPClient", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),
-            tests("PostgresTests", ["Postgres", "Records"]),
+            tests("PostgresTests", ["Postgres", "Records", "TestSupport"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),
             tests(
@@ -128,7 +130,7 @@ let package = Package(
                 ["BuildDrivers", "Processes", "Digests", "OCI", "HTTPClient", hummingbird, hummingbirdTesting],
                 exclude: ["Fixtures"]),
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
-            tests("S3Tests", ["S3", "HTTPClient", "Digests"]),
+            tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
             tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit"]),
@@ -137,7 +139,7 @@ let package = Package(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
-                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "S3",
+                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "S3", "TestSupport",
                     logging, hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),
         ]

@@ -1,6 +1,7 @@
 import Digests
 import Foundation
 import HTTPClient
+import TestSupport
 import Testing
 
 /// 100 MB each way with resident memory sampled throughout. Serialized so

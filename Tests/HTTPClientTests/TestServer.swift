@@ -110,37 +110,6 @@ enum Pattern {
     }
 }
 
-/// Resident memory of this process, from /proc.
-enum ResidentMemory {
-    /// Anonymous resident memory (RssAnon): the heap and stacks a buffer would grow. VmRSS also
-    /// counts file-backed pages, which the test binary's code pulls in as other suites run.
-    static func current() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
-            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kib * 1024
-    }
-
-    /// Runs `body` while sampling RSS; returns the body's result and the
-    /// peak growth over the starting RSS.
-    static func peakGrowth<T: Sendable>(during body: () async throws -> T) async throws -> (T, Int) {
-        let baseline = current()
-        let peak = Mutex(baseline)
-        let sampler = Task {
-            while !Task.isCancelled {
-                let now = current()
-                peak.withLock { $0 = max($0, now) }
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        let result = try await body()
-        sampler.cancel()
-        _ = await sampler.result
-        return (result, peak.withLock { $0 } - baseline)
-    }
-}
-
 extension Data {
     var byteBuffer: ByteBuffer { ByteBuffer(bytes: self) }
 }

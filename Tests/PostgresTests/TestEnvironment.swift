@@ -1,8 +1,8 @@
-import Dispatch
 import Foundation
 import Logging
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 
 /// The real PostgreSQL the tests use, found through environment variables:
@@ -86,28 +86,8 @@ enum TestEnvironment {
 
     static func restartServer() async throws {
         let command = try #require(restartCommand, "BUILDCHAIN_TEST_PG_RESTART must be set when CI is set")
-        let status = try await runShell(command)
+        let status = try await WaitedShell.run(command)
         try #require(status == 0, "the restart command exited with status \(status)")
-    }
-
-    /// `/bin/sh -c command`, waited for with `waitpid`. Not `Foundation.Process`: on Linux it
-    /// never reports the exit of a command that leaves a daemon behind (`pg_ctl restart`).
-    private static func runShell(_ command: String) async throws -> Int32 {
-        let words: [String] = ["/bin/sh", "-c", command]
-        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
-        defer { arguments.forEach { free($0) } }
-        var spawnedPID: pid_t = 0
-        let spawned = posix_spawn(&spawnedPID, "/bin/sh", nil, nil, arguments + [nil], environ)
-        try #require(spawned == 0, "could not start /bin/sh: error \(spawned)")
-        let pid = spawnedPID
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-                // WIFEXITED / WEXITSTATUS, which Swift does not import.
-                continuation.resume(returning: status & 0x7f == 0 ? (status >> 8) & 0xff : -1)
-            }
-        }
     }
 }
 

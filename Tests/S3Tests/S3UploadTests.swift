@@ -2,6 +2,7 @@ import Digests
 import Foundation
 import HTTPClient
 import S3
+import TestSupport
 import Testing
 
 /// Multipart and streamed uploads, and what an upload that fails leaves behind.

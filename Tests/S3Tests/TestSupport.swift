@@ -2,7 +2,6 @@ import Digests
 import Foundation
 import HTTPClient
 import S3
-import Synchronization
 import Testing
 
 enum TestEnvironment {
@@ -108,37 +107,3 @@ func drain(_ body: ClientResponseBody) async throws -> (size: Int, sha256: Strin
     return (size, hasher.finalize().hex)
 }
 
-enum ResidentMemory {
-    /// VmRSS of this process, in bytes.
-    static func current() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kilobytes * 1024
-    }
-
-    private final class Sampler: Sendable {
-        let peak: Atomic<Int>
-        let stop = Atomic<Bool>(false)
-        init(baseline: Int) { peak = Atomic(baseline) }
-    }
-
-    /// Runs `body` while sampling VmRSS every 20 ms; returns its result and
-    /// the largest growth over the resident size before it started.
-    static func peakGrowth<T: Sendable>(_ body: () async throws -> T) async throws -> (T, Int) {
-        let baseline = current()
-        let state = Sampler(baseline: baseline)
-        let sampler = Task.detached {
-            while !state.stop.load(ordering: .relaxed) {
-                state.peak.store(max(state.peak.load(ordering: .relaxed), current()), ordering: .relaxed)
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        defer { state.stop.store(true, ordering: .relaxed) }
-        let result = try await body()
-        state.stop.store(true, ordering: .relaxed)
-        await sampler.value
-        return (result, max(0, max(state.peak.load(ordering: .relaxed), current()) - baseline))
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import Postgres
 import S3
+import TestSupport
 import Testing
 
 @testable import BuildService
@@ -117,7 +118,7 @@ struct FaultTests {
             try await stack.wait(for: ids[0], timeout: .seconds(120)) {
                 BuildStack.stages($0)["build"]?["status"] as? String == "running" || BuildStack.ended($0)
             }
-            #expect(try await Shell.run(restart) == 0, "the restart command failed")
+            #expect(try await WaitedShell.run(restart) == 0, "the restart command failed")
 
             for id in ids {
                 let job = try await stack.wait(for: id, timeout: .seconds(240))
@@ -179,9 +180,9 @@ struct FaultTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(Self.unique("full-disk")).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // A 40 MiB file system: room for a small image's folder, not for a 64 MiB one.
-        try #require(try await Shell.run("mount -t tmpfs -o size=40m buildchain-full \(folder)") == 0, "mount needs root")
+        try #require(try await WaitedShell.run("mount -t tmpfs -o size=40m buildchain-full \(folder)") == 0, "mount needs root")
         defer {
-            _ = try? Shell.runBlocking("umount \(folder)")
+            _ = try? WaitedShell.runBlocking("umount \(folder)")
             try? FileManager.default.removeItem(atPath: folder)
         }
         try await BuildStack.with(services: ["build-service": ["BUILD_WORK_DIR": folder]]) { stack in
@@ -259,27 +260,3 @@ final class TCPGate: Sendable {
     }
 }
 
-/// `/bin/sh -c command`, waited for with `waitpid`. Not `Foundation.Process`: on Linux it
-/// never reports the exit of a command that leaves a daemon behind (`pg_ctl restart`).
-enum Shell {
-    static func run(_ command: String) async throws -> Int32 {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try runBlocking(command) })
-            }
-        }
-    }
-
-    static func runBlocking(_ command: String) throws -> Int32 {
-        let words: [String] = ["/bin/sh", "-c", command]
-        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
-        defer { arguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, arguments + [nil], environ)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        // WIFEXITED / WEXITSTATUS, which Swift does not import.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
-    }
-}
