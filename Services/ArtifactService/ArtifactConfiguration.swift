@@ -13,7 +13,7 @@ import ServiceKit
 /// | `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_SESSION_TOKEN` | credentials | required for s3 (token optional) |
 /// | `S3_ADDRESSING` | `path` or `virtual-host` | path |
 /// | `S3_PART_SIZE_MB` | multipart part size | 16 |
-/// | `S3_PARTS_IN_FLIGHT` | parts of one upload in memory and being sent at once | 4 |
+/// | `S3_PARTS_IN_FLIGHT` | parts of one upload in memory and being sent at once (each is `S3_PART_SIZE_MB`) | 3 |
 /// | `S3_UPLOAD_STALE_AFTER` | a multipart upload whose process stopped heartbeating this long is aborted | 60s |
 /// | `REGISTRY_AUTH_FILE` | docker `config.json` with registry credentials for pushes | none |
 /// | `REGISTRY_INSECURE` | registries reached over plain HTTP besides loopback, comma-separated | none |
@@ -42,7 +42,7 @@ public struct ArtifactConfiguration: Sendable {
         public init(
             endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: Secret,
             sessionToken: Secret? = nil, virtualHostAddressing: Bool = false, partSizeMB: Int = 16,
-            partsInFlight: Int = 4, uploadStaleAfter: Duration = .seconds(60)
+            partsInFlight: Int = 3, uploadStaleAfter: Duration = .seconds(60)
         ) {
             self.endpoint = endpoint
             self.region = region
@@ -92,7 +92,7 @@ public struct ArtifactConfiguration: Sendable {
                 secretAccessKey: try env.requiredSecret("S3_SECRET_ACCESS_KEY"), sessionToken: env.secret("S3_SESSION_TOKEN"),
                 virtualHostAddressing: addressing == "virtual-host",
                 partSizeMB: try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120),
-                partsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 4, in: 1...64),
+                partsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 3, in: 1...64),
                 uploadStaleAfter: try env.duration("S3_UPLOAD_STALE_AFTER", default: .seconds(60)))
         }
         self.init(
