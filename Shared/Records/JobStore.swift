@@ -77,14 +77,19 @@ public struct JobStore: Sendable {
             guard dryRun else { return try Job(row: rows[0]) }
             let ended = try await connection.query(
                 """
-                UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now(),
-                    error = '{"code":"DRY_RUN","message":"recorded, not run: the request was a dry run","retryable":false,"stage":null}'::jsonb
+                UPDATE jobs SET state = 'cancelled', finished_at = now(), updated_at = now(), error = $2::jsonb
                 WHERE id = $1
                 RETURNING \(Job.columns)
-                """, [id])
+                """, [id, Self.unrunError(code: "DRY_RUN", message: "recorded, not run: the request was a dry run")])
             try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.cancelled.rawValue, on: connection)
             return try Job(row: ended[0])
         }
+    }
+
+    /// The error of a job ended before any stage ran; `code` and `message` are literals
+    /// (nothing to escape).
+    private static func unrunError(code: StaticString, message: StaticString) -> String {
+        #"{"code":"\#(code)","message":"\#(message)","retryable":false,"stage":null}"#
     }
 
     public func job(_ id: UUID) async throws -> Job? {
@@ -145,9 +150,9 @@ public struct JobStore: Sendable {
                 try await connection.execute(
                     """
                     UPDATE jobs SET state = 'cancelled', cancel_requested = true, finished_at = now(), updated_at = now(),
-                        error = '{"code":"CANCELLED","message":"the job was cancelled before it started","retryable":false,"stage":null}'::jsonb
+                        error = $2::jsonb
                     WHERE id = $1
-                    """, [id])
+                    """, [id, Self.unrunError(code: "CANCELLED", message: "the job was cancelled before it started")])
                 try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.cancelled.rawValue, on: connection)
             case .running:
                 try await connection.execute(
