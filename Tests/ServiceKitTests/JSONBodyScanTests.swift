@@ -11,9 +11,10 @@ import Testing
         (#"{"a":"\\\u0000"}"#, true),
         (#"{"a":"\u0001 \u00e9"}"#, false),
         (#"{"a":"plain"}"#, false),
+        (#"{"a":"\u00\u0000"}"#, true),  // a cut-short escape, then a real one
     ])
     func findsOnlyRealNULEscapes(json: String, expected: Bool) {
-        #expect(Request.escapesNUL(Array(json.utf8)) == expected, "\(json)")
+        #expect(JSONTextScan(json.utf8).escapesNUL == expected, "\(json)")
     }
 
     @Test(arguments: [
@@ -25,6 +26,6 @@ import Testing
         (#"{"none":true,"nothing":false,"n":1e5}"#, false),
     ])
     func findsNullOnlyOutsideStrings(json: String, expected: Bool) {
-        #expect(Request.hasNullLiteral(Array(json.utf8)) == expected, "\(json)")
+        #expect(JSONTextScan(json.utf8).hasNullLiteral == expected, "\(json)")
     }
 }

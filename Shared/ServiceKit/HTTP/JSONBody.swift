@@ -17,7 +17,8 @@ extension Request {
                 .contentTooLarge, code: "BODY_TOO_LARGE",
                 detail: "the request body is larger than \(context.maxBodyBytes) bytes")
         }
-        if Self.escapesNUL(buffer.readableBytesView) {
+        let scan = JSONTextScan(buffer.readableBytesView)
+        if scan.escapesNUL {
             // PostgreSQL's text and jsonb cannot hold U+0000, and no field of ours needs it.
             throw ServiceError.badRequest("strings must not contain U+0000", code: "INVALID_JSON")
         }
@@ -28,52 +29,10 @@ extension Request {
             throw ServiceError.badRequest(Self.explain(error), code: "INVALID_JSON")
         }
         // No request member is nullable in the specs; Codable would read a null as "absent".
-        if Self.hasNullLiteral(buffer.readableBytesView) {
+        if scan.hasNullLiteral {
             throw ServiceError.badRequest("members must not be null: leave an optional member out", code: "INVALID_JSON")
         }
         return value
-    }
-
-    /// Whether the (valid) JSON text has a `null` outside its strings.
-    static func hasNullLiteral(_ bytes: some Collection<UInt8>) -> Bool {
-        var inString = false
-        var escaped = false
-        for byte in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "n") {
-                // Outside strings, valid JSON has an `n` only in `null`.
-                return true
-            }
-        }
-        return false
-    }
-
-    /// Whether the JSON text has a `\u0000` escape (a raw NUL byte is not JSON at all).
-    static func escapesNUL(_ bytes: some Collection<UInt8>) -> Bool {
-        let text = Array(bytes)
-        var index = 0
-        while index < text.count {
-            guard text[index] == UInt8(ascii: "\\"), index + 1 < text.count else {
-                index += 1
-                continue
-            }
-            if text[index + 1] == UInt8(ascii: "u"), index + 5 < text.count,
-                text[(index + 2)...(index + 5)].allSatisfy({ $0 == UInt8(ascii: "0") })
-            {
-                return true
-            }
-            index += 2
-        }
-        return false
     }
 
     static func explain(_ error: DecodingError) -> String {
