@@ -108,8 +108,8 @@ final class BadInputFixture: Sendable {
                 atPath: directory + "/Dockerfile.leak", withDestinationPath: scratch.appendingPathComponent("secret.txt").path)
             try FileManager.default.createSymbolicLink(
                 atPath: directory + "/outside", withDestinationPath: scratch.appendingPathComponent("outside").path)
-            try Self.git(in: directory, ["add", "-A"])
-            try Self.git(in: directory, ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "links"])
+            try BuildStack.git(in: directory, ["add", "-A"])
+            try BuildStack.git(in: directory, ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "links"])
             try Self.submoduleRepository(in: stack, url: "ext::\(script)")
             let fixture = BadInputFixture(
                 stack: stack, scratch: scratch, secrets: secrets.merging(["API token": stack.token]) { $1 },
@@ -250,46 +250,21 @@ final class BadInputFixture: Sendable {
 
     // MARK: the processes
 
-    /// The service's process id, found by its executable and the stack's database.
-    func processID(of service: String) throws -> Int32 {
-        let executable = ServiceProcess.binDirectory.appendingPathComponent(service).resolvingSymlinksInPath().path
-        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
-            guard let pid = Int32(entry),
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe")) == executable,
-                let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ"),
-                environment.split(separator: 0).contains(where: { $0.elementsEqual("DATABASE_URL=\(stack.databaseURL)".utf8) })
-            else { continue }
-            return pid
-        }
-        throw ProcessNotFound(service: service)
-    }
-
     /// The process's peak resident memory so far (`VmHWM`), in bytes.
     func peakMemory(of service: String) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(try processID(of: service))/status", encoding: .utf8)
+        let status = try String(contentsOfFile: "/proc/\(self.service(service).processID)/status", encoding: .utf8)
         let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
         let kilobytes = try #require(Int(line.split(separator: " ")[1]))
         return kilobytes * 1024
     }
-
-    struct ProcessNotFound: Error { let service: String }
 
     /// `<repo>-submodule`: a repository whose one submodule is at `url`.
     private static func submoduleRepository(in stack: BuildStack, url: String) throws {
         _ = try stack.repository(
             "repo-submodule", files: [".gitmodules": "[submodule \"evil\"]\n\tpath = evil\n\turl = \(url)\n", "README": "x\n"])
         let directory = stack.work.appendingPathComponent("repo-submodule").path
-        try git(in: directory, ["update-index", "--add", "--cacheinfo", "160000,\(String(repeating: "1", count: 40)),evil"])
-        try git(in: directory, ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "submodule"])
-    }
-
-    private static func git(in directory: String, _ arguments: [String]) throws {
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        git.arguments = ["-C", directory] + arguments
-        try git.run()
-        git.waitUntilExit()
-        try #require(git.terminationStatus == 0, "git \(arguments)")
+        try BuildStack.git(in: directory, ["update-index", "--add", "--cacheinfo", "160000,\(String(repeating: "1", count: 40)),evil"])
+        try BuildStack.git(in: directory, ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "submodule"])
     }
 }
 

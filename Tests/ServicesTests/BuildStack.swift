@@ -244,17 +244,19 @@ final class BuildStack: @unchecked Sendable {
         for (path, text) in files {
             try text.write(to: directory.appendingPathComponent(path), atomically: true, encoding: .utf8)
         }
-        for arguments in [
-            ["init", "-q", "-b", "main"], ["add", "-A"],
-            ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init"],
-        ] {
-            let git = Process()
-            git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-            git.arguments = ["-C", directory.path] + arguments
-            try git.run()
-            git.waitUntilExit()
-            try #require(git.terminationStatus == 0, "git \(arguments)")
-        }
+        try Self.git(in: directory.path, ["init", "-q", "-b", "main"])
+        try Self.git(in: directory.path, ["add", "-A"])
+        try Self.git(in: directory.path, ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init"])
         return "file://\(directory.path)"
+    }
+
+    /// `git -C directory arguments…`, which must succeed.
+    static func git(in directory: String, _ arguments: [String]) throws {
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        git.arguments = ["-C", directory] + arguments
+        try git.run()
+        git.waitUntilExit()
+        try #require(git.terminationStatus == 0, "git \(arguments)")
     }
 }

@@ -36,6 +36,7 @@ final class ServiceProcess: Sendable {
     }
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
+    var processID: pid_t { process.processIdentifier }
     var logText: String { log.text }
 
     /// SIGKILL: the process dies on the spot, as in a crash.
