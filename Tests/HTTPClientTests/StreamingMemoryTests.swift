@@ -63,23 +63,11 @@ import Testing
         }
     }
 
-
     /// Runs pattern_server.py (beside this file) for the duration of `body`.
     func withPatternServer(_ body: (String) async throws -> Void) async throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("pattern_server.py")
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", script.path]
-        let output = Pipe()
-        server.standardOutput = output
-        try server.run()
-        // SIGKILL: a child started from async code may have SIGTERM blocked.
-        defer { kill(server.processIdentifier, SIGKILL) }
-        var line = [UInt8]()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
-            line.append(byte)
-        }
-        let port = try #require(Int(String(decoding: line, as: UTF8.self)))
-        try await body("http://127.0.0.1:\(port)")
+        let server = try ScriptServer(script: script)
+        defer { server.stop() }
+        try await body("http://127.0.0.1:\(server.port)")
     }
 }

@@ -232,31 +232,16 @@ struct FaultTests {
 /// connection, as a server that went away, until `open()`.
 final class TCPGate: Sendable {
     let url: String
-    private let process: Process
+    private let server: ScriptServer
 
     init(target: String) throws {
         let address = try #require(URL(string: target))
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Faults/tcp_gate.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, address.host ?? "127.0.0.1", "\(address.port ?? 80)"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = [UInt8]()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
-            line.append(byte)
-        }
-        let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the gate did not start")
-        self.process = process
-        self.url = "http://127.0.0.1:\(port)"
+        server = try ScriptServer(script: script, arguments: [address.host ?? "127.0.0.1", "\(address.port ?? 80)"])
+        url = "http://127.0.0.1:\(server.port)"
     }
 
-    func shut() { kill(process.processIdentifier, SIGUSR1) }
-    func open() { kill(process.processIdentifier, SIGUSR2) }
-    func stop() {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func shut() { kill(server.processID, SIGUSR1) }
+    func open() { kill(server.processID, SIGUSR2) }
+    func stop() { server.stop() }
 }
-
