@@ -38,8 +38,9 @@ enum LeftoverBuildFolders {
             let names = arguments.contains { argument in
                 folders.contains { argument == $0 || argument.contains($0 + "/") }
             }
+            guard names else { return nil }
             let group = getpgid(pid)
-            guard names, group > 1, group != own else { return nil }
+            guard group > 1, group != own else { return nil }
             return (pid, group)
         }
     }
