@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every service from its OpenAPI spec with schemathesis (PyPI) against the running
-# local stack (deploy/local/up.sh): no 5xx, every response and status code as specified.
-# Checks: no 5xx, every response (status, content type, body) as specified, every request
-# the spec forbids refused with a 4xx. Start the gateway with GATEWAY_DRY_RUN=true so the
-# jobs it records are never run (scripts/test.sh does).
+# local stack (deploy/local/up.sh). Checks: no 5xx, every response (status, content type,
+# body) as specified, every request the spec forbids refused with a 4xx. Start the gateway
+# with GATEWAY_DRY_RUN=true so the jobs it records are never run (scripts/test.sh does).
 # Usage: scripts/fuzz.sh [MAX_EXAMPLES]   (default 25 per operation)
 # Env: FUZZ_SEED fixes schemathesis's seed (CI uses one, so a run can be repeated).
 set -euo pipefail
