@@ -177,7 +177,7 @@ public final class RunExecutor: Service, Sendable {
                 }
                 logger.warning("recording the end of a run failed; retrying", metadata: ["run.id": "\(id)", "error": "\(error)"])
                 try? await Task.sleep(for: wait)
-                wait = min(wait * 2, .seconds(5))
+                wait = min(wait * 2, settings.heartbeatInterval)
             } catch {
                 let unrecordable = RunFailure(
                     code: "INTERNAL", message: "the end of this run could not be recorded", retryable: true)
