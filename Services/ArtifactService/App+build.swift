@@ -31,7 +31,8 @@ public func buildApplication(
         let store = RunStore(pool: database.pool)
         let index = ArtifactIndex(pool: database.pool)
         let runs = RunExecutor(
-            store: store, service: "artifact-service", owner: configuration.common.processOwner, logger: service.logger)
+            store: store, service: "artifact-service", owner: configuration.common.processOwner, logger: service.logger,
+            settings: configuration.common.runs)
         ArtifactRoutes(backend: backend, index: index, presignMaxSeconds: configuration.presignMaxSeconds)
             .register(on: router)
         PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)

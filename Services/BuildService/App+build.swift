@@ -33,7 +33,8 @@ public func buildApplication(
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = RunStore(pool: database.pool)
         let executor = RunExecutor(
-            store: store, service: "build-service", owner: configuration.common.processOwner, logger: service.logger)
+            store: store, service: "build-service", owner: configuration.common.processOwner, logger: service.logger,
+            settings: configuration.common.runs)
         BuildRoutes(
             configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
             limiter: limiter

@@ -18,7 +18,8 @@ public func buildApplication(
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = RunStore(pool: database.pool)
         let executor = RunExecutor(
-            store: store, service: "checkout-service", owner: configuration.common.processOwner, logger: service.logger)
+            store: store, service: "checkout-service", owner: configuration.common.processOwner, logger: service.logger,
+            settings: configuration.common.runs)
         CheckoutRoutes(checkout: checkout, artifacts: artifacts, executor: executor, store: store).register(on: router)
         return [executor]
     }

@@ -194,7 +194,7 @@ final class JobRun: Sendable {
 
     /// Follows the run's events into the job's log until it ends; its result when it
     /// succeeded, its failure otherwise. A run whose heartbeat stops (its service died) is
-    /// lost: a retryable INTERRUPTED failure. Cancelling the task cancels the run on its
+    /// ended as abandoned: a retryable RUN_ABANDONED failure. Cancelling the task cancels the run on its
     /// service unless the job is being handed over.
     private func follow(_ runID: UUID, of stage: StageName, seen: Int64) async throws -> JSONValue {
         let client = services.client(for: stage)
@@ -215,13 +215,10 @@ final class JobRun: Sendable {
                     case .failed, .cancelled:
                         throw run.error ?? RunFailure(code: "STAGE_FAILED", message: "\(client.name) run \(run.status.rawValue)", retryable: false)
                     case .queued, .running:
-                        if let heartbeat = run.heartbeatAt, Date().timeIntervalSince(heartbeat) * 1000 > Double(settings.runStaleAfter.wholeMilliseconds) {
-                            throw RunFailure(
-                                code: "INTERRUPTED", message: "\(client.name) stopped heartbeating run \(runID.uuidString.lowercased())",
-                                retryable: true)
-                        }
+                        try await closeIfAbandoned(runID)
                     }
                 } catch let failure as RunFailure where failure.code == "SERVICE_UNAVAILABLE" {
+                    try await closeIfAbandoned(runID)
                     let since = unreachableSince ?? .now
                     unreachableSince = since
                     if ContinuousClock.now - since > settings.runStaleAfter { throw failure }
@@ -236,6 +233,17 @@ final class JobRun: Sendable {
             }
             throw CancellationError()
         }
+    }
+
+    /// Ends the run as `RUN_ABANDONED` when its heartbeat is older than `runStaleAfter` by the
+    /// database's clock (its service died, or could not record the run's end), and throws that
+    /// failure, which retries the stage. The service's own replicas sweep such runs too; whoever
+    /// comes first ends it.
+    private func closeIfAbandoned(_ runID: UUID) async throws {
+        let failure = RunFailure.abandoned(staleAfter: settings.runStaleAfter)
+        let closed = try await store.runs.closeStale(
+            olderThan: settings.runStaleAfter, id: runID, error: try JSONValue.encoding(failure).text())
+        if !closed.isEmpty { throw failure }
     }
 
     // MARK: endings

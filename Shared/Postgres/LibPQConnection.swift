@@ -53,9 +53,11 @@ final class LibPQConnection: @unchecked Sendable {
     var socket: Int32 { PQsocket(conn) }
 
     /// One statement with `$n` parameters (text format; nil is NULL).
+    /// Every parameter is made storable first (`StorableText`): NUL, and `\u0000` in JSON, become U+FFFD.
     func execute(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> PostgresRows {
-        for (index, parameter) in parameters.enumerated() where parameter?.utf8.contains(0) == true {
-            throw PostgresError(.invalidArgument, message: "parameter $\(index + 1) contains a NUL byte")
+        let json = StorableText.jsonParameters(in: sql)
+        let parameters = parameters.enumerated().map { index, text in
+            text.map { StorableText.storable($0, json: json.contains(index + 1)) }
         }
         let result = withCStrings(parameters) { values in
             PQexecParams(conn, sql, Int32(parameters.count), nil, values, nil, nil, 0)

@@ -15,7 +15,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case poolClosed
         /// A column could not be decoded as the requested type.
         case decoding
-        /// A parameter or name given by the caller is unusable (NUL byte, invalid identifier).
+        /// A name or setting given by the caller is unusable (invalid identifier, duplicate migration).
         case invalidArgument
     }
 
@@ -41,6 +41,20 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     public var isConnectionLost: Bool { kind == .connectionLost }
     public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// The database was unreachable or busy, not refusing the statement: the same statement may
+    /// succeed later (connection failures, class 08, server shutting down or starting up 57P0x,
+    /// out of resources class 53, serialization failure or deadlock).
+    public var isTransient: Bool {
+        switch kind {
+        case .connectFailed, .connectionLost: return true
+        case .server:
+            guard let sqlState else { return false }
+            return sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") || sqlState.hasPrefix("53")
+                || sqlState == "40001" || sqlState == "40P01"
+        case .poolClosed, .decoding, .invalidArgument: return false
+        }
+    }
 
     public var description: String {
         var text = "PostgresError(\(kind)"

@@ -52,6 +52,9 @@ public struct JobStore: Sendable {
         self.pool = pool
     }
 
+    /// The stage runs' records, in the same database: the gateway ends the abandoned runs it follows.
+    public var runs: RunStore { RunStore(pool: pool) }
+
     // MARK: submitting and reading
 
     /// Records a queued job with its stages pending, before anyone is told its id. A dry run

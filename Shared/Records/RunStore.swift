@@ -73,11 +73,19 @@ public struct RunStore: Sendable {
         try await transition(id, to: .queued, set: "owner = NULL, heartbeat_at = NULL", [])
     }
 
-    /// Refreshes `heartbeat_at` of every queued or running run held by `owner`; returns how many.
-    @discardableResult
-    public func heartbeat(owner: String) async throws -> Int {
-        try await pool.execute(
-            "UPDATE stage_runs SET heartbeat_at = now() WHERE owner = $1 AND status IN ('queued', 'running')", [owner])
+    /// Refreshes `heartbeat_at` of those of `runs` that `owner` still holds queued or running,
+    /// and returns them: a run missing from the answer ended elsewhere (cancelled from another
+    /// replica, closed as abandoned), so its work here must stop. Only runs whose work is live in
+    /// the calling process are passed, never all of an owner's.
+    public func heartbeat(runs: [UUID], owner: String) async throws -> Set<UUID> {
+        guard !runs.isEmpty else { return [] }
+        let rows = try await pool.query(
+            """
+            UPDATE stage_runs SET heartbeat_at = now()
+            WHERE id = ANY (string_to_array($1, ',')::uuid[]) AND owner = $2 AND status IN ('queued', 'running')
+            RETURNING id
+            """, [runs.map { $0.uuidString.lowercased() }.joined(separator: ","), owner])
+        return Set(try rows.map { try $0.decode("id", as: UUID.self) })
     }
 
     /// Queued or running runs whose last heartbeat is older than `age` (optionally of one service).
@@ -90,6 +98,31 @@ public struct RunStore: Sendable {
             ORDER BY heartbeat_at
             """, [age.inSeconds, service])
         return try rows.map(StageRun.init(row:))
+    }
+
+    /// Ends as failed with `error` (JSON) every queued or running run whose heartbeat is older
+    /// than `age` by the database's clock, of one service or just run `id`; returns those it
+    /// ended. Staleness is decided in the same statement that ends the run, so a run whose
+    /// owner heartbeated in the meantime is left alone, and of two replicas sweeping at once
+    /// only one ends it.
+    @discardableResult
+    public func closeStale(
+        olderThan age: Duration, service: String? = nil, id: UUID? = nil, error: String
+    ) async throws -> [StageRun] {
+        try await pool.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE stage_runs SET status = 'failed', error = $4::jsonb, finished_at = now()
+                WHERE status IN ('queued', 'running') AND heartbeat_at < now() - make_interval(secs => $1)
+                  AND ($2::text IS NULL OR service = $2) AND ($3::uuid IS NULL OR id = $3)
+                RETURNING \(StageRun.columns)
+                """, [age.inSeconds, service, id, error])
+            let runs = try rows.map(StageRun.init(row:))
+            for run in runs {
+                try await Self.append(runID: run.id, kind: .state, message: RunStatus.failed.rawValue, on: connection)
+            }
+            return runs
+        }
     }
 
     public func run(_ id: UUID) async throws -> StageRun? {

@@ -106,12 +106,29 @@ extension DatabaseTests {
             }
         }
 
-        @Test func parameterWithNULByteIsRejected() async throws {
+        @Test func nulBytesAreStoredAsReplacementCharacters() async throws {
             try await TestEnvironment.withPool { pool in
-                let error = await #expect(throws: PostgresError.self) {
-                    try await pool.query("SELECT $1::text", ["a\u{0}b"])
-                }
-                #expect(error?.kind == .invalidArgument)
+                let rows = try await pool.query("SELECT $1::text AS a, $2 AS b", ["a\u{0}b\u{0}", "\u{0}"])
+                #expect(try rows[0].decode("a", as: String.self) == "a\u{FFFD}b\u{FFFD}")
+                #expect(try rows[0].decode("b", as: String.self) == "\u{FFFD}")
+            }
+        }
+
+        /// git's stderr with a NUL, recorded inside a JSON error: the 22P05 that left runs
+        /// `running` for ever. Only an escape is replaced; an escaped backslash before "u0000"
+        /// is text, and a text parameter keeps a literal `\u0000`.
+        @Test(arguments: [
+            (#"{"m":"corruption on the remote side.\u0000"}"#, "corruption on the remote side.\u{FFFD}"),
+            (#"{"m":"a\\u0000b"}"#, #"a\u0000b"#),
+            (#"{"m":"a\\\u0000b"}"#, "a\\\u{FFFD}b"),
+            ("{\"m\":\"raw\u{0}nul\"}", "raw\u{FFFD}nul"),
+            (#"{"m":"\"\u0041\u00e9"}"#, "\"A\u{E9}"),
+        ])
+        func jsonbParametersWithAnEscapedNULAreStored(json: String, message: String) async throws {
+            try await TestEnvironment.withPool { pool in
+                let rows = try await pool.query("SELECT $1::jsonb ->> 'm' AS m, $2::text AS t", [json, #"\u0000"#])
+                #expect(try rows[0].decode("m", as: String.self) == message)
+                #expect(try rows[0].decode("t", as: String.self) == #"\u0000"#)
             }
         }
 

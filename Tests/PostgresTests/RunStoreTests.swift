@@ -111,21 +111,50 @@ extension DatabaseTests {
         @Test func heartbeatKeepsARunFromGoingStale() async throws {
             try await withStore { store, _ in
                 let run = try await store.createRun(service: service, kind: "build", request: "{}")
+                let other = try await store.createRun(service: service, kind: "build", request: "{}", owner: owner)
                 try await store.markRunning(run.id, owner: owner)
                 try await Task.sleep(for: .milliseconds(400))
 
                 #expect(
-                    try await store.staleRuns(olderThan: .milliseconds(300), service: service).map(\.id) == [run.id])
+                    try await Set(store.staleRuns(olderThan: .milliseconds(300), service: service).map(\.id)) == [run.id, other.id])
                 #expect(try await store.staleRuns(olderThan: .seconds(60), service: service).isEmpty)
 
-                #expect(try await store.heartbeat(owner: owner) == 1)
-                #expect(try await store.staleRuns(olderThan: .milliseconds(300), service: service).isEmpty)
+                // Only the runs named are refreshed, not every run of the owner.
+                #expect(try await store.heartbeat(runs: [run.id], owner: owner) == [run.id])
+                #expect(try await store.staleRuns(olderThan: .milliseconds(300), service: service).map(\.id) == [other.id])
+                #expect(try await store.heartbeat(runs: [run.id], owner: "someone-else").isEmpty)
 
                 try await Task.sleep(for: .milliseconds(400))
                 let requeued = try await store.requeue(run.id)
                 #expect(requeued.status == .queued && requeued.owner == nil)
-                #expect(try await store.heartbeat(owner: owner) == 0)
+                #expect(try await store.heartbeat(runs: [run.id], owner: owner).isEmpty)
                 #expect(try await store.markRunning(run.id, owner: owner).attempt == 2)
+            }
+        }
+
+        /// Staleness by the database's clock, decided in the statement that ends the run: a
+        /// fresh heartbeat keeps it, an old one ends it once (two sweepers, one end).
+        @Test func closeStaleEndsOnlyRunsWhoseHeartbeatIsOld() async throws {
+            try await withStore { store, _ in
+                let stale = try await store.createRun(service: service, kind: "build", request: "{}")
+                let fresh = try await store.createRun(service: service, kind: "build", request: "{}")
+                try await store.markRunning(stale.id, owner: owner)
+                try await store.markRunning(fresh.id, owner: owner)
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(try await store.heartbeat(runs: [fresh.id], owner: owner) == [fresh.id])
+
+                let error = #"{"code":"RUN_ABANDONED","message":"gone","retryable":true}"#
+                async let first = store.closeStale(olderThan: .milliseconds(500), service: service, error: error)
+                async let second = store.closeStale(olderThan: .milliseconds(500), service: service, error: error)
+                let closed = try await first + second
+                #expect(closed.map(\.id) == [stale.id])
+                let ended = try #require(try await store.run(stale.id))
+                #expect(ended.status == .failed && ended.error?.contains("RUN_ABANDONED") == true && ended.finishedAt != nil)
+                #expect(try await store.events(runID: stale.id).last?.message == "failed")
+                #expect(try await store.run(fresh.id)?.status == .running)
+                #expect(try await store.closeStale(olderThan: .milliseconds(500), id: fresh.id, error: error).isEmpty)
+                // No longer held: the owner's heartbeat leaves it out, so its work there stops.
+                #expect(try await store.heartbeat(runs: [stale.id, fresh.id], owner: owner) == [fresh.id])
             }
         }
     }

@@ -23,6 +23,9 @@ final class BuildStack: @unchecked Sendable {
     private let gatewayEnvironment: [String: String]
     /// Settings of a stage service beyond the stack's own, by service name.
     private let serviceEnvironment: [String: [String: String]]
+    /// The processes (service names, `gateway` for the gateways) that reach PostgreSQL through
+    /// `databaseGate`, so a test can take the database away from them without stopping it.
+    private let gatedDatabase: (gate: TCPGate, processes: Set<String>)?
 
     static var isAvailable: Bool {
         TestEnvironment.isCI
@@ -33,13 +36,14 @@ final class BuildStack: @unchecked Sendable {
     /// Starts the stage services and `gateways` gateways (`gateway-0`, `gateway-1`…).
     init(
         gateways count: Int = 1, gatewayEnvironment: [String: String] = [:],
-        serviceEnvironment: [String: [String: String]] = [:]
+        serviceEnvironment: [String: [String: String]] = [:], gatedDatabase: (gate: TCPGate, processes: Set<String>)? = nil
     ) async throws {
         registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
         work = FileManager.default.temporaryDirectory.appendingPathComponent("stack-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         self.gatewayEnvironment = gatewayEnvironment
         self.serviceEnvironment = serviceEnvironment
+        self.gatedDatabase = gatedDatabase
         let admin = PostgresPool(
             configuration: PostgresConfiguration(conninfo: try TestEnvironment.requireDatabaseURL(), maxConnections: 1),
             logger: Logger(label: "stack"))
@@ -61,9 +65,10 @@ final class BuildStack: @unchecked Sendable {
     /// Runs `body` on a new stack and stops it afterwards, whether or not `body` threw.
     static func with(
         gateways: Int = 1, environment: [String: String] = [:], services: [String: [String: String]] = [:],
-        _ body: (BuildStack) async throws -> Void
+        gatedDatabase: (gate: TCPGate, processes: Set<String>)? = nil, _ body: (BuildStack) async throws -> Void
     ) async throws {
-        let stack = try await BuildStack(gateways: gateways, gatewayEnvironment: environment, serviceEnvironment: services)
+        let stack = try await BuildStack(
+            gateways: gateways, gatewayEnvironment: environment, serviceEnvironment: services, gatedDatabase: gatedDatabase)
         do {
             try await body(stack)
             await stack.stop()
@@ -77,7 +82,7 @@ final class BuildStack: @unchecked Sendable {
 
     /// (Re)starts a stage service; on `port` when given (a restart the gateways can find again).
     func start(_ name: String, port: Int? = nil) async throws {
-        var environment = common
+        var environment = common(for: name)
         for (key, value) in try settings(of: name) { environment[key] = value }
         for (key, value) in serviceEnvironment[name] ?? [:] { environment[key] = value }
         if let port { environment["PORT"] = "\(port)" }
@@ -88,7 +93,7 @@ final class BuildStack: @unchecked Sendable {
 
     @discardableResult
     func startGateway(instance: String) async throws -> ServiceProcess {
-        var environment = common
+        var environment = common(for: "gateway")
         environment["INSTANCE_ID"] = instance
         environment["API_TOKEN_SHA256"] = SHA256.hash(token).hex
         let urls = [
@@ -110,9 +115,15 @@ final class BuildStack: @unchecked Sendable {
         return process
     }
 
-    private var common: [String: String] {
-        [
-            "API_TOKEN": token, "DATABASE_URL": databaseURL,
+    private func common(for process: String) -> [String: String] {
+        var url = databaseURL
+        if let (gate, processes) = gatedDatabase, processes.contains(process), var components = URLComponents(string: url) {
+            components.host = "127.0.0.1"
+            components.port = gate.port
+            url = components.string ?? url
+        }
+        return [
+            "API_TOKEN": token, "DATABASE_URL": url,
             "PATH": TestEnvironment.variables["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
         ]
     }

@@ -166,10 +166,10 @@ struct FaultTests {
             let messages = try await stack.pool.query(
                 "SELECT message FROM job_events WHERE job_id = $1::uuid", [id]
             ).map { try $0.decode("message", as: String.self) }
-            #expect(messages.contains { $0.hasPrefix("INTERRUPTED") }, "the lost run was seen as lost: \(messages)")
+            #expect(messages.contains { $0.hasPrefix("RUN_ABANDONED") }, "the lost run was seen as lost: \(messages)")
             let lost = try await stack.pool.query("SELECT status, error::text AS error FROM stage_runs WHERE id = $1::uuid", [firstRun])
             #expect(try lost.first?.decode("status", as: String.self) == "failed")
-            #expect(try lost.first?.decode("error", as: String.self).contains("INTERRUPTED") == true)
+            #expect(try lost.first?.decode("error", as: String.self).contains("RUN_ABANDONED") == true)
             // The restarted service removed the dead one's build folder.
             let folders = try FileManager.default.contentsOfDirectory(atPath: stack.work.appendingPathComponent("builds").path)
             #expect(!folders.contains("build-\(firstRun)"), "\(folders)")
@@ -232,12 +232,14 @@ struct FaultTests {
 /// connection, as a server that went away, until `open()`.
 final class TCPGate: Sendable {
     let url: String
+    let port: Int
     private let server: ScriptServer
 
     init(target: String) throws {
         let address = try #require(URL(string: target))
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Faults/tcp_gate.py")
         server = try ScriptServer(script: script, arguments: [address.host ?? "127.0.0.1", "\(address.port ?? 80)"])
+        port = server.port
         url = "http://127.0.0.1:\(server.port)"
     }
 

@@ -15,6 +15,9 @@ import Logging
 /// | `LOG_LEVEL` | trace, debug, info, notice, warning, error, critical | info |
 /// | `MAX_BODY_BYTES` | largest JSON request body | 1048576 |
 /// | `INSTANCE_ID` | this replica's name in run records | host name + pid |
+/// | `RUN_HEARTBEAT_INTERVAL` | how often a service heartbeats its live runs and sweeps abandoned ones | `RUN_STALE_AFTER` / 6 |
+/// | `RUN_STALE_AFTER` | a run without heartbeat this long (database clock) is ended as `RUN_ABANDONED` | 30s |
+/// | `RUN_END_WRITE_LIMIT` | how long writing a run's end is retried through a database outage | 60s |
 public struct CommonConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -24,6 +27,8 @@ public struct CommonConfiguration: Sendable {
     public var logLevel: Logger.Level
     public var maxBodyBytes: Int
     public var instanceID: String
+    /// Heartbeat, staleness and end-write settings of the runs this service records.
+    public var runs = RunExecutor.Settings()
     /// What the bearer-auth middleware accepts: `apiToken` unless hashes were configured.
     public var acceptedTokens: AcceptedTokens
 
@@ -57,6 +62,14 @@ public struct CommonConfiguration: Sendable {
             logLevel: try env.enumeration("LOG_LEVEL", default: Logger.Level.info),
             maxBodyBytes: try env.int("MAX_BODY_BYTES", default: 1 << 20, in: 1024...(1 << 30)),
             instanceID: env.string("INSTANCE_ID", default: CommonConfiguration.defaultInstanceID))
+        runs.staleAfter = try env.duration("RUN_STALE_AFTER", default: runs.staleAfter)
+        runs.heartbeatInterval = try env.duration("RUN_HEARTBEAT_INTERVAL", default: runs.staleAfter / 6)
+        runs.endWriteLimit = try env.duration("RUN_END_WRITE_LIMIT", default: runs.endWriteLimit)
+        guard runs.heartbeatInterval > .zero, runs.staleAfter > runs.heartbeatInterval * 2 else {
+            throw .invalid(
+                variable: "RUN_STALE_AFTER", value: env.string("RUN_STALE_AFTER") ?? "",
+                expected: "more than twice RUN_HEARTBEAT_INTERVAL (and that above 0)")
+        }
         if hashedTokens {
             let text = try env.requiredString("API_TOKEN_SHA256")
             let hashes = env.list("API_TOKEN_SHA256")

@@ -1,30 +1,50 @@
 import Foundation
 import Logging
+import Postgres
 import Records
 import ServiceLifecycle
 import Synchronization
 
 /// Runs a service's long operations (checkouts, builds, pushes) as recorded
 /// runs: each is a `stage_runs` row with its request (redacted), state,
-/// result or failure, and log events; a heartbeat marks the runs this
-/// instance holds, so a crashed instance's runs show up stale.
+/// result or failure, and log events.
+///
+/// Every run ends, and its end is recorded:
+/// - the heartbeat refreshes only the runs whose work is live in this process (running, or
+///   its end still being written), never all runs of the owner; a run the database no longer
+///   shows as this owner's and queued or running (cancelled from another replica, closed as
+///   abandoned) has its work stopped here;
+/// - writing a run's end is retried with backoff through a database outage, for at most
+///   `Settings.endWriteLimit`; then the run is let go: its heartbeat stops, and it goes stale;
+/// - runs of this service whose heartbeat is older than `Settings.staleAfter` by the database's
+///   clock are ended as failed, retryable, `RUN_ABANDONED`, by whichever replica sweeps first.
 public final class RunExecutor: Service, Sendable {
+    public struct Settings: Sendable {
+        /// How often the heartbeat and the sweep of stale runs happen.
+        public var heartbeatInterval: Duration = .seconds(5)
+        /// A run without heartbeat this long is abandoned.
+        public var staleAfter: Duration = .seconds(30)
+        /// How long writing a run's end is retried before the run is let go.
+        public var endWriteLimit: Duration = .seconds(60)
+
+        public init() {}
+    }
+
     private let store: RunStore
     private let service: String
     private let owner: String
     private let logger: Logger
-    private let heartbeatInterval: Duration
+    private let settings: Settings
+    /// The runs whose work is live here: what the heartbeat refreshes.
     private let tasks = Mutex<[UUID: Task<Void, Never>]>([:])
     private let stopping = Mutex(false)
 
-    public init(
-        store: RunStore, service: String, owner: String, logger: Logger, heartbeatInterval: Duration = .seconds(5)
-    ) {
+    public init(store: RunStore, service: String, owner: String, logger: Logger, settings: Settings = Settings()) {
         self.store = store
         self.service = service
         self.owner = owner
         self.logger = logger
-        self.heartbeatInterval = heartbeatInterval
+        self.settings = settings
     }
 
     /// Records a run of `kind` and starts `work` in the background. `work`
@@ -41,29 +61,35 @@ public final class RunExecutor: Service, Sendable {
         let log = RunLog(store: store, runID: run.id, logger: logger)
         let task = Task { [store, owner] in
             await limiter?.acquire()
+            let end: RunEnd
             do {
                 try Task.checkCancellation()
                 try await store.markRunning(run.id, owner: owner)
                 let result = try await work(log)
-                let text = String(decoding: try JSONResponse<Result>.encoder.encode(result), as: UTF8.self)
-                try await store.markSucceeded(run.id, result: text)
+                end = .succeeded(String(decoding: try JSONResponse<Result>.encoder.encode(result), as: UTF8.self))
             } catch {
-                // Recorded from a task of its own: this one may be cancelled, and a cancelled
-                // task's database calls are refused.
-                await Task { await self.recordFailure(error, of: run.id) }.value
+                end = self.end(for: error, of: run.id)
             }
             await limiter?.release()
+            // Written from a task of its own: this one may be cancelled, and a cancelled
+            // task's database calls are refused.
+            await Task { await self.write(end, of: run.id) }.value
             _ = self.tasks.withLock { $0.removeValue(forKey: run.id) }
         }
         tasks.withLock { $0[run.id] = task }
         return run
     }
 
-    /// Cancels a run this instance is executing. Returns false when it is not running here.
-    public func cancel(_ id: UUID) -> Bool {
-        guard let task = tasks.withLock({ $0[id] }) else { return false }
-        task.cancel()
-        return true
+    /// Cancels a run: stops its work when it runs here, and records it cancelled whatever its
+    /// work's state (running here or elsewhere, stuck, or gone with a dead process). The
+    /// replica running it learns it at its next heartbeat and stops the work.
+    public func cancel(_ id: UUID) async throws {
+        tasks.withLock { $0[id] }?.cancel()
+        do {
+            try await store.markCancelled(id)
+        } catch RunStoreError.invalidTransition {
+            // It ended meanwhile (its own cancellation may have recorded it first).
+        }
     }
 
     /// Waits for a run started here to finish (tests and shutdown).
@@ -71,13 +97,12 @@ public final class RunExecutor: Service, Sendable {
         await tasks.withLock { $0[id] }?.value
     }
 
-    /// The heartbeat loop, which also fails the runs of this service whose instance died
-    /// (no heartbeat for six intervals) with a retryable INTERRUPTED; at shutdown, runs still
-    /// executing are cancelled and recorded the same way.
+    /// The heartbeat loop, which also ends abandoned runs of this service; at shutdown, runs
+    /// still executing are cancelled and recorded as INTERRUPTED.
     public func run() async throws {
-        await repeatUntilShutdown(every: heartbeatInterval, logger: logger, failure: "heartbeat failed") { [self] in
-            try await store.heartbeat(owner: owner)
-            try await failAbandonedRuns()
+        await repeatUntilShutdown(every: settings.heartbeatInterval, logger: logger, failure: "heartbeat failed") { [self] in
+            try await heartbeat()
+            try await closeAbandonedRuns()
         }
         stopping.withLock { $0 = true }
         let running = tasks.withLock { Array($0.values) }
@@ -85,40 +110,92 @@ public final class RunExecutor: Service, Sendable {
         for task in running { await task.value }
     }
 
-    private func failAbandonedRuns() async throws {
-        for run in try await store.staleRuns(olderThan: heartbeatInterval * 6, service: service) {
-            let failure = RunFailure(
-                code: "INTERRUPTED", message: "the instance running this (\(run.owner ?? "unknown")) stopped", retryable: true)
-            let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
-            // Another replica may sweep the same run first; losing that race is fine.
-            _ = try? await store.markFailed(run.id, error: text)
+    private func heartbeat() async throws {
+        let live = tasks.withLock { Array($0.keys) }
+        let held = try await store.heartbeat(runs: live, owner: owner)
+        for id in live where !held.contains(id) {
+            guard let task = tasks.withLock({ $0[id] }) else { continue }
+            logger.notice("run ended elsewhere; stopping its work", metadata: ["run.id": "\(id)"])
+            task.cancel()
+        }
+    }
+
+    private func closeAbandonedRuns() async throws {
+        let failure = RunFailure.abandoned(staleAfter: settings.staleAfter)
+        let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
+        for run in try await store.closeStale(olderThan: settings.staleAfter, service: service, error: text) {
             logger.notice("abandoned run failed", metadata: ["run.id": "\(run.id)", "owner": "\(run.owner ?? "-")"])
         }
     }
 
-    private func recordFailure(_ error: any Error, of id: UUID) async {
-        do {
-            let failure: RunFailure
-            let interrupted = stopping.withLock { $0 }
-            switch error {
-            case let known as RunFailure where !interrupted: failure = known
-            case _ where interrupted:
-                failure = RunFailure(code: "INTERRUPTED", message: "the service stopped during the run", retryable: true)
-            case is CancellationError: failure = .cancelled()
-            default:
-                logger.error("run failed", metadata: ["run.id": "\(id)", "error": "\(String(reflecting: type(of: error)))"])
-                failure = RunFailure(code: "INTERNAL", message: "the service failed to run this", retryable: true)
-            }
-            if failure.code == "CANCELLED" {
-                try await store.markCancelled(id)
-            } else {
-                let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
-                try await store.markFailed(id, error: text)
-            }
-        } catch {
-            logger.error("could not record the end of a run", metadata: ["run.id": "\(id)", "error": "\(error)"])
+    /// How a run whose work threw ends.
+    private func end(for error: any Error, of id: UUID) -> RunEnd {
+        let interrupted = stopping.withLock { $0 }
+        switch error {
+        case RunStoreError.invalidTransition:
+            // Cancelled or closed elsewhere before it started here.
+            return .endedElsewhere
+        case let known as RunFailure where !interrupted:
+            return known.code == RunFailure.cancelled().code ? .cancelled : .failed(known)
+        case _ where interrupted:
+            return .failed(RunFailure(code: "INTERRUPTED", message: "the service stopped during the run", retryable: true))
+        case is CancellationError:
+            return .cancelled
+        default:
+            logger.error("run failed", metadata: ["run.id": "\(id)", "error": "\(String(reflecting: type(of: error)))"])
+            return .failed(RunFailure(code: "INTERNAL", message: "the service failed to run this", retryable: true))
         }
     }
+
+    /// Writes the run's end, retrying through a database outage with backoff until
+    /// `endWriteLimit`; an end the database refuses is replaced once by an INTERNAL failure.
+    /// Returning lets the run go: the caller removes it from the heartbeat.
+    private func write(_ end: RunEnd, of id: UUID) async {
+        var end = end
+        let deadline = ContinuousClock.now + settings.endWriteLimit
+        var wait = Duration.milliseconds(250)
+        while true {
+            do {
+                switch end {
+                case .succeeded(let result): try await store.markSucceeded(id, result: result)
+                case .failed(let failure):
+                    try await store.markFailed(id, error: String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self))
+                case .cancelled: try await store.markCancelled(id)
+                case .endedElsewhere: return
+                }
+                return
+            } catch RunStoreError.invalidTransition(_, let from, _) {
+                logger.notice("the run had already ended", metadata: ["run.id": "\(id)", "status": "\(from.rawValue)"])
+                return
+            } catch let error as PostgresError where error.isTransient {
+                let stopping = stopping.withLock { $0 }
+                guard !stopping, ContinuousClock.now + wait < deadline else {
+                    logger.error(
+                        "could not record the end of a run; letting it go",
+                        metadata: ["run.id": "\(id)", "error": "\(error)", "limit": "\(settings.endWriteLimit)"])
+                    return
+                }
+                logger.warning("recording the end of a run failed; retrying", metadata: ["run.id": "\(id)", "error": "\(error)"])
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, settings.heartbeatInterval)
+            } catch {
+                let unrecordable = RunFailure(
+                    code: "INTERNAL", message: "the end of this run could not be recorded", retryable: true)
+                logger.error("the database refused the end of a run", metadata: ["run.id": "\(id)", "error": "\(error)"])
+                guard end != .failed(unrecordable) else { return }
+                end = .failed(unrecordable)
+            }
+        }
+    }
+}
+
+/// How a run ended here, to be recorded.
+private enum RunEnd: Equatable {
+    case succeeded(String)
+    case failed(RunFailure)
+    case cancelled
+    /// Already ended in the records by someone else: nothing to write.
+    case endedElsewhere
 }
 
 /// Appends log lines to a run's events.

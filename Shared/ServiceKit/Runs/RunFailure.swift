@@ -17,4 +17,11 @@ public struct RunFailure: Error, Codable, Sendable, Equatable, CustomStringConve
     public static func cancelled() -> RunFailure {
         RunFailure(code: "CANCELLED", message: "the run was cancelled", retryable: false)
     }
+
+    /// A run whose heartbeat stopped for `staleAfter` (by the database's clock): the process
+    /// running it died, or could not record its end. Retryable: the stage runs again.
+    public static func abandoned(staleAfter: Duration) -> RunFailure {
+        RunFailure(
+            code: "RUN_ABANDONED", message: "no heartbeat from the process running it for \(staleAfter)", retryable: true)
+    }
 }

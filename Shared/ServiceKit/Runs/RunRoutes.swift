@@ -93,11 +93,7 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
         }
         router.delete(RouterPath("\(path)/{id}")) { _, context in
             let run = try await run(context)
-            if !run.status.isTerminal {
-                if !executor.cancel(run.id), run.status == .queued {
-                    try await store.markCancelled(run.id)
-                }
-            }
+            if !run.status.isTerminal { try await executor.cancel(run.id) }
             return JSONResponse(try RunBody(try await self.run(context), path: path), status: .accepted)
         }
         router.get(RouterPath("\(path)/{id}/events")) { request, context in
