@@ -127,10 +127,11 @@ public struct ContextCheckout: Sendable {
         let tree = try await WorkTree.materialize(commit: commit, mirror: prepared.mirror, in: folder, git: git)
         var submodules: [String] = []
         if plan.submodules {
-            // Relative submodule URLs resolve against the superproject's origin.
+            // SubmoduleUpdater gives git every submodule URL resolved; should git resolve one
+            // itself, it does so against the repository's URL, not the mirror's folder.
             try await git.run("config", ["config", "remote.origin.url", plan.repository.text], gitDir: tree.gitDir)
             submodules = try await SubmoduleUpdater(policy: configuration.policy, git: git).update(
-                in: tree.root, relativePath: "", repository: plan.repository, gitDir: tree.gitDir,
+                in: tree.root, relativePath: "", superproject: plan.repository, gitDir: tree.gitDir,
                 workTree: tree.root)
         }
         let checkedOut = ContinuousClock.now
