@@ -138,9 +138,15 @@ public struct ContextCheckout: Sendable {
 
         let context = try PathGuard.resolve(
             plan.contextPath, from: tree.root, inside: tree.root, kind: .directory, field: "contextPath")
-        let dockerfile = try PathGuard.resolve(
-            plan.dockerfilePath, from: context, inside: tree.root, kind: .file, field: "dockerfilePath")
-        let dockerfileText = try readDockerfile(dockerfile, shown: plan.dockerfilePath)
+        let dockerfile: String
+        do {
+            dockerfile = try PathGuard.resolve(
+                plan.dockerfilePath, from: context, inside: tree.root, kind: .file, field: "dockerfilePath",
+                shown: plan.dockerfilePathInRepository)
+        } catch .pathNotFound(let field, let path, _) {
+            throw CheckoutError.pathNotFound(field: field, path: path, hint: Self.rootRelativeHint(plan, root: tree.root))
+        }
+        let dockerfileText = try readDockerfile(dockerfile, shown: plan.dockerfilePathInRepository)
         try Task.checkCancellation()
         let packer = ContextPacker(timeout: configuration.gitTimeout, gracePeriod: configuration.stopGracePeriod)
         let packed = try await packer.pack(
@@ -165,6 +171,22 @@ public struct ContextCheckout: Sendable {
             timings: CheckoutTimings(
                 fetch: fetched - started, checkout: checkedOut - fetched, pack: finished - checkedOut,
                 total: finished - started))
+    }
+
+    /// When the Dockerfile is missing from the context but `dockerfilePath` names a file from
+    /// the repository root (`--context sub --dockerfile sub/Dockerfile`): says so, without
+    /// building something else than what was asked.
+    static func rootRelativeHint(_ plan: ValidatedRequest, root: String) -> String? {
+        guard plan.contextPath != ".",
+            (try? PathGuard.resolve(plan.dockerfilePath, from: root, inside: root, kind: .file, field: "")) != nil
+        else { return nil }
+        let relativeToContext = "dockerfile_path is relative to the context (\(plan.contextPath))"
+        let prefix = "\(plan.contextPath)/"
+        guard plan.dockerfilePath.hasPrefix(prefix) else {
+            return "\(relativeToContext); \(plan.dockerfilePath) exists from the repository root, outside the context"
+        }
+        let inContext = plan.dockerfilePath.dropFirst(prefix.count)
+        return "\(relativeToContext); \(plan.dockerfilePath) from the repository root is dockerfile_path \(inContext)"
     }
 
     private func readDockerfile(_ path: String, shown: String) throws -> String {

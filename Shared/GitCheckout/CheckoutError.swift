@@ -9,8 +9,9 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed(repository: String)
     /// The server says there is no such repository.
     case repositoryNotFound(repository: String)
-    /// The context folder or the Dockerfile does not exist at that commit.
-    case pathNotFound(field: String, path: String)
+    /// The context folder or the Dockerfile does not exist at that commit; `path` is where it
+    /// was looked for, from the repository root; `hint` what does exist, when that helps.
+    case pathNotFound(field: String, path: String, hint: String? = nil)
     /// The context folder or the Dockerfile resolves (through a symlink) outside the repository.
     case pathOutsideRepository(field: String, path: String)
     /// The context's `.dockerignore` has a pattern Docker would refuse too.
@@ -52,7 +53,8 @@ public enum CheckoutError: Error, Sendable, Equatable, CustomStringConvertible {
         case .refNotFound(let ref): "ref not found: \(ref)"
         case .authenticationFailed(let repository): "authentication failed for \(repository)"
         case .repositoryNotFound(let repository): "repository not found: \(repository)"
-        case .pathNotFound(let field, let path): "\(field) not found in the repository: \(path)"
+        case .pathNotFound(let field, let path, let hint):
+            "\(field) not found in the repository: \(path)\(hint.map { " (\($0))" } ?? "")"
         case .pathOutsideRepository(let field, let path): "\(field) resolves outside the repository: \(path)"
         case .invalidDockerignore(let reason): "invalid .dockerignore: \(reason)"
         case .gitFailed(let operation, let message, _): "git \(operation) failed: \(message)"
