@@ -167,7 +167,7 @@ struct GitCommand: Sendable {
     /// What git, curl and ssh say when the network, not the request, failed.
     static let networkFailures = [
         "could not resolve host", "temporary failure in name resolution", "connection refused",
-        "connection timed out", "connection reset", "timed out", "network is unreachable", "no route to host",
+        "connection reset", "timed out", "network is unreachable", "no route to host",
         "failed to connect", "unable to connect", "the remote end hung up unexpectedly", "early eof",
         "unexpected disconnect", "rpc failed", "broken pipe", "returned error: 5", "returned error: 429",
         "gnutls", "ssl_error", "ssl connect error", "tls connection",
