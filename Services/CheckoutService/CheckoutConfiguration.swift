@@ -8,7 +8,7 @@ import ServiceKit
 /// |---|---|---|
 /// | `CHECKOUT_CACHE_DIR` | bare mirrors, one per repository URL | /var/lib/buildchain/git-mirrors |
 /// | `CHECKOUT_WORK_DIR` | per-run work trees and context tarballs (removed after each run) | /tmp/buildchain-checkouts |
-/// | `CHECKOUT_ALLOW_FILE_URLS` | accept `file://` repositories (tests, a developer's local stack) | false |
+/// | `CHECKOUT_ALLOW_FILE_URLS` | accept `file://` repositories and submodules (tests, a developer's local stack) | false |
 /// | `CHECKOUT_ALLOW_PLAIN_HTTP` | accept `http://` repositories | false |
 /// | `CHECKOUT_GIT_TIMEOUT` | limit of each git command | 10m |
 /// | `CHECKOUT_CREDENTIALS_FILE` | JSON: host → `{"token": …}`, `{"bearer": …}` or `{"ssh_key_file": …}` | none |

@@ -107,21 +107,23 @@ struct CheckoutRoutes {
             ])
     }
 
+    /// The code of what failed at the bottom (a submodule's own failure); the message names
+    /// the submodule too. Only network failures and timeouts are worth another try.
     static func failure(_ error: CheckoutError) -> RunFailure {
-        let (code, retryable): (String, Bool) =
-            switch error {
-            case .invalidRequest: ("INVALID_CHECKOUT", false)
-            case .refNotFound: ("REF_NOT_FOUND", false)
-            case .authenticationFailed: ("GIT_AUTH", false)
-            case .repositoryNotFound: ("REPOSITORY_NOT_FOUND", false)
-            case .pathNotFound: ("PATH_NOT_FOUND", false)
-            case .pathOutsideRepository: ("PATH_OUTSIDE_REPOSITORY", false)
-            case .invalidDockerignore: ("DOCKERIGNORE_INVALID", false)
-            case .gitFailed: ("GIT_FAILED", true)
-            case .timedOut: ("TIMEOUT", true)
-            case .packingFailed: ("PACK_FAILED", false)
-            case .storageFailed: ("STORE_UNAVAILABLE", true)
+        let code =
+            switch error.cause {
+            case .invalidRequest: "INVALID_CHECKOUT"
+            case .refNotFound: "REF_NOT_FOUND"
+            case .authenticationFailed: "GIT_AUTH"
+            case .repositoryNotFound: "REPOSITORY_NOT_FOUND"
+            case .pathNotFound: "PATH_NOT_FOUND"
+            case .pathOutsideRepository: "PATH_OUTSIDE_REPOSITORY"
+            case .invalidDockerignore: "DOCKERIGNORE_INVALID"
+            case .gitFailed, .submodule: "GIT_FAILED"
+            case .timedOut: "TIMEOUT"
+            case .packingFailed: "PACK_FAILED"
+            case .storageFailed: "STORE_UNAVAILABLE"
             }
-        return RunFailure(code: code, message: error.description, retryable: retryable)
+        return RunFailure(code: code, message: error.description, retryable: error.isTransient)
     }
 }

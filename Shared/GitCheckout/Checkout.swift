@@ -127,19 +127,26 @@ public struct ContextCheckout: Sendable {
         let tree = try await WorkTree.materialize(commit: commit, mirror: prepared.mirror, in: folder, git: git)
         var submodules: [String] = []
         if plan.submodules {
-            // Relative submodule URLs resolve against the superproject's origin.
+            // SubmoduleUpdater gives git every submodule URL resolved; should git resolve one
+            // itself, it does so against the repository's URL, not the mirror's folder.
             try await git.run("config", ["config", "remote.origin.url", plan.repository.text], gitDir: tree.gitDir)
             submodules = try await SubmoduleUpdater(policy: configuration.policy, git: git).update(
-                in: tree.root, relativePath: "", repository: plan.repository, gitDir: tree.gitDir,
+                in: tree.root, relativePath: "", superproject: plan.repository, gitDir: tree.gitDir,
                 workTree: tree.root)
         }
         let checkedOut = ContinuousClock.now
 
         let context = try PathGuard.resolve(
             plan.contextPath, from: tree.root, inside: tree.root, kind: .directory, field: "contextPath")
-        let dockerfile = try PathGuard.resolve(
-            plan.dockerfilePath, from: context, inside: tree.root, kind: .file, field: "dockerfilePath")
-        let dockerfileText = try readDockerfile(dockerfile, shown: plan.dockerfilePath)
+        let dockerfile: String
+        do {
+            dockerfile = try PathGuard.resolve(
+                plan.dockerfilePath, from: context, inside: tree.root, kind: .file, field: "dockerfilePath",
+                shown: plan.dockerfilePathInRepository)
+        } catch .pathNotFound(let field, let path, _) {
+            throw CheckoutError.pathNotFound(field: field, path: path, hint: Self.rootRelativeHint(plan, root: tree.root))
+        }
+        let dockerfileText = try readDockerfile(dockerfile, shown: plan.dockerfilePathInRepository)
         try Task.checkCancellation()
         let packer = ContextPacker(timeout: configuration.gitTimeout, gracePeriod: configuration.stopGracePeriod)
         let packed = try await packer.pack(
@@ -164,6 +171,22 @@ public struct ContextCheckout: Sendable {
             timings: CheckoutTimings(
                 fetch: fetched - started, checkout: checkedOut - fetched, pack: finished - checkedOut,
                 total: finished - started))
+    }
+
+    /// When the Dockerfile is missing from the context but `dockerfilePath` names a file from
+    /// the repository root (`--context sub --dockerfile sub/Dockerfile`): says so, without
+    /// building something else than what was asked.
+    static func rootRelativeHint(_ plan: ValidatedRequest, root: String) -> String? {
+        guard plan.contextPath != ".",
+            (try? PathGuard.resolve(plan.dockerfilePath, from: root, inside: root, kind: .file, field: "")) != nil
+        else { return nil }
+        let relativeToContext = "dockerfile_path is relative to the context (\(plan.contextPath))"
+        let prefix = "\(plan.contextPath)/"
+        guard plan.dockerfilePath.hasPrefix(prefix) else {
+            return "\(relativeToContext); \(plan.dockerfilePath) exists from the repository root, outside the context"
+        }
+        let inContext = plan.dockerfilePath.dropFirst(prefix.count)
+        return "\(relativeToContext); \(plan.dockerfilePath) from the repository root is dockerfile_path \(inContext)"
     }
 
     private func readDockerfile(_ path: String, shown: String) throws -> String {

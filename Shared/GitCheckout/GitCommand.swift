@@ -19,8 +19,11 @@ struct GitCommand: Sendable {
     }
 
     let setup: Setup
-    /// The repositories whose credentials this command carries (the checked-out one, its submodules).
-    let repositories: [RepositoryURL]
+    /// The repository this command fetches from; its failures name it.
+    let repository: RepositoryURL
+    /// Whose credentials the command carries: the checked-out repository, or nil (a
+    /// submodule somewhere else gets none).
+    let credentialed: RepositoryURL?
     let scrubber: SecretScrubber
     let events: @Sendable (CheckoutEvent) -> Void
     let logger: Logger
@@ -30,25 +33,29 @@ struct GitCommand: Sendable {
         logger: Logger = Logger(label: "buildchain.git-checkout")
     ) {
         self.init(
-            setup: setup, repositories: [repository], scrubber: SecretScrubber(setup.credentials.secrets),
-            events: events, logger: logger)
+            setup: setup, repository: repository, credentialed: repository,
+            scrubber: SecretScrubber(setup.credentials.secrets), events: events, logger: logger)
     }
 
     private init(
-        setup: Setup, repositories: [RepositoryURL], scrubber: SecretScrubber,
+        setup: Setup, repository: RepositoryURL, credentialed: RepositoryURL?, scrubber: SecretScrubber,
         events: @escaping @Sendable (CheckoutEvent) -> Void, logger: Logger
     ) {
         self.setup = setup
-        self.repositories = repositories
+        self.repository = repository
+        self.credentialed = credentialed
         self.scrubber = scrubber
         self.events = events
         self.logger = logger
     }
 
-    /// The same command, also carrying the credentials of `more` (submodule hosts).
-    func authorizing(_ more: [RepositoryURL]) -> GitCommand {
-        GitCommand(
-            setup: setup, repositories: repositories + more, scrubber: scrubber, events: events, logger: logger)
+    /// The command that fetches the submodule at `url`: it carries this command's credentials
+    /// only when `url` has the same transport, host, port (and SSH login), none otherwise.
+    func fetching(submodule url: RepositoryURL) -> GitCommand {
+        let sameOrigin = credentialed.map { $0.hasSameOrigin(as: url) } ?? false
+        return GitCommand(
+            setup: setup, repository: url, credentialed: sameOrigin ? credentialed : nil, scrubber: scrubber,
+            events: events, logger: logger)
     }
 
     var environment: [String: String] {
@@ -59,23 +66,16 @@ struct GitCommand: Sendable {
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
         environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
         environment["GIT_TERMINAL_PROMPT"] = "0"
-        environment["GIT_SSH_COMMAND"] = "ssh -F \(Self.shellQuoted(setup.home + "/ssh_config"))"
+        let sshConfig = credentialed == nil ? Self.sshConfigWithoutKeys : Self.sshConfig
+        environment["GIT_SSH_COMMAND"] = "ssh -F \(Self.shellQuoted("\(setup.home)/\(sshConfig)"))"
         environment["GIT_SSH_VARIANT"] = "ssh"
-        var headers: [(key: String, value: String)] = []
-        var seen = Set<String>()
-        for url in repositories where url.transport == .https || url.transport == .http {
-            let prefix = "\(url.transport.rawValue)://\(url.authority)/"
-            guard seen.insert(prefix).inserted,
-                let header = setup.credentials.credential(for: url)?.authorizationHeader
-            else { continue }
-            headers.append(("http.\(prefix).extraHeader", "Authorization: \(header)"))
-        }
-        if !headers.isEmpty {
-            environment["GIT_CONFIG_COUNT"] = String(headers.count)
-            for (index, header) in headers.enumerated() {
-                environment["GIT_CONFIG_KEY_\(index)"] = header.key
-                environment["GIT_CONFIG_VALUE_\(index)"] = header.value
-            }
+        if let url = credentialed, url.transport == .https || url.transport == .http,
+            let header = setup.credentials.credential(for: url)?.authorizationHeader
+        {
+            // git sends it only to URLs under this prefix: the same scheme, host and port.
+            environment["GIT_CONFIG_COUNT"] = "1"
+            environment["GIT_CONFIG_KEY_0"] = "http.\(url.transport.rawValue)://\(url.authority)/.extraHeader"
+            environment["GIT_CONFIG_VALUE_0"] = "Authorization: \(header)"
         }
         return environment
     }
@@ -147,7 +147,7 @@ struct GitCommand: Sendable {
     /// have errors of their own, anything else is `gitFailed` with git's last lines.
     func failure(_ operation: String, output: GitOutput) -> CheckoutError {
         let lowercased = output.stderr.lowercased()
-        let repository = repositories.first?.text ?? ""
+        let repository = repository.text
         let authentication = [
             "could not read username", "could not read password", "authentication failed", "error: 401",
             "error: 403", "permission denied (publickey", "permission denied, please try again", "access denied",
@@ -156,9 +156,26 @@ struct GitCommand: Sendable {
             "repository not found", "error: 404", "does not appear to be a git repository",
             "repository not exported", "no such repository",
         ]
-        if missing.contains(where: lowercased.contains) { return .repositoryNotFound(repository: repository) }
+        if missing.contains(where: lowercased.contains) || Self.saysHTTPNotFound(lowercased) {
+            return .repositoryNotFound(repository: repository)
+        }
         if authentication.contains(where: lowercased.contains) { return .authenticationFailed(repository: repository) }
-        return .gitFailed(operation: operation, message: Self.summary(output))
+        let transient = Self.networkFailures.contains(where: lowercased.contains)
+        return .gitFailed(operation: operation, message: Self.summary(output), transient: transient)
+    }
+
+    /// What git, curl and ssh say when the network, not the request, failed.
+    static let networkFailures = [
+        "could not resolve host", "temporary failure in name resolution", "connection refused",
+        "connection reset", "timed out", "network is unreachable", "no route to host",
+        "failed to connect", "unable to connect", "the remote end hung up unexpectedly", "early eof",
+        "unexpected disconnect", "rpc failed", "broken pipe", "returned error: 5", "returned error: 429",
+        "gnutls", "ssl_error", "ssl connect error", "tls connection",
+    ]
+
+    /// Smart HTTP's 404: `fatal: repository 'https://host/x/' not found`.
+    private static func saysHTTPNotFound(_ stderr: String) -> Bool {
+        stderr.split(separator: "\n").contains { $0.hasPrefix("fatal: repository '") && $0.hasSuffix("' not found") }
     }
 
     static func summary(_ output: GitOutput) -> String {
@@ -179,17 +196,21 @@ struct GitCommand: Sendable {
         return String(segment)
     }
 
-    /// Creates the private HOME with an `ssh_config` naming the configured keys.
+    static let sshConfig = "ssh_config"
+    static let sshConfigWithoutKeys = "ssh_config.no-keys"
+
+    /// Creates the private HOME with an `ssh_config` naming the configured keys, and one
+    /// naming none for submodules on other hosts.
     static func prepareHome(at home: String, credentials: GitCredentials, knownHostsFile: String) throws {
         try FileManager.default.createDirectory(
             atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        var config = ""
+        var keys = ""
         for (host, credential) in credentials.byHost.sorted(by: { $0.key < $1.key }) {
             guard case .sshKey(let path) = credential, !path.contains("\""), !path.contains("\n") else { continue }
             let name = Self.hostWithoutPort(host)
-            config += "Host \(name)\n  IdentityFile \"\(path)\"\n"
+            keys += "Host \(name)\n  IdentityFile \"\(path)\"\n"
         }
-        config += """
+        let common = """
             Host *
               BatchMode yes
               IdentitiesOnly yes
@@ -198,7 +219,8 @@ struct GitCommand: Sendable {
               ConnectTimeout 30
 
             """
-        try Data(config.utf8).write(to: URL(fileURLWithPath: home + "/ssh_config"))
+        try Data((keys + common).utf8).write(to: URL(fileURLWithPath: "\(home)/\(sshConfig)"))
+        try Data(common.utf8).write(to: URL(fileURLWithPath: "\(home)/\(sshConfigWithoutKeys)"))
     }
 
     private static func hostWithoutPort(_ key: String) -> String {

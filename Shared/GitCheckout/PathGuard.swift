@@ -6,10 +6,11 @@ enum PathGuard {
     enum Kind { case directory, file }
 
     /// The real path of `base/relative`, which must exist, be of `kind`, and lie inside `root`.
-    static func resolve(_ relative: String, from base: String, inside root: String, kind: Kind, field: String)
-        throws(CheckoutError) -> String
-    {
-        let shown = relative.isEmpty ? "." : relative
+    /// Errors name the path as `shown` (from the repository root), else as `relative`.
+    static func resolve(
+        _ relative: String, from base: String, inside root: String, kind: Kind, field: String, shown: String? = nil
+    ) throws(CheckoutError) -> String {
+        let shown = shown ?? (relative.isEmpty ? "." : relative)
         guard let realRoot = realPath(root) else { throw .storageFailed("the work tree is gone") }
         let candidate = relative.isEmpty || relative == "." ? base : "\(base)/\(relative)"
         guard let real = realPath(candidate) else { throw .pathNotFound(field: field, path: shown) }

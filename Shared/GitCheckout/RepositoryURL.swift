@@ -23,6 +23,12 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
     /// `host` or `host:port`: the key credentials are configured under.
     public var authority: String { port.map { "\(host):\($0)" } ?? host }
 
+    /// Whether credentials for this repository may go to `other` too: the same transport,
+    /// host and port, and for SSH the same login.
+    func hasSameOrigin(as other: RepositoryURL) -> Bool {
+        transport == other.transport && host == other.host && port == other.port && user == other.user
+    }
+
     /// Parses `raw` and applies the URL rules of `policy`.
     static func parse(_ raw: String, allowing transports: Set<Transport>) throws(CheckoutError) -> RepositoryURL {
         guard !raw.isEmpty else { throw refuse("must not be empty") }
@@ -95,6 +101,10 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
             hostPart = hostPart[hostPart.index(after: at)...]
         }
         let (host, _) = try hostAndPort(hostPart, transport: .ssh, allowPort: false)
+        // `file:/etc` or `https:host/x` (a relative URL walked up past its host): git would ssh to "file".
+        guard Transport(rawValue: host) == nil else {
+            throw refuse("'\(host):' without '//' is an ssh address of the host '\(host)'")
+        }
         let trimmed = trimmingTrailingSlashes(path)
         guard !trimmed.isEmpty, trimmed != "/" else { throw refuse("has no repository path") }
         guard !trimmed.hasPrefix("-") else { throw refuse("path must not begin with '-'") }

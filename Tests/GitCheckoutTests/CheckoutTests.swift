@@ -296,6 +296,41 @@ import Testing
         }
     }
 
+    /// `dockerfilePath` is relative to the context; a missing one is named from the repository
+    /// root, and when the path names a file from the root instead, the error says which.
+    @Test func theDockerfileIsRelativeToTheContext() async throws {
+        let files = ["sub/Dockerfile": "FROM busybox:1.36\n", "sub/main.txt": "main\n", "docker/Dockerfile": "FROM x\n"]
+        try await Self.withServedRepository(files: files) { fixture, daemon, _ in
+            let checkout = fixture.checkout()
+            let url = daemon.url("app")
+            let found = try await checkout.run(
+                CheckoutRequest(repository: url, ref: "main", contextPath: "sub", dockerfilePath: "Dockerfile"))
+            #expect(found.dockerfilePath == "sub/Dockerfile")
+            let error = await #expect(throws: CheckoutError.self) {
+                try await checkout.run(
+                    CheckoutRequest(repository: url, ref: "main", contextPath: "sub", dockerfilePath: "sub/Dockerfile"))
+            }
+            #expect(
+                error
+                    == .pathNotFound(
+                        field: "dockerfilePath", path: "sub/sub/Dockerfile",
+                        hint:
+                            "dockerfile_path is relative to the context (sub); sub/Dockerfile from the repository root is dockerfile_path Dockerfile"
+                    ))
+            #expect(error?.description.hasPrefix("dockerfilePath not found in the repository: sub/sub/Dockerfile (") == true)
+            let outside = await #expect(throws: CheckoutError.self) {
+                try await checkout.run(
+                    CheckoutRequest(repository: url, ref: "main", contextPath: "sub", dockerfilePath: "docker/Dockerfile"))
+            }
+            #expect(outside?.description.contains("sub/docker/Dockerfile") == true)
+            #expect(outside?.description.contains("docker/Dockerfile exists from the repository root, outside the context") == true)
+            await #expect(throws: CheckoutError.pathNotFound(field: "dockerfilePath", path: "sub/nothing")) {
+                try await checkout.run(
+                    CheckoutRequest(repository: url, ref: "main", contextPath: "sub", dockerfilePath: "nothing"))
+            }
+        }
+    }
+
     @Test func refusesPathsThatLeaveTheRepository() async throws {
         try await Self.withServedRepository { fixture, daemon, repository in
             try fixture.symlink("outside", to: "/etc", in: repository)

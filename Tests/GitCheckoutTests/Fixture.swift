@@ -69,6 +69,26 @@ struct Fixture: Sendable {
         return path
     }
 
+    /// A repository under `served` with `standardFiles` and one gitlink per submodule, declared in
+    /// `.gitmodules` with `url` (none when nil) under its path as name. Made with plumbing rather
+    /// than `submodule add`, so a URL can be anything.
+    @discardableResult
+    func superproject(_ name: String, submodules: [(path: String, url: String?, commit: String)]) async throws
+        -> String
+    {
+        let path = try await repository(name, files: standardFiles)
+        for module in submodules {
+            try await git(["update-index", "--add", "--cacheinfo", "160000,\(module.commit),\(module.path)"], in: path)
+            try await git(["config", "--file", ".gitmodules", "submodule.\(module.path).path", module.path], in: path)
+            if let url = module.url {
+                try await git(["config", "--file", ".gitmodules", "submodule.\(module.path).url", url], in: path)
+            }
+        }
+        try await git(["add", ".gitmodules"], in: path)
+        try await git(["commit", "--quiet", "-m", "submodules"], in: path)
+        return path
+    }
+
     /// Writes `files` (path → contents) and commits everything; returns the new SHA.
     @discardableResult
     func commit(_ files: [String: String], in repository: String, message: String) async throws -> String {

@@ -45,10 +45,46 @@ import Testing
         let git = try command(credentials: credentials, repository: "https://unrelated.example/repo")
         #expect(git.environment["GIT_CONFIG_COUNT"] == nil)
         #expect(!git.environment.values.contains { $0.contains(token) || $0.contains("other-secret") })
-        let withSubmodule = git.authorizing([try RepositoryPolicy().repositoryURL("https://other.example:8443/lib")])
-        #expect(withSubmodule.environment["GIT_CONFIG_KEY_0"] == "http.https://other.example:8443/.extraHeader")
-        #expect(withSubmodule.environment["GIT_CONFIG_VALUE_0"] == "Authorization: Bearer other-secret")
         #expect(git.environment["GIT_SSH_COMMAND"] == "ssh -F '/tmp/private-home/ssh_config'")
+    }
+
+    /// A submodule's run carries the superproject's credentials only on the same scheme, host and
+    /// port (and SSH login); elsewhere none, even where credentials are configured for that host.
+    @Test(arguments: [
+        ("https://example.com/org/lib", true), ("https://EXAMPLE.com:443/other/lib", true),
+        ("http://example.com/org/lib", false), ("https://example.com:8443/org/lib", false),
+        ("https://evil.example/org/lib", false), ("https://other.example:8443/lib", false),
+        ("ssh://git@example.com/org/lib", false), ("git://example.com/org/lib", false),
+    ])
+    func carriesTheSuperprojectsCredentialsOnlyToTheSameOrigin(submodule: String, carries: Bool) throws {
+        let credentials = GitCredentials([
+            "example.com": .token(token), "other.example:8443": .bearer("other-secret"),
+            "example.com:8443": .bearer("port-secret"),
+        ])
+        let policy = RepositoryPolicy(allowPlainHTTP: true)
+        let git = try command(credentials: credentials, repository: "https://example.com/org/app")
+        let fetching = git.fetching(submodule: try policy.repositoryURL(submodule))
+        let environment = fetching.environment
+        #expect(fetching.repository.text == (try policy.repositoryURL(submodule)).text)
+        #expect((environment["GIT_CONFIG_KEY_0"] == "http.https://example.com/.extraHeader") == carries)
+        #expect(environment["GIT_CONFIG_COUNT"] == (carries ? "1" : nil))
+        #expect(!environment.values.contains { $0.contains("other-secret") || $0.contains("port-secret") })
+        let sshConfig = carries ? "ssh_config" : "ssh_config.no-keys"
+        #expect(environment["GIT_SSH_COMMAND"] == "ssh -F '/tmp/private-home/\(sshConfig)'")
+    }
+
+    @Test func anSSHKeyGoesOnlyToTheSameHostAndLogin() throws {
+        let setup = GitCommand.Setup(
+            home: "/tmp/private-home", transports: RepositoryPolicy().allowedTransports,
+            credentials: GitCredentials(["git.example": .sshKey(path: "/keys/id")]), timeout: .seconds(5),
+            gracePeriod: .seconds(1))
+        let policy = RepositoryPolicy()
+        let git = GitCommand(setup: setup, repository: try policy.repositoryURL("git@git.example:org/app"), events: { _ in })
+        let keyed = "ssh -F '/tmp/private-home/ssh_config'"
+        #expect(git.fetching(submodule: try policy.repositoryURL("ssh://git@git.example/org/lib")).environment["GIT_SSH_COMMAND"] == keyed)
+        for other in ["git@evil.example:org/lib", "root@git.example:org/lib", "ssh://git@git.example:2222/org/lib"] {
+            #expect(git.fetching(submodule: try policy.repositoryURL(other)).environment["GIT_SSH_COMMAND"] != keyed, "\(other)")
+        }
     }
 
     @Test func writesSSHKeysIntoThePrivateSSHConfig() throws {
@@ -58,6 +94,9 @@ import Testing
         try GitCommand.prepareHome(
             at: home, credentials: GitCredentials(["git.example:2222": .sshKey(path: "/keys/id_ed25519")]),
             knownHostsFile: "\(fixture.cache)/ssh_known_hosts")
+        let withoutKeys = try String(contentsOfFile: "\(home)/ssh_config.no-keys", encoding: .utf8)
+        #expect(!withoutKeys.contains("IdentityFile"))
+        #expect(withoutKeys.contains("IdentitiesOnly yes"))
         let config = try String(contentsOfFile: "\(home)/ssh_config", encoding: .utf8)
         #expect(config.contains("Host git.example\n  IdentityFile \"/keys/id_ed25519\""))
         #expect(config.contains("IdentitiesOnly yes"))
@@ -98,7 +137,27 @@ import Testing
             classify("fatal: remote error: access denied or repository not exported: /x\n")
                 == .repositoryNotFound(repository: repository))
         #expect(
+            classify("fatal: repository 'https://example.com/r/' not found\n")
+                == .repositoryNotFound(repository: repository))
+        #expect(
             classify("hint: something\nfatal: unable to connect to example.com\n")
-                == .gitFailed(operation: "fetch", message: "fatal: unable to connect to example.com"))
+                == .gitFailed(operation: "fetch", message: "fatal: unable to connect to example.com", transient: true))
+        for network in [
+            "fatal: unable to access 'https://example.com/r/': Could not resolve host: example.com",
+            "fatal: unable to access 'https://example.com/r/': The requested URL returned error: 503",
+            "fatal: unable to connect to 127.0.0.1:\n127.0.0.1[0: 127.0.0.1]: errno=Connection refused",
+            "error: RPC failed; curl 56 GnuTLS recv error (-54)\nfatal: early EOF",
+            "ssh: connect to host example.com port 22: Connection timed out",
+        ] {
+            #expect(classify(network).isTransient, "\(network)")
+        }
+        for lasting in [
+            "fatal: transport 'file' not allowed", "fatal: cannot strip one component off url '.'",
+            "fatal: No url found for submodule path 'x' in .gitmodules",
+        ] {
+            #expect(!classify(lasting).isTransient, "\(lasting)")
+        }
+        #expect(!classify("remote: Repository not found.").isTransient)
+        #expect(!classify("fatal: Authentication failed for 'https://example.com/r/'").isTransient)
     }
 }

@@ -27,6 +27,8 @@ import Testing
         "git@-oProxyCommand=x:repo", "example.com:-path", "https://example.com", "https://example.com/",
         "https://example.com/x?y=1", "https://example.com:99999/x", "https://example.com:/x",
         "https://example.com/%0a/x", "ssh://-user@example.com/x", "https://exa$mple.com/x",
+        // git would ssh to a host named after the scheme.
+        "file:/etc", "FILE:/etc", "https:evil.example/x", "git:/x:y", "ssh:repo",
     ])
     func refusesRepositoryURLs(_ input: String) {
         let error = #expect(throws: CheckoutError.self) { try policy.repositoryURL(input) }

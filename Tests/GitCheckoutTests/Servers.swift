@@ -98,6 +98,15 @@ struct SmartHTTPServer: Sendable {
 
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
+    /// Every request served so far: its path, and whether it carried an `Authorization` header.
+    var requests: [(path: String, authorized: Bool)] {
+        server.output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, fields[0] == "request" else { return nil }
+            return (String(fields[1]), fields[2] == "authorization=present")
+        }
+    }
+
     func stop() async { await server.stop() }
 
     private static let script = #"""
@@ -129,6 +138,8 @@ struct SmartHTTPServer: Sendable {
                 self.serve()
 
             def serve(self):
+                present = "present" if self.headers.get("Authorization") is not None else "absent"
+                print("request %s authorization=%s" % (self.path.partition("?")[0], present), flush=True)
                 if expected is not None and self.headers.get("Authorization") != expected:
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="git"')

@@ -125,6 +125,74 @@ struct CheckoutServiceTests {
         }
     }
 
+    /// Gives the repository made by `makeRepository` a submodule `vendor/x` at `url` (made with
+    /// plumbing, so the URL can be anything) and commits it.
+    static func addSubmodule(url: String, to folder: String) async throws {
+        let env = ChildProcess.minimalEnvironment.merging([
+            "HOME": folder, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+        ]) { $1 }
+        let head = try await ChildProcess.output(ProcessSpec("git", ["rev-parse", "HEAD"], environment: env, workingDirectory: folder))
+        let commit = head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for arguments in [
+            ["update-index", "--add", "--cacheinfo", "160000,\(commit),vendor/x"],
+            ["config", "--file", ".gitmodules", "submodule.x.path", "vendor/x"],
+            ["config", "--file", ".gitmodules", "submodule.x.url", url], ["add", ".gitmodules"],
+            ["commit", "-q", "-m", "submodule"],
+        ] {
+            let result = try await ChildProcess.output(ProcessSpec("git", arguments, environment: env, workingDirectory: folder))
+            #expect(result.result.succeeded, "git \(arguments): \(result.stderr)")
+        }
+    }
+
+    /// A failing submodule fails the run with its own code, a message naming its path and URL
+    /// (not the superproject's), and `retryable` only when the network failed.
+    @Test(arguments: [
+        ("file:///etc", "REPOSITORY_NOT_FOUND", false, "submodule vendor/x (file:///etc): repository not found: file:///etc"),
+        ("../../../../../../../../../../../../../../x", "INVALID_CHECKOUT", false, "submodule vendor/x (../../../"),
+        ("git://127.0.0.1:{closed}/x", "GIT_FAILED", true, "submodule vendor/x (git://127.0.0.1:{closed}/x): git submodule update failed"),
+    ])
+    func aFailingSubmoduleIsNamedInTheRunsError(url: String, code: String, retryable: Bool, message: String) async throws {
+        let repository = try await Self.makeRepository()
+        defer { try? FileManager.default.removeItem(atPath: repository.folder) }
+        let closed = 1  // tcpmux: nothing listens on it here, so the connection is refused
+        try await Self.addSubmodule(url: url.replacingOccurrences(of: "{closed}", with: "\(closed)"), to: repository.folder)
+        try await withServices { client, _ in
+            var id = ""
+            let body = "{\"repository\":\"\(repository.url)\",\"ref\":\"main\",\"submodules\":true,\"context_path\":\"app\"}"
+            try await client.execute(uri: "/v1/checkouts", method: .post, headers: auth, body: ByteBuffer(string: body)) {
+                id = try #require(try json($0)["id"] as? String)
+            }
+            let run = try await waitForRun(client, id)
+            #expect(run["status"] as? String == "failed")
+            let error = try #require(run["error"] as? [String: Any])
+            #expect(error["code"] as? String == code)
+            #expect(error["retryable"] as? Bool == retryable)
+            let text = try #require(error["message"] as? String)
+            #expect(text.hasPrefix(message.replacingOccurrences(of: "{closed}", with: "\(closed)")), "\(text)")
+            #expect(!text.contains("not found: \(repository.url)"), "names the submodule, not the superproject: \(text)")
+        }
+    }
+
+    @Test func aMissingDockerfileIsNamedFromTheRepositoryRoot() async throws {
+        let repository = try await Self.makeRepository()
+        defer { try? FileManager.default.removeItem(atPath: repository.folder) }
+        try await withServices { client, _ in
+            var id = ""
+            let body = "{\"repository\":\"\(repository.url)\",\"ref\":\"main\",\"context_path\":\"app\",\"dockerfile_path\":\"app/Dockerfile\"}"
+            try await client.execute(uri: "/v1/checkouts", method: .post, headers: auth, body: ByteBuffer(string: body)) {
+                id = try #require(try json($0)["id"] as? String)
+            }
+            let run = try await waitForRun(client, id)
+            let error = try #require(run["error"] as? [String: Any])
+            #expect(error["code"] as? String == "PATH_NOT_FOUND")
+            #expect(error["retryable"] as? Bool == false)
+            #expect(
+                error["message"] as? String
+                    == "dockerfilePath not found in the repository: app/app/Dockerfile (dockerfile_path is relative to the context (app); app/Dockerfile from the repository root is dockerfile_path Dockerfile)")
+        }
+    }
+
     @Test(arguments: [
         "{\"repository\":\"ext::sh -c touch% /tmp/pwned\",\"ref\":\"main\"}",
         "{\"repository\":\"https://example.com/x.git\",\"ref\":\"-upload-pack=touch\"}",

@@ -27,10 +27,14 @@ struct BuildCommand: AsyncParsableCommand {
     var service: String
 
     @Option(
-        help: ArgumentHelp("Dockerfile, relative to the repository (gateway default: Dockerfile).", valueName: "path"))
+        help: ArgumentHelp(
+            "Dockerfile, relative to the --context directory (gateway default: Dockerfile).",
+            valueName: "path"))
     var dockerfile: String?
 
-    @Option(help: ArgumentHelp("Build context directory in the repository (gateway default: .).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Build context directory, relative to the repository root (gateway default: .).", valueName: "path"))
     var context: String?
 
     @Option(help: "Dockerfile stage to build.")
