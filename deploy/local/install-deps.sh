@@ -107,6 +107,7 @@ if ! command -v kubectl >/dev/null 2>&1; then
 fi
 
 # The buildah driver's sandbox: /etc/subuid range, the netavark network and its firewall rules.
-"$(dirname "${BASH_SOURCE[0]}")/build-network.sh" setup
+"$(dirname "${BASH_SOURCE[0]}")/build-network.sh" setup ||
+  warn "build-network.sh failed: buildah builds fail until it succeeds (or build-service runs with BUILD_NETWORK=none)"
 
 log "done"
