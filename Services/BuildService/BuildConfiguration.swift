@@ -176,7 +176,7 @@ public struct BuildConfiguration: Sendable {
         }
         return BuildSandbox(
             isolation: try env.enumeration("BUILD_ISOLATION", default: defaults.isolation), userRange: range,
-            network: network, pidsLimit: try env.int("BUILD_PIDS_LIMIT", default: defaults.pidsLimit, in: 16...1_000_000),
+            network: network, pidsLimit: try env.int("BUILD_PIDS_LIMIT", default: defaults.pidsLimit, in: 16...65536),
             memoryLimitMiB: try env.int("BUILD_MEMORY_LIMIT_MB", default: defaults.memoryLimitMiB, in: 64...1_048_576),
             fileSizeLimitMiB: try env.int(
                 "BUILD_FILE_SIZE_LIMIT_MB", default: defaults.fileSizeLimitMiB, in: 1...16_777_216))
