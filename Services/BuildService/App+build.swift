@@ -19,7 +19,7 @@ public func buildApplication(
     let buildah = BuildahDriver.Configuration(
         workDirectory: "\(configuration.workDirectory)/buildah", cacheRegistry: configuration.cacheRegistry,
         dockerHubMirror: configuration.registryMirror, insecureRegistries: configuration.insecureRegistries,
-        authFile: configuration.registryAuthFile)
+        authFile: configuration.registryAuthFile, sandbox: configuration.sandbox)
     var drivers = BuildDriverSet(
         buildah: BuildahDriver(configuration: buildah, logger: service.logger),
         kaniko: KanikoDriver(configuration: kaniko, logger: service.logger),

@@ -1,3 +1,4 @@
+import BuildDrivers
 import Foundation
 import ServiceKit
 
@@ -13,6 +14,12 @@ import ServiceKit
 /// | `REGISTRY_MIRROR` | Docker Hub mirror, e.g. `harbor.example.com/dockerhub-proxy` | none |
 /// | `REGISTRY_INSECURE` | registries reached over plain HTTP besides loopback, comma-separated | none |
 /// | `REGISTRY_AUTH_FILE` | docker `config.json` for pulls and the cache repository | none |
+/// | `BUILD_ISOLATION` | buildah's `RUN` steps: `oci` (runc, own user/PID/IPC/UTS/mount/network namespaces, limits below) or `chroot` (no sandbox: trusted Dockerfiles only) | oci |
+/// | `BUILD_NETWORK` | the netavark network of `RUN` steps (deploy/local/build-network.sh makes it and closes the host's addresses to it) or `none` (loopback only) | buildchain-build |
+/// | `BUILD_USERNS_RANGE` | host UIDs/GIDs `start:count` that a step's users map to (reserved in /etc/subuid) | 1000000000:65536 |
+/// | `BUILD_PIDS_LIMIT` | processes per `RUN` step (RLIMIT_NPROC) | 1024 |
+/// | `BUILD_MEMORY_LIMIT_MB` | memory per `RUN` step, MiB (cgroup, no swap) | 4096 |
+/// | `BUILD_FILE_SIZE_LIMIT_MB` | largest file a `RUN` step writes, MiB (RLIMIT_FSIZE) | 8192 |
 /// | `KANIKO_EXECUTOR` | Kaniko's executor | /kaniko/executor |
 /// | `ARTIFACT_SERVICE_URL` | where contexts come from and image tarballs go | http://127.0.0.1:8084 |
 /// | `ARTIFACT_SERVICE_TOKEN` | artifact-service's token | `API_TOKEN` |
@@ -100,6 +107,8 @@ public struct BuildConfiguration: Sendable {
     public var insecureRegistries: Set<String>
     public var registryAuthFile: String?
     public var kanikoExecutor: String
+    /// How the buildah driver isolates `RUN` steps.
+    public var sandbox: BuildSandbox
     public var artifactServiceURL: String
     public var artifactServiceToken: Secret
     /// Set when `kaniko-kubernetes` can be used (the driver chosen, or `KUBERNETES_NAMESPACE` given).
@@ -109,7 +118,7 @@ public struct BuildConfiguration: Sendable {
         common: CommonConfiguration, driver: Driver = .auto, workDirectory: String, concurrency: Int = 1,
         timeout: Duration = .seconds(1800), cacheRegistry: String? = nil, registryMirror: String? = nil,
         insecureRegistries: Set<String> = [], registryAuthFile: String? = nil, kanikoExecutor: String = "/kaniko/executor",
-        artifactServiceURL: String, artifactServiceToken: Secret, kubernetes: KubernetesSettings? = nil
+        sandbox: BuildSandbox = BuildSandbox(), artifactServiceURL: String, artifactServiceToken: Secret, kubernetes: KubernetesSettings? = nil
     ) {
         self.common = common
         self.driver = driver
@@ -121,6 +130,7 @@ public struct BuildConfiguration: Sendable {
         self.insecureRegistries = insecureRegistries
         self.registryAuthFile = registryAuthFile
         self.kanikoExecutor = kanikoExecutor
+        self.sandbox = sandbox
         self.artifactServiceURL = artifactServiceURL
         self.artifactServiceToken = artifactServiceToken
         self.kubernetes = kubernetes
@@ -140,8 +150,35 @@ public struct BuildConfiguration: Sendable {
                 env.list("REGISTRY_INSECURE")),
             registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             kanikoExecutor: env.string("KANIKO_EXECUTOR", default: "/kaniko/executor"),
+            sandbox: try Self.sandbox(reading: env),
             artifactServiceURL: env.string("ARTIFACT_SERVICE_URL", default: "http://127.0.0.1:8084"),
             artifactServiceToken: env.secret("ARTIFACT_SERVICE_TOKEN") ?? common.apiToken,
             kubernetes: usesKubernetes ? try KubernetesSettings(reading: env) : nil)
+    }
+
+    /// The `BUILD_ISOLATION`, `BUILD_NETWORK`, `BUILD_USERNS_RANGE` and `BUILD_*_LIMIT*` settings.
+    static func sandbox(reading env: EnvironmentReader) throws(ConfigurationError) -> BuildSandbox {
+        let defaults = BuildSandbox()
+        let network = env.string("BUILD_NETWORK", default: defaults.network)
+        // `host` shares the host's network; buildah's `private` and netavark's `podman` are
+        // bridges without build-network.sh's firewall: the host's addresses answer on them.
+        guard !["host", "private", "podman"].contains(network) else {
+            throw .invalid(
+                variable: "BUILD_NETWORK", value: network,
+                expected: "none or a network made like deploy/local/build-network.sh's")
+        }
+        let rangeText = env.string("BUILD_USERNS_RANGE")
+        let range = rangeText.map { BuildSandbox.IDRange($0) } ?? defaults.userRange
+        guard let range else {
+            throw .invalid(
+                variable: "BUILD_USERNS_RANGE", value: rangeText ?? "",
+                expected: "start:count with start > 0 and count >= 65536")
+        }
+        return BuildSandbox(
+            isolation: try env.enumeration("BUILD_ISOLATION", default: defaults.isolation), userRange: range,
+            network: network, pidsLimit: try env.int("BUILD_PIDS_LIMIT", default: defaults.pidsLimit, in: 16...65536),
+            memoryLimitMiB: try env.int("BUILD_MEMORY_LIMIT_MB", default: defaults.memoryLimitMiB, in: 64...1_048_576),
+            fileSizeLimitMiB: try env.int(
+                "BUILD_FILE_SIZE_LIMIT_MB", default: defaults.fileSizeLimitMiB, in: 1...16_777_216))
     }
 }

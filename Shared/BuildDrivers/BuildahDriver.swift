@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// ```
 /// buildah --storage-driver vfs --root <run>/root --runroot <run>/runroot --registries-conf <run>/registries.conf \
-///   bud --isolation chroot --layers --format docker -f <Dockerfile> -t <destination> \
+///   bud <sandbox flags: BuildSandbox.budArguments> --layers --format docker -f <Dockerfile> -t <destination> \
 ///   [--build-arg K=V …] [--target <stage>] \
 ///   [--cache-to <cache registry>/kaniko-cache/<workload>-<service> --cache-from <same>] [--authfile <file>] <context>
 /// buildah --storage-driver vfs --root … --runroot … push <destination> docker-archive:<output>:<destination>
@@ -40,12 +40,14 @@ public final class BuildahDriver: BuildDriver {
         public var environment: [String: String]
         /// Between SIGTERM and SIGKILL when a build is stopped.
         public var gracePeriod: Duration
+        /// How `RUN` steps are isolated (by default: runc, a user namespace, the firewalled network).
+        public var sandbox: BuildSandbox
 
         public init(
             executable: String = "buildah", workDirectory: String = NSTemporaryDirectory() + "buildchain-buildah",
             cacheRegistry: String? = nil, dockerHubMirror: String? = nil, insecureRegistries: Set<String> = [],
             authFile: String? = nil, environment: [String: String] = ChildProcess.minimalEnvironment,
-            gracePeriod: Duration = .seconds(5)
+            gracePeriod: Duration = .seconds(5), sandbox: BuildSandbox = BuildSandbox()
         ) {
             self.executable = executable
             self.workDirectory = workDirectory
@@ -55,6 +57,7 @@ public final class BuildahDriver: BuildDriver {
             self.authFile = authFile
             self.environment = environment
             self.gracePeriod = gracePeriod
+            self.sandbox = sandbox
         }
     }
 
@@ -89,10 +92,8 @@ public final class BuildahDriver: BuildDriver {
     /// The `buildah … bud …` arguments for `request` (after the executable).
     public func budArguments(for request: BuildRequest, run: RunPaths) -> [String] {
         var arguments = storageArguments(run: run) + ["--registries-conf", run.registriesConf]
-        arguments += [
-            "bud", "--isolation", "chroot", "--layers", "--format", "docker", "-f", request.dockerfilePath, "-t",
-            request.destination,
-        ]
+        arguments += ["bud"] + configuration.sandbox.budArguments
+        arguments += ["--layers", "--format", "docker", "-f", request.dockerfilePath, "-t", request.destination]
         for argument in request.sortedBuildArguments { arguments += ["--build-arg", argument] }
         if let target = request.target { arguments += ["--target", target] }
         if let repository = cacheRepository(for: request) {
@@ -242,9 +243,12 @@ public final class BuildahDriver: BuildDriver {
         let base = configuration.workDirectory
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let run = RunPaths(directory: base + "/run-" + UUID().uuidString.lowercased())
-        for path in [run.directory, run.root, run.runroot, run.temporary] {
+        // The run folder and its tmp (where buildah mounts each step's root file system) are
+        // traversable by others: runc starts a step as the user namespace's root, an unprivileged
+        // host UID that must reach that mount. Nothing in them is listable by others.
+        for (path, mode) in [(run.directory, 0o711), (run.root, 0o700), (run.runroot, 0o700), (run.temporary, 0o711)] {
             try FileManager.default.createDirectory(
-                atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+                atPath: path, withIntermediateDirectories: false, attributes: [.posixPermissions: mode])
         }
         return run
     }

@@ -22,11 +22,46 @@ struct BuildahArgumentTests {
         "--storage-driver", "vfs", "--root", "/var/buildchain/run-1/root", "--runroot", "/var/buildchain/run-1/runroot",
     ]
 
+    /// The default sandbox: runc, root mapped to the reserved range, the firewalled network, limits.
+    static let sandboxFlags = [
+        "--isolation", "oci", "--runtime", "runc", "--userns-uid-map", "0:1000000000:65536",
+        "--userns-gid-map", "0:1000000000:65536", "--cgroupns", "private", "--network", "buildchain-build",
+        "--ulimit", "nproc=1024:1024", "--ulimit", "fsize=8589934592:8589934592", "--memory", "4096m",
+        "--memory-swap", "4096m",
+    ]
+
+    @Test func chrootIsolationIsBuildahsPlainChroot() {
+        #expect(BuildSandbox.chroot.budArguments == ["--isolation", "chroot"])
+    }
+
+    @Test func sandboxSettingsBecomeFlags() {
+        let sandbox = BuildSandbox(
+            runtime: "crun", userRange: BuildSandbox.IDRange(start: 200_000, count: 65536), network: "none",
+            pidsLimit: 64, memoryLimitMiB: 256, fileSizeLimitMiB: 16)
+        #expect(
+            sandbox.budArguments == [
+                "--isolation", "oci", "--runtime", "crun", "--userns-uid-map", "0:200000:65536",
+                "--userns-gid-map", "0:200000:65536", "--cgroupns", "private", "--network", "none",
+                "--ulimit", "nproc=64:64", "--ulimit", "fsize=16777216:16777216", "--memory", "256m",
+                "--memory-swap", "256m",
+            ])
+    }
+
+    @Test(arguments: ["0:65536", "1000:100", "x:65536", "100000", "100000:65536:1", "-5:65536", "4294967295:65536"])
+    func userRangesThatMapToRootOrAreTooSmallAreRefused(_ text: String) {
+        #expect(BuildSandbox.IDRange(text) == nil)
+    }
+
+    @Test func userRangeParses() {
+        #expect(BuildSandbox.IDRange("1000000000:65536") == BuildSandbox.IDRange(start: 1_000_000_000, count: 65536))
+    }
+
     @Test func budWithCache() {
         #expect(
             Self.driver.budArguments(for: Self.request(cache: true, mirrors: true), run: Self.run)
                 == Self.storage + [
-                    "--registries-conf", "/var/buildchain/run-1/registries.conf", "bud", "--isolation", "chroot",
+                    "--registries-conf", "/var/buildchain/run-1/registries.conf", "bud",
+                ] + Self.sandboxFlags + [
                     "--layers",
                     "--format", "docker", "-f", "/work/ctx/docker/Dockerfile", "-t", "harbor.example.com/shop/web:1.0",
                     "--build-arg", "APP_ENV=prod", "--build-arg", "VERSION=1.2.3", "--target", "release",
@@ -39,7 +74,8 @@ struct BuildahArgumentTests {
         #expect(
             Self.driver.budArguments(for: Self.request(cache: false, mirrors: true), run: Self.run)
                 == Self.storage + [
-                    "--registries-conf", "/var/buildchain/run-1/registries.conf", "bud", "--isolation", "chroot",
+                    "--registries-conf", "/var/buildchain/run-1/registries.conf", "bud",
+                ] + Self.sandboxFlags + [
                     "--layers",
                     "--format", "docker", "-f", "/work/ctx/docker/Dockerfile", "-t", "harbor.example.com/shop/web:1.0",
                     "--build-arg", "APP_ENV=prod", "--build-arg", "VERSION=1.2.3", "--target", "release", "/work/ctx",

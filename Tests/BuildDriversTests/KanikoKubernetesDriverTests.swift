@@ -52,6 +52,30 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: manifest.json) as? NSDictionary == manifest.object as NSDictionary)
     }
 
+    /// The pod is the build's sandbox: no API token, no Service variables, no host path, and the
+    /// upload token only in the uploader's environment.
+    @Test func theBuildPodHoldsNoTokenAndNoHostPath() throws {
+        let directory = try temporaryDirectory()
+        let manifest = driver(port: 1, transfer: RecordingTransfer(), tokenFile: "/dev/null").manifest(
+            for: request(in: directory), name: "kaniko-pod", contextURL: "https://s3.example.com/ctx.tar.gz",
+            uploadURL: "http://artifact-service.buildchain:8084/v1/artifacts/kaniko/kaniko-pod/image.tar")
+        let template = try #require((manifest.object["spec"] as? [String: Any])?["template"] as? [String: Any])
+        let pod = try #require(template["spec"] as? [String: Any])
+        #expect(pod["automountServiceAccountToken"] as? Bool == false)
+        #expect(pod["enableServiceLinks"] as? Bool == false)
+        #expect(pod["hostNetwork"] == nil && pod["hostPID"] == nil && pod["hostIPC"] == nil)
+        let volumes = try #require(pod["volumes"] as? [[String: Any]])
+        #expect(volumes.allSatisfy { $0["hostPath"] == nil }, "a host path: \(volumes)")
+        let initContainers = try #require(pod["initContainers"] as? [[String: Any]])
+        let containers = try #require(pod["containers"] as? [[String: Any]])
+        let holdsToken = { (container: [String: Any]) -> Bool in
+            let env = container["env"] as? [[String: Any]] ?? []
+            return env.contains { ($0["valueFrom"] as? [String: Any])?["secretKeyRef"] != nil }
+        }
+        #expect(initContainers.allSatisfy { !holdsToken($0) }, "the executor must not see the upload token")
+        #expect(containers.map(\.self).filter(holdsToken).map { $0["name"] as? String } == ["upload"])
+    }
+
     @Test func aBuildCreatesTheJobFollowsTheLogFetchesTheTarballAndDeletesTheJob() async throws {
         let server = FakeKubernetes(outcome: .succeeded)
         let transfer = RecordingTransfer()

@@ -120,6 +120,9 @@ buildah_smoke() {
   return "$rc"
 }
 check buildah-bud buildah_smoke
+# the RUN steps' network, user range and firewall (build-network.sh)
+build_network() { "$LIB_DIR/build-network.sh" status; }
+check build-network build_network
 
 # ---- services (only when up)
 services_up=0

@@ -11,8 +11,9 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libssl-dev libpq-dev
   # PostgreSQL 15 server + client
   postgresql postgresql-15 postgresql-client-15
-  # registry, image tooling (buildah with vfs + chroot isolation needs no daemon)
-  docker-registry buildah skopeo umoci golang-github-containers-common uidmap netavark
+  # registry, image tooling (buildah with vfs needs no daemon); RUN steps sandboxed with
+  # runc (--isolation oci), a user namespace (uidmap) and netavark's bridge behind iptables
+  docker-registry buildah skopeo umoci golang-github-containers-common uidmap netavark runc iptables
   # base image content, built offline
   busybox-static
   # the dashboard's browser tests (headless, driven by Playwright from PyPI)
@@ -104,5 +105,9 @@ if ! command -v kubectl >/dev/null 2>&1; then
   apt-get install -y --no-install-recommends kubernetes-client ||
     { apt-get update && apt-get install -y --no-install-recommends kubernetes-client; }
 fi
+
+# The buildah driver's sandbox: /etc/subuid range, the netavark network and its firewall rules.
+"$(dirname "${BASH_SOURCE[0]}")/build-network.sh" setup ||
+  warn "build-network.sh failed: buildah builds fail until it succeeds (or build-service runs with BUILD_NETWORK=none)"
 
 log "done"

@@ -31,11 +31,19 @@ die() {
 }
 
 # Creates the common folders. .local itself must stay traversable (o+x) because
-# PostgreSQL runs as the non-root `postgres` user below it; secrets stay 700.
+# PostgreSQL runs as the non-root `postgres` user below it; secrets stay 700. logs/ is
+# traversable but not listable (711: postgres writes its own log there), each log 600.
 ensure_local_dirs() {
   mkdir -p "$LOCAL_DIR" "$LOGS_DIR" "$RUN_DIR" "$SECRETS_DIR"
   chmod 755 "$LOCAL_DIR"
   chmod 700 "$SECRETS_DIR"
+  chmod 711 "$LOGS_DIR"
+}
+
+# private_log FILE: creates the log FILE if missing; readable by its owner only.
+private_log() {
+  (umask 077 && touch "$1")
+  chmod 600 "$1"
 }
 
 # random_hex N -> 2N hex characters from /dev/urandom (no openssl needed).

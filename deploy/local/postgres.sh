@@ -53,7 +53,7 @@ prepare_dirs() {
     d="$(dirname "$d")"
   done
   mkdir -p "$PG_DIR" "$PG_SOCKET_DIR"
-  touch "$PG_LOG"
+  private_log "$PG_LOG"
   if [[ $(id -u) -eq 0 ]]; then
     chown -R "$PG_OS_USER:" "$PG_DIR"
     chown "$PG_OS_USER:" "$PG_LOG"

@@ -66,6 +66,7 @@ start() {
     die "$REGISTRY_ADDR is taken by another process (Debian's docker-registry service? see install-deps.sh)"
   fi
   write_config
+  private_log "$REG_LOG"
   setsid "$REGISTRY_BIN" serve "$REG_CONFIG" >>"$REG_LOG" 2>&1 </dev/null &
   echo $! >"$REG_PID"
   # stop waiting early if the process dies (bad config, port race)

@@ -92,6 +92,7 @@ launch() {
   fi
   # Keys from an old server are useless now.
   rm -f "$S3_KEY_ID_FILE" "$S3_SECRET_FILE"
+  private_log "$S3_LOG"
   INITIAL_NO_AUTH_ACTION_COUNT=$NO_AUTH_REQUESTS \
     setsid python3 "$LIB_DIR/moto_server.py" -H 127.0.0.1 -p "$S3_PORT" >>"$S3_LOG" 2>&1 </dev/null &
   echo $! >"$S3_PID"

@@ -90,6 +90,7 @@ launch() {
   local name=$1 port=$2 pf ef lf
   pf="$(pidfile "$name")" ef="$(exitfile "$name")" lf="$(logfile "$name")"
   rm -f "$pf" "$ef"
+  private_log "$lf"
   printf '\n=== %s start %s on 127.0.0.1:%s ===\n' "$(date -u +%FT%TZ)" "$name" "$port" >>"$lf"
   local extra=()
   mapfile -t extra < <(service_env "$name")

@@ -31,6 +31,10 @@ if ((install)); then
     warn "not root: skipping install-deps.sh"
   fi
 fi
+# The builds' network and its firewall (install-deps.sh runs it too; rules do not survive a reboot).
+if [[ $(id -u) -eq 0 ]]; then
+  "$here/build-network.sh" setup
+fi
 "$here/postgres.sh" start
 "$here/registry.sh" start
 "$here/s3.sh" start

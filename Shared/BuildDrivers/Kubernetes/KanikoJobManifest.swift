@@ -85,8 +85,13 @@ public struct KanikoJobManifest: Sendable {
             "volumeMounts": [workspaceMount],
             "securityContext": ["runAsNonRoot": true, "runAsUser": 10001, "allowPrivilegeEscalation": false],
         ]
+        // The pod is a build's sandbox: no API token in it (the service account, if named, is only
+        // for image pulls), no Service environment variables, no host paths, and only the uploader
+        // sees the upload token.
         var pod: [String: Any] = [
             "restartPolicy": "Never",
+            "automountServiceAccountToken": false,
+            "enableServiceLinks": false,
             "initContainers": [
                 ["name": "kaniko", "image": settings.kanikoImage, "args": executorArguments, "volumeMounts": kanikoMounts]
             ],
