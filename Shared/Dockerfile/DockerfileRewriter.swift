@@ -11,20 +11,26 @@
 /// Everything else is reproduced byte for byte: comments, blank lines, parser directives, line
 /// continuations, heredocs, exec forms, CRLF line endings, keyword case.
 ///
-/// Variables (`ARG`), as BuildKit expands them:
-/// - A reference that is one variable (`FROM ${BASE}`, `FROM $BASE`) is rewritten where the
-///   variable's value is written: the `ARG BASE=node:20` default; for `${BASE:-node:20}` whose
-///   `BASE` has no value, the inline default.
-/// - A reference whose name is written out (`FROM node:${VERSION}`, or a name spelled by an
-///   `ARG` default) gets that name rewritten; a Docker Hub name built from variables
-///   (`$ORG/app`) gets the proxy prefix inserted in front.
-/// - A reference that cannot be resolved (`FROM $IMAGE` with no default and no build arg), or
-///   whose registry comes from a variable, is left as is and reported in `warnings`.
-/// - Build args passed by the caller take part in the resolution. When one of them overrides
-///   an `ARG` that names an image (`--build-arg BASE=python:3.12`), editing the file cannot
-///   help — the build would still pull the passed value directly — so the result's
-///   `buildArgs` carries the proxied value for the caller to pass to the build instead
-///   (`buildArgChanges` lists them), and the `ARG` default in the file is rewritten too.
+/// Variables (`ARG`, a stage's `ENV`, BuildKit's automatic platform args for the requested
+/// platform), expanded as BuildKit expands them (`${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`,
+/// `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, quotes). Each reference gets the smallest edit that
+/// keeps every other use of its variables as it was (`Change.form`):
+/// - a name written in the reference is replaced in place (`node:${VERSION}`, the inline default
+///   of `${BASE:-node:20}`); a Docker Hub name built from variables (`$ORG/app`) gets the proxy
+///   prefix inserted in front;
+/// - a name written in an `ARG` default (`FROM ${BASE}`, `FROM ${REPO}:${TAG}`) is rewritten
+///   there only when nothing else reads the variable — no other reference, `RUN`, `ENV`, `LABEL`,
+///   or stage that declares it and runs commands; a build arg that names the image
+///   (`--build-arg BASE=python:3.12`) is returned proxied in `buildArgs` (`buildArgChanges`)
+///   under the same condition;
+/// - otherwise, and when the registry comes from a variable (`${REGISTRY}/${IMAGE}:${TAG}`), the
+///   resolved proxied name is written in place of the reference.
+/// A reference that cannot be resolved (a variable with no value: `FROM $IMAGE` with no default
+/// and no build arg) is left as is and reported in `warnings`.
+///
+/// Every result is checked before it is returned (`RewriteSession.verify`): the rewritten file,
+/// expanded for the same build, must pull at each place the proxied name of what the original
+/// pulled there, and exactly what `pulledImages` lists; otherwise `rewrite` throws `UnsafeRewrite`.
 public struct DockerfileRewriter: Sendable {
     public init() {}
 
@@ -168,7 +174,8 @@ struct RewriteSession {
                     let start = instruction.sourceOffset(valueRange.lowerBound)
                     defaults.append((start..<(instruction.sourceOffset(valueRange.upperBound - 1) + 1), name))
                 }
-                stageArgs.append((name, instruction.sourceOffset(command.arguments.lowerBound)))
+                // An ENV value is kept in the image's configuration: it always counts as read.
+                exposedArgs.append((name, instruction.sourceOffset(command.arguments.lowerBound)))
                 let binding = scope.declare(name, defaultWord: defaultWord, isMeta: false, isEnv: true)
                 expander.remember(binding, in: scope)
             }

@@ -3,7 +3,8 @@
 ///
 /// An edit of an `ARG` default (or of a build arg the caller passes) changes the value for every
 /// instruction that reads the variable — another reference, a `RUN`, an `ENV`, a `LABEL`, a stage
-/// that declares the `ARG` and runs commands with it in its environment. Such an edit is kept only
+/// that declares the `ARG` and runs commands with it in its environment. A stage's `ENV` is kept
+/// in the image it builds, so its value is never edited. Such an edit is kept only
 /// when all those reads are references that asked for exactly this edit; otherwise each of them
 /// gets its resolved, proxied name written where it stands, and the variable keeps its value.
 extension RewriteSession {

@@ -190,8 +190,9 @@ let ruleCases: [RuleCase] = [
         input: "ARG A=node\nARG B=${A}:20\nFROM ${B}\nARG A\nRUN echo $A\n",
         output: "ARG A=node\nARG B=${A}:20\nFROM \(hub)/library/node:20\nARG A\nRUN echo $A\n"),
     RuleCase(
-        name: "a stage ENV named by COPY --from", input: "FROM alpine\nENV TOOL=busybox:1\nCOPY --from=$TOOL /a /b\n",
-        output: "FROM \(hub)/library/alpine\nENV TOOL=\(hub)/library/busybox:1\nCOPY --from=$TOOL /a /b\n"),
+        name: "a stage ENV named by COPY --from keeps its value (the image keeps it)",
+        input: "FROM alpine\nENV TOOL=busybox:1\nCOPY --from=$TOOL /a /b\n",
+        output: "FROM \(hub)/library/alpine\nENV TOOL=busybox:1\nCOPY --from=\(hub)/library/busybox:1 /a /b\n"),
     RuleCase(
         name: "unresolvable variable warns", input: "FROM $IMAGE\n", output: "FROM $IMAGE\n",
         warnings: ["cannot resolve $IMAGE"], pulls: ["$IMAGE"]),
