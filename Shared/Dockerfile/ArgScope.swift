@@ -196,7 +196,7 @@ struct Expander {
         case .removePrefix(let longest), .removeSuffix(let longest):
             let pattern = variable.word.map { expand($0, at: point, in: scope) } ?? Expansion()
             let whole = value ?? Expansion()
-            guard whole.isComplete, pattern.isComplete else {
+            guard whole.isComplete, pattern.isComplete, whole.bytes.count <= ShellPattern.maximumValueLength else {
                 result.appendUnknown(variable.raw)
                 break
             }

@@ -42,6 +42,8 @@ extension RewriteSession {
     struct Reads {
         /// Source offset of the read, the name read, and the `ARG` default it lies in (index into `defaults`).
         var list: [(offset: Int, name: String, inDefault: Int?)] = []
+        /// Name → indexes into `list`.
+        var byName: [String: [Int]] = [:]
         /// Name → the names of the `ARG`s whose defaults read it.
         var dependents: [String: Set<String>] = [:]
     }
@@ -107,6 +109,17 @@ extension RewriteSession {
     /// Whether every read of `name`, and of every `ARG` whose default passes it on, is inside one
     /// of the `claimers` (or inside those defaults).
     private func onlyRead(by claimers: [Range<Int>], name: String, reads: Reads) -> Bool {
+        // Sites do not overlap: sorted by start, the one that may hold an offset is found by bisection.
+        let claimers = claimers.sorted { $0.lowerBound < $1.lowerBound }
+        func isClaimed(_ offset: Int) -> Bool {
+            var low = 0
+            var high = claimers.count
+            while low < high {
+                let mid = (low + high) / 2
+                if claimers[mid].lowerBound <= offset { low = mid + 1 } else { high = mid }
+            }
+            return low > 0 && offset < claimers[low - 1].upperBound
+        }
         var closure: Set<String> = [name]
         var queue = [name]
         while let next = queue.popLast() {
@@ -114,9 +127,12 @@ extension RewriteSession {
                 queue.append(dependent)
             }
         }
-        for read in reads.list where closure.contains(read.name) {
-            if let index = read.inDefault, closure.contains(defaults[index].name) { continue }
-            if !claimers.contains(where: { $0.lowerBound <= read.offset && read.offset < $0.upperBound }) { return false }
+        for name in closure {
+            for index in reads.byName[name, default: []] {
+                let read = reads.list[index]
+                if let index = read.inDefault, closure.contains(defaults[index].name) { continue }
+                if !isClaimed(read.offset) { return false }
+            }
         }
         return true
     }
@@ -144,6 +160,7 @@ extension RewriteSession {
             i = max(j, i + 1)
         }
         for exposed in exposedArgs { reads.list.append((exposed.offset, exposed.name, nil)) }
+        for (index, read) in reads.list.enumerated() { reads.byName[read.name, default: []].append(index) }
         return reads
     }
 

@@ -185,6 +185,7 @@ private struct ShellLexer {
             if longest { index += 1 }
             let pattern = ShellPattern(try process(stops: [UInt8(ascii: "}")]))
             let value = try value(name) ?? []
+            guard value.count <= ShellPattern.maximumValueLength else { throw .unknown }
             if modifier == UInt8(ascii: "#") {
                 return Array(value.dropFirst(pattern.prefixLength(in: value[...], longest: longest)))
             }

@@ -69,37 +69,41 @@ struct ShellPattern {
         return nil
     }
 
-    /// Whether the pattern matches all of `text`.
+    /// Values longer than this are not matched (`${V%%*a*a*b}` over a long value is slow).
+    static let maximumValueLength = 4096
+
+    /// Whether the pattern matches all of `text`: a single backtracking point for the last `*`,
+    /// so at most `tokens.count × text.count` steps.
     func matches(_ text: ArraySlice<UInt8>) -> Bool {
-        match(0, text, text.startIndex)
+        var t = 0
+        var i = text.startIndex
+        var star: (token: Int, index: Int)?
+        while i < text.endIndex {
+            if t < tokens.count, tokens[t] == .star {
+                star = (t, i)
+                t += 1
+            } else if t < tokens.count, matchesOne(tokens[t], text[i]) {
+                t += 1
+                i += 1
+            } else if let last = star {
+                star = (last.token, last.index + 1)
+                t = last.token + 1
+                i = last.index + 1
+            } else {
+                return false
+            }
+        }
+        while t < tokens.count && tokens[t] == .star { t += 1 }
+        return t == tokens.count
     }
 
-    private func match(_ t: Int, _ text: ArraySlice<UInt8>, _ i: Int) -> Bool {
-        var t = t
-        var i = i
-        while t < tokens.count {
-            switch tokens[t] {
-            case .star:
-                if t == tokens.count - 1 { return true }
-                var j = i
-                while j <= text.endIndex {
-                    if match(t + 1, text, j) { return true }
-                    j += 1
-                }
-                return false
-            case .any:
-                guard i < text.endIndex else { return false }
-            case .byte(let b):
-                guard i < text.endIndex, text[i] == b else { return false }
-            case .set(let ranges, let negated):
-                guard i < text.endIndex else { return false }
-                let inSet = ranges.contains { $0.contains(text[i]) }
-                guard inSet != negated else { return false }
-            }
-            t += 1
-            i += 1
+    private func matchesOne(_ token: Token, _ byte: UInt8) -> Bool {
+        switch token {
+        case .star: true
+        case .any: true
+        case .byte(let b): b == byte
+        case .set(let ranges, let negated): ranges.contains { $0.contains(byte) } != negated
         }
-        return i == text.endIndex
     }
 
     /// How many bytes `${V#p}` (`longest` false) or `${V##p}` removes from the front of `value`.

@@ -379,6 +379,24 @@ struct LargeInputTests {
         #expect(result.warnings.count == 1)
     }
 
+    @Test func manyReferencesSharingOneArgStayLinear() throws {
+        var text = "ARG BASE=node:20\n"
+        for i in 0..<3000 { text += "FROM ${BASE} AS s\(i)\nRUN echo $BASE\n" }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = try DockerfileRewriter().rewrite(text, proxies: try ProxyMap(parsing: RuleCase.defaultProxies))
+        #expect(clock.now - started < .seconds(20))
+        #expect(result.changes.count == 3000)
+        #expect(result.changes.allSatisfy { $0.form == .resolved })
+    }
+
+    @Test func patternsOverLongValuesAreNotMatched() throws {
+        let long = String(repeating: "a", count: 20000)
+        let text = "ARG V=\(long)\nFROM node:${V%%*a*a*a*a*a*a*a*a*b}\n"
+        let result = try DockerfileRewriter().rewrite(text, proxies: try ProxyMap(parsing: RuleCase.defaultProxies))
+        #expect(result.text.hasPrefix("ARG V=\(long)\nFROM \(hub)/library/node:"))
+    }
+
     @Test func longContinuedInstruction() throws {
         let text = "FROM node:20\nRUN true \\\n" + String(repeating: "  && echo FROM x \\\n", count: 50000) + "  && true\nFROM alpine\n"
         let result = try DockerfileRewriter().rewrite(text, proxies: try ProxyMap(parsing: RuleCase.defaultProxies))
