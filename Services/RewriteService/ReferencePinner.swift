@@ -43,7 +43,8 @@ struct ReferencePinner: Sendable {
                 throw Failure(reference: change.to, reason: "not found on line \(change.line)")
             }
             lines[index].replaceSubrange(range, with: pinned)
-            changes.append(Change(line: change.line, instruction: change.instruction, from: change.from, to: pinned))
+            changes.append(
+                Change(line: change.line, instruction: change.instruction, from: change.from, to: pinned, form: change.form))
         }
         return (lines.joined(), changes)
     }

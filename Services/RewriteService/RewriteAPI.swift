@@ -9,9 +9,11 @@ struct RewriteRequest: Decodable, Sendable {
     var buildArgs: [String: String]?
     /// Resolve each rewritten reference on the proxy registry and write it as `name:tag@digest`.
     var pin: Bool?
+    /// The build's target platform (`linux/arm64`), for `TARGETARCH` and the like; `linux/amd64` when absent.
+    var platform: String?
 
     enum CodingKeys: String, CodingKey {
-        case dockerfile, proxies, pin
+        case dockerfile, proxies, pin, platform
         case buildArgs = "build_args"
     }
 }

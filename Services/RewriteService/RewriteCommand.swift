@@ -21,6 +21,9 @@ public struct RewriteCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-arg"), help: "NAME=VALUE, as passed to the build.")
     var buildArgs: [String] = []
 
+    @Option(help: "The build's target platform, os/arch[/variant] (sets TARGETARCH and the like).")
+    var platform = BuildPlatform.linuxAMD64.description
+
     @Flag(help: "Rewrite FILE in place instead of printing it.")
     var inPlace = false
 
@@ -51,6 +54,9 @@ public struct RewriteCommand: AsyncParsableCommand {
             }
             arguments[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
+        guard let targetPlatform = BuildPlatform(parsing: platform) else {
+            throw ValidationError("--platform \(platform): expected os/arch[/variant]")
+        }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ValidationError("cannot read \(file)")
         }
@@ -59,9 +65,12 @@ public struct RewriteCommand: AsyncParsableCommand {
         }
         let result: RewriteResult
         do {
-            result = try DockerfileRewriter().rewrite(text, proxies: proxyMap, buildArgs: arguments)
-        } catch {
+            result = try DockerfileRewriter().rewrite(text, proxies: proxyMap, buildArgs: arguments, platform: targetPlatform)
+        } catch let error as DockerfileError {
             FileHandle.standardError.write(Data("\(file):\(error.line): \(error.reason)\n".utf8))
+            throw ExitCode(1)
+        } catch let refusal as UnsafeRewrite {
+            FileHandle.standardError.write(Data("\(file):\(refusal.line): refused (REWRITE_UNSAFE): \(refusal)\n".utf8))
             throw ExitCode(1)
         }
         var pinned: (text: String, changes: [Change])?

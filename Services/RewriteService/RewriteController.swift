@@ -26,13 +26,25 @@ struct RewriteController {
         } else {
             proxies = defaultProxies
         }
+        var platform = BuildPlatform.linuxAMD64
+        if let given = body.platform {
+            guard let parsed = BuildPlatform(parsing: given) else {
+                throw ServiceError.badRequest("platform: expected os/arch[/variant], e.g. linux/arm64", code: "INVALID_PLATFORM")
+            }
+            platform = parsed
+        }
         let result: RewriteResult
         do {
-            result = try rewriter.rewrite(body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:])
-        } catch {
+            result = try rewriter.rewrite(
+                body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:], platform: platform)
+        } catch let error as DockerfileError {
             throw ServiceError(
                 .unprocessableContent, code: "DOCKERFILE_INVALID", detail: error.description,
                 extensions: ["line": String(error.line)])
+        } catch let refusal as UnsafeRewrite {
+            throw ServiceError(
+                .unprocessableContent, code: "REWRITE_UNSAFE", detail: refusal.description,
+                extensions: ["line": String(refusal.line), "reported": refusal.reported, "pulled": refusal.pulled])
         }
         guard body.pin == true else { return JSONResponse(RewriteResponse(result)) }
         do {

@@ -1,4 +1,4 @@
-/// `ARG` declarations and how a variable expands at a given point of the Dockerfile, following
+/// `ARG` (and a stage's `ENV`) declarations and how a variable expands at a given point of the Dockerfile, following
 /// BuildKit: `FROM` lines see the `ARG`s declared before the first `FROM` (meta args); inside a
 /// stage, only the `ARG`s declared in that stage (an `ARG NAME` without default takes the meta
 /// arg's value). A build arg passed by the caller overrides the default of a declared `ARG`.
@@ -11,6 +11,8 @@ struct ArgScope {
         var order: Int
         var isMeta: Bool
         var defaultWord: ShellWord?
+        /// An `ENV`, which build args do not override.
+        var isEnv = false
     }
 
     /// Where a lookup happens: before the first `FROM`, or inside a stage, before declaration `order`.
@@ -24,6 +26,8 @@ struct ArgScope {
         case unset
         case buildArg(String, Binding)
         case defaultValue(Binding)
+        /// One of BuildKit's automatic platform args (`TARGETARCH`…).
+        case automatic(String)
     }
 
     private(set) var bindings: [Binding] = []
@@ -31,14 +35,18 @@ struct ArgScope {
     private var stage: [String: [Int]] = [:]
     private(set) var order = 0
     let buildArgs: [String: String]
+    /// BuildKit's automatic platform args: seen by `FROM` undeclared, in a stage after `ARG NAME`.
+    let automatic: [String: String]
 
-    init(buildArgs: [String: String]) {
+    init(buildArgs: [String: String], platform: BuildPlatform = .linuxAMD64) {
         self.buildArgs = buildArgs
+        automatic = platform.automaticArgs()
     }
 
     /// Declares an `ARG`; returns its binding.
-    mutating func declare(_ name: String, defaultWord: ShellWord?, isMeta: Bool) -> Binding {
-        let binding = Binding(id: bindings.count, name: name, order: order, isMeta: isMeta, defaultWord: defaultWord)
+    mutating func declare(_ name: String, defaultWord: ShellWord?, isMeta: Bool, isEnv: Bool = false) -> Binding {
+        let binding = Binding(
+            id: bindings.count, name: name, order: order, isMeta: isMeta, defaultWord: defaultWord, isEnv: isEnv)
         bindings.append(binding)
         if isMeta { meta[name, default: []].append(binding.id) } else { stage[name, default: []].append(binding.id) }
         order += 1
@@ -66,12 +74,16 @@ struct ArgScope {
         case .meta(let before): binding = latest(meta[name], before: before)
         case .stage(let before): binding = latest(stage[name], before: before)
         }
-        guard let binding else { return .unset }
-        if let value = buildArgs[name] { return .buildArg(value, binding) }
+        guard let binding else {
+            if case .meta = point, let value = automatic[name] { return .automatic(value) }
+            return .unset
+        }
+        if !binding.isEnv, let value = buildArgs[name] { return .buildArg(value, binding) }
         if binding.defaultWord != nil { return .defaultValue(binding) }
         if !binding.isMeta, let metaBinding = latest(meta[name], before: Int.max), metaBinding.defaultWord != nil {
             return .defaultValue(metaBinding)
         }
+        if let value = automatic[name] { return .automatic(value) }
         return .unset
     }
 
@@ -151,7 +163,7 @@ struct Expander {
         switch scope.source(of: name, at: point) {
         case .unset:
             return nil
-        case .buildArg(let value, _):
+        case .buildArg(let value, _), .automatic(let value):
             let bytes = Array(value.utf8)
             return Expansion(
                 bytes: bytes, origins: Array(repeating: Expansion.synthetic, count: bytes.count), display: bytes)
@@ -181,6 +193,28 @@ struct Expander {
             }
         case .alternative(let colon):
             if isSet(colon), let word = variable.word { result = expand(word, at: point, in: scope) }
+        case .removePrefix(let longest), .removeSuffix(let longest):
+            let pattern = variable.word.map { expand($0, at: point, in: scope) } ?? Expansion()
+            let whole = value ?? Expansion()
+            guard whole.isComplete, pattern.isComplete, whole.bytes.count <= ShellPattern.maximumValueLength else {
+                result.appendUnknown(variable.raw)
+                break
+            }
+            let matcher = ShellPattern(pattern.bytes)
+            result = whole
+            if case .removePrefix = variable.modifier {
+                let n = matcher.prefixLength(in: whole.bytes[...], longest: longest)
+                result.bytes.removeFirst(n)
+                result.origins.removeFirst(n)
+                result.display.removeFirst(n)
+            } else {
+                let n = matcher.suffixLength(in: whole.bytes[...], longest: longest)
+                result.bytes.removeLast(n)
+                result.origins.removeLast(n)
+                result.display.removeLast(n)
+            }
+            // What is left is no longer written anywhere as is: editing it in place would be trimmed again.
+            result.origins = Array(repeating: Expansion.synthetic, count: result.bytes.count)
         case .unsupported:
             result.appendUnknown(variable.raw)
         }

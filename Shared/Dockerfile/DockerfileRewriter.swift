@@ -11,31 +11,42 @@
 /// Everything else is reproduced byte for byte: comments, blank lines, parser directives, line
 /// continuations, heredocs, exec forms, CRLF line endings, keyword case.
 ///
-/// Variables (`ARG`), as BuildKit expands them:
-/// - A reference that is one variable (`FROM ${BASE}`, `FROM $BASE`) is rewritten where the
-///   variable's value is written: the `ARG BASE=node:20` default; for `${BASE:-node:20}` whose
-///   `BASE` has no value, the inline default.
-/// - A reference whose name is written out (`FROM node:${VERSION}`, or a name spelled by an
-///   `ARG` default) gets that name rewritten; a Docker Hub name built from variables
-///   (`$ORG/app`) gets the proxy prefix inserted in front.
-/// - A reference that cannot be resolved (`FROM $IMAGE` with no default and no build arg), or
-///   whose registry comes from a variable, is left as is and reported in `warnings`.
-/// - Build args passed by the caller take part in the resolution. When one of them overrides
-///   an `ARG` that names an image (`--build-arg BASE=python:3.12`), editing the file cannot
-///   help — the build would still pull the passed value directly — so the result's
-///   `buildArgs` carries the proxied value for the caller to pass to the build instead
-///   (`buildArgChanges` lists them), and the `ARG` default in the file is rewritten too.
+/// Variables (`ARG`, a stage's `ENV`, BuildKit's automatic platform args for the requested
+/// platform), expanded as BuildKit expands them (`${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`,
+/// `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, quotes). Each reference gets the smallest edit that
+/// keeps every other use of its variables as it was (`Change.form`):
+/// - a name written in the reference is replaced in place (`node:${VERSION}`, the inline default
+///   of `${BASE:-node:20}`); a Docker Hub name built from variables (`$ORG/app`) gets the proxy
+///   prefix inserted in front;
+/// - a name written in an `ARG` default (`FROM ${BASE}`, `FROM ${REPO}:${TAG}`) is rewritten
+///   there only when nothing else reads the variable — no other reference, `RUN`, `ENV`, `LABEL`,
+///   or stage that declares it and runs commands; a build arg that names the image
+///   (`--build-arg BASE=python:3.12`) is returned proxied in `buildArgs` (`buildArgChanges`)
+///   under the same condition;
+/// - otherwise, and when the registry comes from a variable (`${REGISTRY}/${IMAGE}:${TAG}`), the
+///   resolved proxied name is written in place of the reference.
+/// A reference that cannot be resolved (a variable with no value: `FROM $IMAGE` with no default
+/// and no build arg) is left as is and reported in `warnings`.
+///
+/// Every result is checked before it is returned (`RewriteSession.verify`): the rewritten file,
+/// expanded for the same build, must pull at each place the proxied name of what the original
+/// pulled there, and exactly what `pulledImages` lists; otherwise `rewrite` throws `UnsafeRewrite`.
 public struct DockerfileRewriter: Sendable {
     public init() {}
 
-    /// Rewrites `text`. Throws `DockerfileError` when the text is not a Dockerfile (unterminated
-    /// heredoc, an exec-form JSON array not closed before the next line, an unknown instruction…).
-    public func rewrite(_ text: String, proxies: ProxyMap, buildArgs: [String: String] = [:]) throws(DockerfileError)
-        -> RewriteResult
-    {
-        var session = RewriteSession(source: Array(text.utf8), proxies: proxies, buildArgs: buildArgs)
+    /// Rewrites `text` for a build with `buildArgs` targeting `platform`, then checks its own
+    /// output (`RewriteCheck`). Throws `DockerfileError` when the text is not a Dockerfile
+    /// (unterminated heredoc, an exec-form JSON array not closed before the next line, an unknown
+    /// instruction…), and `UnsafeRewrite` when the rewritten Dockerfile would pull an image other
+    /// than the one the result reports.
+    public func rewrite(
+        _ text: String, proxies: ProxyMap, buildArgs: [String: String] = [:], platform: BuildPlatform = .linuxAMD64
+    ) throws -> RewriteResult {
+        var session = RewriteSession(source: Array(text.utf8), proxies: proxies, buildArgs: buildArgs, platform: platform)
         try session.run()
-        return session.result(original: text)
+        let result = session.result(original: text)
+        try session.verify(result)
+        return result
     }
 }
 
@@ -55,6 +66,7 @@ struct RewriteSession {
     struct Edit {
         var range: Range<Int>
         var replacement: [UInt8]
+        var form: Change.Form
     }
 
     /// A word an edit may fall in, to report changes as whole references.
@@ -68,38 +80,54 @@ struct RewriteSession {
     let proxies: ProxyMap
     private var scope: ArgScope
     private var expander = Expander()
-    private var escape = UInt8(ascii: "\\")
-    private var lineStarts: [Int] = []
-    private var edits: [Edit] = []
-    private var editIndex: [Int: Int] = [:]
-    private var words: [Word] = []
-    private var warnings: [Warning] = []
-    private var pulled: [PulledImage] = []
-    private var buildArgs: [String: String]
-    private var buildArgChanges: [BuildArgChange] = []
-    private var earlierStages: Set<String> = []
-    private var allStages: Set<String> = []
-    private var inStage = false
-    private var quiet = 0
+    var escape = UInt8(ascii: "\\")
+    var lineStarts: [Int] = []
+    var instructions: [Instruction] = []
+    let platform: BuildPlatform
+    /// The build args as the request gave them.
+    let requestBuildArgs: [String: String]
+    /// The edits, by where they start.
+    var edits: [Int: Edit] = [:]
+    /// The reference being rewritten, and every one seen so far.
+    var site: Int?
+    var sites: [Site] = []
+    /// Edits that change a variable's value, decided once every reader is known (`settle`).
+    var pending: [PendingEdit] = []
+    /// Every `ARG` default: its source range and the ARG's name.
+    var defaults: [(range: Range<Int>, name: String)] = []
+    /// Stage `ARG`s a later `RUN` of the stage would see in its environment.
+    var stageArgs: [(name: String, offset: Int)] = []
+    var exposedArgs: [(name: String, offset: Int)] = []
+    var words: [Word] = []
+    var warnings: [Warning] = []
+    var pulled: [PulledImage] = []
+    var buildArgs: [String: String]
+    var buildArgChanges: [BuildArgChange] = []
+    var earlierStages: Set<String> = []
+    var allStages: Set<String> = []
+    var inStage = false
+    var quiet = 0
     /// How many variables deep `rewriteVariable` is (`ARG A=$B`, `ARG B=$C`…).
     private var variableDepth = 0
 
-    init(source: [UInt8], proxies: ProxyMap, buildArgs: [String: String]) {
+    init(source: [UInt8], proxies: ProxyMap, buildArgs: [String: String], platform: BuildPlatform) {
         self.source = source
         self.proxies = proxies
         self.buildArgs = buildArgs
-        scope = ArgScope(buildArgs: buildArgs)
+        self.platform = platform
+        requestBuildArgs = buildArgs
+        scope = ArgScope(buildArgs: buildArgs, platform: platform)
     }
 
     mutating func run() throws(DockerfileError) {
         var lexer = DockerfileLexer(source)
-        let instructions = try lexer.instructions()
+        instructions = try lexer.instructions()
         escape = lexer.escape
         lineStarts = lexer.lineStarts
         for instruction in instructions where instruction.command.name == "from" {
             let args = whitespaceWords(instruction.text, instruction.command.arguments)
-            if args.count == 3, lowercasedString(instruction.text[args[1]]) == "as" {
-                allStages.insert(lowercasedString(instruction.text[args[2]]))
+            if args.count == 3, lowered(instruction.text[args[1]]) == "as" {
+                allStages.insert(lowered(instruction.text[args[2]]))
             }
         }
         for (index, instruction) in instructions.enumerated() {
@@ -111,6 +139,7 @@ struct RewriteSession {
             try checkForm(command, instruction, keyword: keyword)
             try process(command, instruction, keyword: keyword, onbuild: false)
         }
+        settle()
     }
 
     // MARK: instructions
@@ -128,19 +157,39 @@ struct RewriteSession {
                     let valueRange = (equals + 1)..<range.upperBound
                     defaultWord = shellWord(instruction, valueRange)
                     register(instruction, valueRange, keyword: keyword)
+                    if !valueRange.isEmpty {
+                        let start = instruction.sourceOffset(valueRange.lowerBound)
+                        defaults.append((start..<(instruction.sourceOffset(valueRange.upperBound - 1) + 1), name))
+                    }
                 }
+                if inStage { stageArgs.append((name, instruction.sourceOffset(range.lowerBound))) }
                 let binding = scope.declare(name, defaultWord: defaultWord, isMeta: !inStage)
+                expander.remember(binding, in: scope)
+            }
+        case "env" where !onbuild && inStage:
+            for (name, valueRange) in envPairs(instruction.text, command.arguments, escape: escape) {
+                let defaultWord = shellWord(instruction, valueRange)
+                if !valueRange.isEmpty {
+                    register(instruction, valueRange, keyword: keyword)
+                    let start = instruction.sourceOffset(valueRange.lowerBound)
+                    defaults.append((start..<(instruction.sourceOffset(valueRange.upperBound - 1) + 1), name))
+                }
+                // An ENV value is kept in the image's configuration: it always counts as read.
+                exposedArgs.append((name, instruction.sourceOffset(command.arguments.lowerBound)))
+                let binding = scope.declare(name, defaultWord: defaultWord, isMeta: false, isEnv: true)
                 expander.remember(binding, in: scope)
             }
         case "from":
             let args = whitespaceWords(instruction.text, command.arguments)
-            guard args.count == 1 || (args.count == 3 && lowercasedString(instruction.text[args[1]]) == "as") else {
+            guard args.count == 1 || (args.count == 3 && lowered(instruction.text[args[1]]) == "as") else {
                 throw DockerfileError(
                     line: instruction.startLine, reason: "FROM requires either one or three arguments: image [AS name]")
             }
             let role: Role = onbuild ? .onbuild : .stageBase
             let line = lineOf(instruction.sourceOffset(args[0].lowerBound))
             register(instruction, args[0], keyword: keyword)
+            startSite(instruction, args[0], line: line)
+            defer { site = nil }
             if let word = shellWord(instruction, args[0]) {
                 // A stage's FROM sees the meta args only; an ONBUILD FROM runs in a later build.
                 let image = rewriteReference(word, at: scope.point(inStage: onbuild && inStage), role: role, line: line)
@@ -151,9 +200,10 @@ struct RewriteSession {
                 warn(line, "\(text(instruction, args[0])): malformed quoting or variable; left as is")
             }
             if !onbuild {
-                if args.count == 3 { earlierStages.insert(lowercasedString(instruction.text[args[2]])) }
+                if args.count == 3 { earlierStages.insert(lowered(instruction.text[args[2]])) }
                 inStage = true
                 scope.startStage()
+                stageArgs.removeAll()
             }
         case "copy", "add":
             let name = command.name == "copy" ? "COPY" : "ADD"
@@ -163,11 +213,15 @@ struct RewriteSession {
                 }
             }
         case "run":
+            if !onbuild {
+                exposedArgs += stageArgs
+                stageArgs.removeAll()
+            }
             for flag in command.flags {
                 guard let value = flag.value(named: "mount") else { continue }
                 for field in csvFields(value.bytes, value.positions) {
                     guard let equals = field.bytes.firstIndex(of: UInt8(ascii: "=")),
-                        lowercasedString(field.bytes[field.bytes.startIndex..<equals]) == "from"
+                        lowered(field.bytes[field.bytes.startIndex..<equals]) == "from"
                     else { continue }
                     let offset = equals + 1 - field.bytes.startIndex + field.positions.startIndex
                     reference(
@@ -199,7 +253,11 @@ struct RewriteSession {
         let sources = positions.map(instruction.sourceOffset)
         let start = sources[0]
         let line = lineOf(start)
-        words.append(Word(range: start..<(instruction.sourceOffset(last) + 1), line: line, instruction: keyword))
+        let range = start..<(instruction.sourceOffset(last) + 1)
+        words.append(Word(range: range, line: line, instruction: keyword))
+        sites.append(Site(range: range, line: line))
+        site = sites.count - 1
+        defer { site = nil }
         guard let word = ShellWord.parse(bytes, sources: sources[...], escape: escape) else {
             warn(line, "\(String(decoding: bytes, as: UTF8.self)): malformed quoting or variable; left as is")
             return
@@ -246,7 +304,7 @@ struct RewriteSession {
         let expansion = expander.expand(word, at: point, in: scope)
         let display = String(decoding: expansion.display, as: UTF8.self)
         if expansion.isComplete && role != .variableValue {
-            let lower = lowercasedString(expansion.bytes[...])
+            let lower = lowered(expansion.bytes[...])
             if lower == "scratch" { return nil }
             switch role {
             case .stageBase:
@@ -280,6 +338,7 @@ struct RewriteSession {
         else { return display }
         let newName = "\(target)/\(repository)"
         let pulledName = newName + String(decoding: expansion.display[nameEnd...], as: UTF8.self)
+        if let site, sites[site].pulledName == nil { sites[site].pulledName = pulledName }
 
         if word.parts.count == 1, case .variable(let variable) = word.parts[0],
             let image = rewriteVariable(variable, at: point, line: line, pulledName: pulledName)
@@ -288,14 +347,14 @@ struct RewriteSession {
         }
         let prefix = "\(target)/" + (syntax.needsLibraryPrefix ? "library/" : "")
         if expansion.isContiguousSource(0..<nameEnd) {
-            addEdit(expansion.origins[0]..<(expansion.origins[nameEnd - 1] + 1), newName, line: line)
+            addEdit(expansion.origins[0]..<(expansion.origins[nameEnd - 1] + 1), newName, line: line, form: .reference)
         } else if syntax.registry == nil {
-            addEdit(word.sourceStart..<word.sourceStart, prefix, line: line)
+            addEdit(word.sourceStart..<word.sourceStart, prefix, line: line, form: .prefix)
         } else if let written = syntax.registry, expansion.isContiguousSource(0..<(written.upperBound + 1)) {
-            addEdit(expansion.origins[0]..<(expansion.origins[written.upperBound] + 1), prefix, line: line)
-        } else {
-            warn(line, "\(display): the registry comes from a variable and cannot be rewritten; left as is")
-            return display
+            addEdit(expansion.origins[0]..<(expansion.origins[written.upperBound] + 1), prefix, line: line, form: .reference)
+        } else if let site {
+            // The registry comes from a variable: the resolved name goes at the reference itself.
+            sites[site].needsResolving = true
         }
         return pulledName
     }
@@ -319,16 +378,18 @@ struct RewriteSession {
                 guard let fallback = variable.word else { return nil }
                 return rewriteReference(fallback, at: point, role: .variableValue, line: line)
             }
-        case .alternative, .unsupported:
+        case .alternative, .removePrefix, .removeSuffix, .unsupported:
             return nil
         }
         switch scope.source(of: variable.name, at: point) {
-        case .unset:
+        case .unset, .automatic:
             return nil
         case .buildArg(let value, let binding):
-            if buildArgs[variable.name] != pulledName {
-                buildArgs[variable.name] = pulledName
-                buildArgChanges.append(BuildArgChange(name: variable.name, from: value, to: pulledName))
+            if buildArgs[variable.name] != pulledName, let site {
+                pending.append(
+                    PendingEdit(
+                        target: .buildArg(variable.name, from: value), replacement: pulledName, line: line,
+                        name: variable.name, site: site, optional: quiet > 0))
             }
             if let defaultWord = binding.defaultWord {
                 quiet += 1
@@ -345,29 +406,37 @@ struct RewriteSession {
     }
 
     private func unresolved(_ display: String, _ expansion: Expansion) -> String {
-        let names = expansion.unknowns.joined(separator: ", ")
-        let platformArgs: Set<String> = [
-            "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH",
-            "BUILDVARIANT",
-        ]
-        let byBuilder = expansion.unknowns.allSatisfy { unknown in
-            platformArgs.contains(unknown.filter { $0.isLetter || $0.isNumber || $0 == "_" })
-        }
-        return byBuilder
-            ? "\(display): depends on \(names), which the builder sets per platform; left as is"
-            : "\(display): cannot resolve \(names) (no default and no build arg); left as is"
+        "\(display): cannot resolve \(expansion.unknowns.joined(separator: ", ")) (no default and no build arg); left as is"
     }
 
-    private mutating func addEdit(_ range: Range<Int>, _ replacement: String, line: Int) {
+    /// An edit of the reference being rewritten; one outside it changes a variable's value and
+    /// waits for `settle`.
+    mutating func addEdit(_ range: Range<Int>, _ replacement: String, line: Int, form: Change.Form) {
+        if let site, !sites[site].range.encloses(range) {
+            pending.append(
+                PendingEdit(
+                    target: .source(range), replacement: replacement, line: line, name: defaultName(containing: range),
+                    site: site, optional: quiet > 0))
+            return
+        }
+        addDirectEdit(range, replacement, line: line, form: form)
+    }
+
+    mutating func addDirectEdit(_ range: Range<Int>, _ replacement: String, line: Int, form: Change.Form) {
         let bytes = Array(replacement.utf8)
-        if let existing = editIndex[range.lowerBound] {
-            if edits[existing].range != range || edits[existing].replacement != bytes {
+        if let existing = edits[range.lowerBound] {
+            if existing.range != range || existing.replacement != bytes {
                 warn(line, "conflicting rewrites of the same text; kept the first")
             }
             return
         }
-        editIndex[range.lowerBound] = edits.count
-        edits.append(Edit(range: range, replacement: bytes))
+        edits[range.lowerBound] = Edit(range: range, replacement: bytes, form: form)
+    }
+
+    private mutating func startSite(_ instruction: Instruction, _ range: Range<Int>, line: Int) {
+        let start = instruction.sourceOffset(range.lowerBound)
+        sites.append(Site(range: start..<(instruction.sourceOffset(range.upperBound - 1) + 1), line: line))
+        site = sites.count - 1
     }
 
     // MARK: helpers
@@ -388,12 +457,12 @@ struct RewriteSession {
         String(decoding: instruction.text[range], as: UTF8.self)
     }
 
-    private mutating func warn(_ line: Int, _ message: String) {
+    mutating func warn(_ line: Int, _ message: String) {
         if quiet == 0 { warnings.append(Warning(line: line, message: message)) }
     }
 
     /// 1-based line of a source offset.
-    private func lineOf(_ offset: Int) -> Int {
+    func lineOf(_ offset: Int) -> Int {
         var low = 0
         var high = lineStarts.count - 1
         while low < high {
@@ -411,7 +480,7 @@ struct RewriteSession {
                 original: original, text: original, changes: [], warnings: warnings, buildArgs: buildArgs,
                 buildArgChanges: buildArgChanges, pulledImages: pulled)
         }
-        let sorted = edits.sorted { $0.range.lowerBound < $1.range.lowerBound }
+        let sorted = edits.values.sorted { $0.range.lowerBound < $1.range.lowerBound }
         var output: [UInt8] = []
         output.reserveCapacity(source.count + sorted.count * 48)
         var cursor = 0
@@ -447,7 +516,7 @@ struct RewriteSession {
             changes.append(
                 Change(
                     line: word.line, instruction: word.instruction, from: String(decoding: source[word.range], as: UTF8.self),
-                    to: String(decoding: to, as: UTF8.self)))
+                    to: String(decoding: to, as: UTF8.self), form: edit.form))
         }
         return changes
     }
@@ -468,7 +537,7 @@ struct RewriteSession {
 
 /// Splits a `--mount` value into its comma-separated fields (double-quoted fields allowed, as
 /// encoding/csv reads them), with the logical position of each byte.
-private func csvFields(_ bytes: ArraySlice<UInt8>, _ positions: ArraySlice<Int>) -> [(bytes: ArraySlice<UInt8>, positions: ArraySlice<Int>)] {
+func csvFields(_ bytes: ArraySlice<UInt8>, _ positions: ArraySlice<Int>) -> [(bytes: ArraySlice<UInt8>, positions: ArraySlice<Int>)] {
     var fields: [(bytes: ArraySlice<UInt8>, positions: ArraySlice<Int>)] = []
     let shift = positions.startIndex - bytes.startIndex
     var start = bytes.startIndex
@@ -490,10 +559,6 @@ private func csvFields(_ bytes: ArraySlice<UInt8>, _ positions: ArraySlice<Int>)
         i += 1
     }
     return fields
-}
-
-private func lowercasedString(_ bytes: ArraySlice<UInt8>) -> String {
-    String(decoding: bytes.map(lowercased), as: UTF8.self)
 }
 
 @inline(__always)

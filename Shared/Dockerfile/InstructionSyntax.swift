@@ -213,6 +213,21 @@ func rawWords(_ t: [UInt8], _ range: Range<Int>, escape: UInt8) -> [Range<Int>] 
     return words
 }
 
+/// `ENV a=b c=d`, or the legacy `ENV name value with spaces`: each name and its raw value.
+func envPairs(_ text: [UInt8], _ range: Range<Int>, escape: UInt8) -> [(name: String, value: Range<Int>)] {
+    let words = rawWords(text, range, escape: escape)
+    guard let first = words.first else { return [] }
+    guard text[first].contains(UInt8(ascii: "=")) else {
+        var valueStart = first.upperBound
+        while valueStart < range.upperBound && isASCIISpace(text[valueStart]) { valueStart += 1 }
+        return [(String(decoding: text[first], as: UTF8.self), valueStart..<range.upperBound)]
+    }
+    return words.compactMap { word in
+        guard let equals = text[word].firstIndex(of: UInt8(ascii: "=")) else { return nil }
+        return (String(decoding: text[word.lowerBound..<equals], as: UTF8.self), (equals + 1)..<word.upperBound)
+    }
+}
+
 /// Words split on `[\t\v\f\r ]+`, as BuildKit's `parseStringsWhitespaceDelimited` (used for `FROM`).
 func whitespaceWords(_ t: [UInt8], _ range: Range<Int>) -> [Range<Int>] {
     var words: [Range<Int>] = []

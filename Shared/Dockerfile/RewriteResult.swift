@@ -31,15 +31,31 @@ public struct Change: Sendable, Equatable, Codable, CustomStringConvertible {
     public let from: String
     /// What it became.
     public let to: String
+    /// Where the rewrite was written.
+    public let form: Form
 
-    public init(line: Int, instruction: String, from: String, to: String) {
+    /// Where a change was written, the smallest edit that keeps every other use of a variable.
+    public enum Form: String, Sendable, Equatable, Codable {
+        /// The name written in the reference itself, replaced in place (`node` in `node:${V}`).
+        case reference
+        /// The proxy prefix inserted before a name built from variables (`$ORG/app`).
+        case prefix
+        /// The default of the `ARG` the reference reads, which nothing else reads.
+        case argDefault = "arg_default"
+        /// The reference replaced by its resolved, proxied name: its variables are read elsewhere
+        /// too, or its registry comes from a variable.
+        case resolved
+    }
+
+    public init(line: Int, instruction: String, from: String, to: String, form: Form = .reference) {
         self.line = line
         self.instruction = instruction
         self.from = from
         self.to = to
+        self.form = form
     }
 
-    public var description: String { "line \(line): \(instruction) \(from) -> \(to)" }
+    public var description: String { "line \(line): \(instruction) \(from) -> \(to) (\(form.rawValue))" }
 }
 
 /// Something the caller should know: a reference that could not be resolved or rewritten…

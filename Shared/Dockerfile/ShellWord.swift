@@ -29,7 +29,11 @@ struct ShellWord {
         case alternative(colon: Bool)
         /// `:?` or `?`.
         case required(colon: Bool)
-        /// Pattern operators (`#`, `%`, `/`…) that this module does not evaluate.
+        /// `#` (`longest` false) or `##`: the shortest or longest prefix matching a pattern removed.
+        case removePrefix(longest: Bool)
+        /// `%` or `%%`: the same at the end.
+        case removeSuffix(longest: Bool)
+        /// Operators that this module does not evaluate (`/`, `//`…).
         case unsupported
     }
 
@@ -170,10 +174,15 @@ private struct Reader {
                 index += 1
                 guard index < bytes.endIndex else { return nil }
             }
-            switch bytes[index] {
+            let op = bytes[index]
+            switch op {
             case UInt8(ascii: "-"): modifier = .defaultValue(colon: colon)
             case UInt8(ascii: "+"): modifier = .alternative(colon: colon)
             case UInt8(ascii: "?"): modifier = .required(colon: colon)
+            case UInt8(ascii: "#") where !colon, UInt8(ascii: "%") where !colon:
+                let longest = index + 1 < bytes.endIndex && bytes[index + 1] == op
+                if longest { index += 1 }
+                modifier = op == UInt8(ascii: "#") ? .removePrefix(longest: longest) : .removeSuffix(longest: longest)
             default: modifier = .unsupported
             }
             if modifier != .unsupported { index += 1 }

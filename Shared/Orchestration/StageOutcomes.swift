@@ -15,6 +15,9 @@ struct RewriteOutcome: Codable {
         var instruction: String
         var from: String
         var to: String
+        /// Where the rewrite was written (`reference`, `prefix`, `arg_default`, `resolved`);
+        /// absent in results recorded before it was reported.
+        var form: String?
     }
 
     struct PulledImage: Codable {

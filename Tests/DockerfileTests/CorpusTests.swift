@@ -82,7 +82,7 @@ enum Referee {
             let content: [String: Any] = [
                 "proxies": item.proxies,
                 "changes": item.result.changes.map {
-                    ["line": $0.line, "instruction": $0.instruction, "from": $0.from, "to": $0.to]
+                    ["line": $0.line, "instruction": $0.instruction, "from": $0.from, "to": $0.to, "form": $0.form.rawValue]
                 },
                 "pulled": item.result.pulledImages.map {
                     ["line": $0.line, "instruction": $0.instruction, "reference": $0.reference]

@@ -6,7 +6,7 @@ usage: buildkit_referee.py ORIGINAL REWRITTEN REPORT.json
            MANIFEST.json: [{"name", "original", "rewritten", "report"}] (paths); prints a JSON
            object name → "ok" or the mismatch, and exits 0.
 
-REPORT.json: {"proxies": "docker.io=…,…", "changes": [{"line", "instruction", "from", "to"}],
+REPORT.json: {"proxies": "docker.io=…,…", "changes": [{"line", "instruction", "from", "to", "form"}],
               "pulled": [{"line", "instruction", "reference"}],
               "buildArgs": {…}, "buildArgsAfter": {…}}   (both optional: the caller's build args,
               and the ones the rewriter says to pass instead)
@@ -109,11 +109,18 @@ def unquote(word):
     return word
 
 
+PLATFORM_ARGS = {
+    "TARGETPLATFORM": "linux/amd64", "TARGETOS": "linux", "TARGETARCH": "amd64", "TARGETVARIANT": "",
+    "BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux", "BUILDARCH": "amd64", "BUILDVARIANT": "",
+}
+
+
 def stage_bases(commands, build_args):
     """Expanded base of every stage that pulls an image, in order: (line, reference).
 
-    Build args override the defaults of the ARGs declared before the first FROM."""
-    env = {}
+    Build args override the defaults of the ARGs declared before the first FROM; BuildKit's
+    automatic platform args are those of a linux/amd64 build."""
+    env = dict(PLATFORM_ARGS)
     seen_from = False
     stages = set()
     bases = []
@@ -193,7 +200,8 @@ def check(original_path, rewritten_path, report_path):
         for c in mine:
             if c["instruction"] != a.cmd.upper():
                 fail(f"{where}: change names instruction {c['instruction']}")
-            if "\n" in c["to"] or not c["to"].endswith(split_reference(c["from"])[1]):
+            resolved = c.get("form") == "resolved"  # variables replaced by their values: any suffix
+            if "\n" in c["to"] or not (resolved or c["to"].endswith(split_reference(c["from"])[1])):
                 fail(f"{where}: change {c['from']!r} -> {c['to']!r} is not a reference rewrite")
         if revert_string(b.original, mine) != a.original:
             fail(f"{where}: {b.original!r} is not {a.original!r} with only {mine} rewritten")

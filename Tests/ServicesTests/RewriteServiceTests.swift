@@ -70,6 +70,7 @@ import Testing
     @Test(arguments: [
         (["dockerfile": "FROM a\nRUN <<EOF\nx\n"], 422, "DOCKERFILE_INVALID"),
         (["dockerfile": "FROM a\n", "proxies": ["docker.io": ""]], 400, "INVALID_PROXIES"),
+        (["dockerfile": "FROM a\n", "platform": "linux"], 400, "INVALID_PLATFORM"),
         (["dockerfile": 42], 400, "INVALID_JSON"),
         (["nothing": "here"], 400, "INVALID_JSON"),
     ] as [([String: any Sendable], Int, String)])
@@ -80,6 +81,31 @@ import Testing
                 #expect(response.headers[.contentType] == "application/problem+json")
                 let problemCode = try decode(response)["code"] as? String
                 #expect(problemCode == code)
+            }
+        }
+    }
+
+    /// The shapes through the API: each change says where it was written.
+    @Test func variableReferencesAreRewrittenWithTheirForm() async throws {
+        let dockerfile =
+            "ARG NODE=node\nARG REGISTRY=docker.io\nFROM ${NODE}:20 AS a\nFROM bitnami/${NODE}:20 AS b\nFROM ${REGISTRY}/${NODE}:${TARGETARCH}\n"
+        try await app().test(.router) { client in
+            try await client.execute(
+                uri: "/v1/rewrites", method: .post, headers: auth,
+                body: try json(["dockerfile": dockerfile, "platform": "linux/arm64"])
+            ) { response in
+                #expect(response.status == .ok)
+                let body = try decode(response)
+                let hub = "harbor.example.com/dockerhub-proxy"
+                let changes = try #require(body["changes"] as? [[String: Any]])
+                #expect(changes.map { $0["form"] as? String } == ["resolved", "prefix", "resolved"])
+                #expect(changes.map { $0["to"] as? String } == ["\(hub)/library/node:20", "\(hub)/bitnami/${NODE}:20", "\(hub)/library/node:arm64"])
+                let pulled = try #require(body["pulled_images"] as? [[String: Any]])
+                #expect(
+                    pulled.map { $0["reference"] as? String } == [
+                        "\(hub)/library/node:20", "\(hub)/bitnami/node:20", "\(hub)/library/node:arm64",
+                    ])
+                #expect((body["warnings"] as? [Any])?.isEmpty == true)
             }
         }
     }
