@@ -60,7 +60,9 @@ struct JobBody: Encodable, Sendable {
         service = job.service
         state = job.state.rawValue
         attempt = job.attempt
-        request = try JSONValue(parsing: job.request)
+        // Undeclared secret-looking build args are stored as given (the job runs from the
+        // record); the name heuristics still hide them from readers.
+        request = try JSONValue(parsing: try Redaction.redact(jsonText: job.request))
         result = try job.result.map(JSONValue.init(parsing:))
         error = try job.error.map(JSONValue.init(parsing:))
         reusedFrom = job.reusedFrom?.uuidString.lowercased()

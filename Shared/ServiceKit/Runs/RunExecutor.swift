@@ -30,15 +30,17 @@ public final class RunExecutor: Service, Sendable {
     /// Records a run of `kind` and starts `work` in the background. `work`
     /// returns the result document or throws a `RunFailure` (anything else
     /// is recorded as INTERNAL, without its text).
-    /// With a `limiter`, the run stays queued until the limiter admits it.
+    /// With a `limiter`, the run stays queued until the limiter admits it. `masker` masks the
+    /// run's secret values in everything recorded of it: request, log lines, result, failure.
     public func start<Request: Encodable & Sendable, Result: Encodable & Sendable>(
-        kind: String, jobID: UUID?, request: Request, limiter: RunLimiter? = nil,
+        kind: String, jobID: UUID?, request: Request, masker: SecretMasker = .none, limiter: RunLimiter? = nil,
         work: @escaping @Sendable (RunLog) async throws -> Result
     ) async throws -> StageRun {
-        let redacted = try Redaction.redact(jsonText: String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self))
+        let requestText = String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self)
+        let redacted = try Redaction.redact(jsonText: try masker.mask(jsonText: requestText))
         let run = try await store.createRun(
             service: service, kind: kind, jobID: jobID, request: redacted, owner: owner)
-        let log = RunLog(store: store, runID: run.id, logger: logger)
+        let log = RunLog(store: store, runID: run.id, logger: logger, masker: masker)
         let task = Task { [store, owner] in
             await limiter?.acquire()
             do {
@@ -46,11 +48,11 @@ public final class RunExecutor: Service, Sendable {
                 try await store.markRunning(run.id, owner: owner)
                 let result = try await work(log)
                 let text = String(decoding: try JSONResponse<Result>.encoder.encode(result), as: UTF8.self)
-                try await store.markSucceeded(run.id, result: text)
+                try await store.markSucceeded(run.id, result: try masker.mask(jsonText: text))
             } catch {
                 // Recorded from a task of its own: this one may be cancelled, and a cancelled
                 // task's database calls are refused.
-                await Task { await self.recordFailure(error, of: run.id) }.value
+                await Task { await self.recordFailure(error, of: run.id, masker: masker) }.value
             }
             await limiter?.release()
             _ = self.tasks.withLock { $0.removeValue(forKey: run.id) }
@@ -96,7 +98,7 @@ public final class RunExecutor: Service, Sendable {
         }
     }
 
-    private func recordFailure(_ error: any Error, of id: UUID) async {
+    private func recordFailure(_ error: any Error, of id: UUID, masker: SecretMasker) async {
         do {
             let failure: RunFailure
             let interrupted = stopping.withLock { $0 }
@@ -113,7 +115,7 @@ public final class RunExecutor: Service, Sendable {
                 try await store.markCancelled(id)
             } else {
                 let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
-                try await store.markFailed(id, error: text)
+                try await store.markFailed(id, error: try masker.mask(jsonText: text))
             }
         } catch {
             logger.error("could not record the end of a run", metadata: ["run.id": "\(id)", "error": "\(error)"])
@@ -126,10 +128,11 @@ public struct RunLog: Sendable {
     let store: RunStore
     public let runID: UUID
     let logger: Logger
+    var masker: SecretMasker = .none
 
     public func line(_ message: String, stream: String = "stdout") async {
         do {
-            try await store.appendEvent(runID: runID, kind: .log, stream: stream, message: message)
+            try await store.appendEvent(runID: runID, kind: .log, stream: stream, message: masker.mask(message))
         } catch {
             logger.warning("could not record a log line", metadata: ["run.id": "\(runID)"])
         }
