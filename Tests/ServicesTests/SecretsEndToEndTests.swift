@@ -174,11 +174,12 @@ struct SecretsEndToEndTests {
         var text = ""
         for row in tables {
             let name: String = try row.decode("name")
+            text += "table \(name)\n"
             for row in try await stack.pool.query("SELECT t::text AS row FROM \"\(name)\" t") {
                 text += name + " " + (try row.decode("row", as: String.self)) + "\n"
             }
         }
-        #expect(text.contains("job_events"), "the search saw the tables")
+        #expect(text.contains("table job_events") && text.contains("table job_secrets"), "the search saw the tables")
         return text
     }
 
