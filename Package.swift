@@ -107,7 +107,7 @@ let package = Package(
                 "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ])]
-        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient"])
+        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests"])
         + [
             .target(
                 name: "BuildchainCLI", dependencies: ["HTTPClient", argumentParser, logging],
@@ -133,7 +133,7 @@ let package = Package(
             tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
-            tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit"]),
+            tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit", "Digests"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",

@@ -589,7 +589,8 @@ check "workflow-schema" check-jsonschema --builtin-schema vendor.github-workflow
 check "workflow-scripts (bash -n$(command -v shellcheck >/dev/null 2>&1 && echo ', shellcheck'))" \
   shell_scripts workflow-runs "$workflow"
 check "workflow-cli-flags" py cli-flags "$workflow" \
-  Services/BuildchainCLI/Commands/BuildCommand.swift Services/BuildchainCLI/GatewayOptions.swift
+  Services/BuildchainCLI/Commands/BuildCommand.swift Services/BuildchainCLI/GatewayOptions.swift \
+  Services/BuildchainCLI/SecretOptions.swift
 
 summary="$passed passed, $failed failed"
 ((skipped > 0)) && summary+=", $skipped skipped"

@@ -23,6 +23,10 @@ struct BuildRoutes {
         var dockerfilePath: String?
         var target: String?
         var buildArgs: [String: String]?
+        /// Build args whose values are secret, and secret files (id → content): given to the
+        /// builder, masked in everything recorded, never stored.
+        var secretBuildArgs: [String: String]?
+        var secrets: [String: String]?
         var workload: String
         var service: String
         var cache: Bool?
@@ -34,7 +38,8 @@ struct BuildRoutes {
         var jobID: UUID?
 
         enum CodingKeys: String, CodingKey {
-            case dockerfile, target, workload, service, cache, mirrors, driver, destination, commit
+            case dockerfile, target, workload, service, cache, mirrors, driver, destination, commit, secrets
+            case secretBuildArgs = "secret_build_args"
             case contextKey = "context_key"
             case dockerfilePath = "dockerfile_path"
             case buildArgs = "build_args"
@@ -47,7 +52,12 @@ struct BuildRoutes {
         router.post(RouterPath(Self.path)) { request, context in
             let body = try await request.decodeJSON(as: Body.self, context: context)
             try Self.check(body)
-            let run = try await executor.start(kind: "build", jobID: body.jobID, request: body, limiter: limiter) { log in
+            // A driver this instance lacks fails the run as before; one it has may refuse the secrets now.
+            if let driver = try? drivers.driver(body.driver ?? configuration.driver) { try Self.checkSecrets(body, driver: driver) }
+            let masker = SecretMasker(values: Array((body.secretBuildArgs ?? [:]).values) + Array((body.secrets ?? [:]).values))
+            let run = try await executor.start(
+                kind: "build", jobID: body.jobID, request: body, masker: masker, limiter: limiter
+            ) { log in
                 try await BuildRun(body: body, configuration: configuration, drivers: drivers, artifacts: artifacts, log: log)
                     .perform()
             }
@@ -55,6 +65,21 @@ struct BuildRoutes {
         }
         RunRoutes<ServiceRequestContext>(path: Self.path, service: "build-service", kind: "build", store: store, executor: executor)
             .register(on: router)
+    }
+
+    /// Secrets the chosen driver cannot take without leaking them or at all: 422 SECRETS_UNSUPPORTED.
+    /// (Names and ids are checked with the rest of the request, by `BuildRequest.validate`.)
+    static func checkSecrets(_ body: Body, driver: any BuildDriver) throws {
+        let unsupported: BuildRequestError? =
+            switch driver {
+            case is KanikoDriver where !(body.secrets ?? [:]).isEmpty: .secretFilesUnsupported(by: KanikoDriver.builderName)
+            case is KanikoKubernetesDriver where !(body.secrets ?? [:]).isEmpty || !(body.secretBuildArgs ?? [:]).isEmpty:
+                .secretsUnsupported(by: KanikoKubernetesDriver.builderName)
+            default: nil
+            }
+        if let unsupported {
+            throw ServiceError(.unprocessableContent, code: "SECRETS_UNSUPPORTED", detail: unsupported.description)
+        }
     }
 
     /// What can be refused before anything runs (the rest is checked on the unpacked context).
@@ -78,6 +103,12 @@ struct BuildRoutes {
         for name in (body.buildArgs ?? [:]).keys where name.isEmpty || name.contains("=") || name.contains(where: \.isWhitespace) {
             throw refuse("build arg \"\(name)\" is not a name")
         }
+        var secrets = BuildRequest(
+            contextDirectory: "/", buildArguments: body.buildArgs ?? [:], workload: body.workload, service: body.service,
+            destination: "x", outputPath: "/x")
+        secrets.secretBuildArguments = body.secretBuildArgs ?? [:]
+        secrets.secretFiles = body.secrets ?? [:]
+        if let problem = secrets.secretNamesProblem { throw refuse(problem.description) }
         if let destination = body.destination {
             do {
                 _ = try OCIReference(parsing: destination)

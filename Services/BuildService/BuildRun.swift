@@ -77,12 +77,14 @@ struct BuildRun: Sendable {
         let fetch = ContinuousClock.now - fetchStarted
 
         let destination = body.destination ?? "buildchain.local/\(body.workload)/\(body.service):\(name.prefix(12))"
-        let request = BuildRequest(
+        var request = BuildRequest(
             contextDirectory: "\(folder)/context",
             dockerfile: body.dockerfile.map { .text($0) } ?? .path(body.dockerfilePath ?? "Dockerfile"),
             target: body.target, buildArguments: body.buildArgs ?? [:], workload: body.workload, service: body.service,
             cache: body.cache ?? true, mirrors: body.mirrors ?? true, destination: destination,
             outputPath: "\(folder)/image.tar", timeout: configuration.timeout)
+        request.secretBuildArguments = body.secretBuildArgs ?? [:]
+        request.secretFiles = body.secrets ?? [:]
         let buildStarted = ContinuousClock.now
         let built = try await build(request)
         let buildTime = ContinuousClock.now - buildStarted

@@ -17,6 +17,8 @@ struct BuildSubmission: Encodable, Sendable, Equatable {
     var dockerfilePath: String?
     var target: String?
     var buildArgs: [String: String]?
+    var secretBuildArgs: [String: String]? = nil
+    var secrets: [String: String]? = nil
     var cache: Bool
     var mirrors: Bool
     var fresh: Bool
@@ -25,7 +27,8 @@ struct BuildSubmission: Encodable, Sendable, Equatable {
     var dryRun: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
-        case workload, service, repository, target, cache, mirrors, fresh, push
+        case workload, service, repository, target, cache, mirrors, fresh, push, secrets
+        case secretBuildArgs = "secret_build_args"
         case dryRun = "dry_run"
         case contextPath = "context_path"
         case dockerfilePath = "dockerfile_path"

@@ -10,6 +10,8 @@ struct CLIEnvironment: Sendable, Equatable {
     var cache = true
     /// `BUILDCHAIN_MIRRORS`: false turns the registry mirrors off, as `--no-mirrors` does.
     var mirrors = true
+    /// Every variable, for the secrets given by name only (`--secret-build-arg NAME`).
+    var variables: [String: String] = [:]
 
     static let defaultGatewayURL = "http://127.0.0.1:8080"
 
@@ -18,6 +20,7 @@ struct CLIEnvironment: Sendable, Equatable {
         token = Self.nonEmpty(variables["BUILDCHAIN_TOKEN"])
         cache = try Self.switchValue(variables, "BUILDCHAIN_CACHE") ?? true
         mirrors = try Self.switchValue(variables, "BUILDCHAIN_MIRRORS") ?? true
+        self.variables = variables
     }
 
     static func current() throws -> CLIEnvironment {

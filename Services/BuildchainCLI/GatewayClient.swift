@@ -46,8 +46,13 @@ struct GatewayClient: Sendable {
         try await call("POST", "/v1/jobs/\(id)/cancel")
     }
 
-    func retry(_ id: JobID) async throws -> GatewayAnswer<Job> {
-        try await call("POST", "/v1/jobs/\(id)/retry")
+    /// Retries the job, giving its secrets again when it had some (no body otherwise).
+    func retry(_ id: JobID, secretBuildArgs: [String: String]? = nil, secrets: [String: String]? = nil) async throws
+        -> GatewayAnswer<Job>
+    {
+        guard secretBuildArgs != nil || secrets != nil else { return try await call("POST", "/v1/jobs/\(id)/retry") }
+        let body = try JSONEncoder().encode(["secret_build_args": secretBuildArgs ?? [:], "secrets": secrets ?? [:]])
+        return try await call("POST", "/v1/jobs/\(id)/retry", body: Array(body))
     }
 
     /// `GET /readyz`, whatever its status: not ready is an answer, not a failure.

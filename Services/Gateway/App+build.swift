@@ -13,11 +13,12 @@ public func buildApplication(
     return try await service.makeApplication(browser: DashboardSession.browser) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         let store = JobStore(pool: database.pool)
-        BuildRoutes(store: store, dryRunAlways: configuration.dryRun).register(on: router)
-        JobRoutes(store: store).register(on: router)
+        let secrets = JobSecretsGate(settings: configuration.orchestration)
+        BuildRoutes(store: store, secrets: secrets, dryRunAlways: configuration.dryRun).register(on: router)
+        JobRoutes(store: store, secrets: secrets).register(on: router)
         let artifact = configuration.endpoints.artifact
         DashboardRoutes(
-            store: store, accepted: configuration.common.acceptedTokens,
+            store: store, secrets: secrets, accepted: configuration.common.acceptedTokens,
             artifacts: ArtifactServiceClient(baseURL: artifact.baseURL, token: artifact.token, http: HTTPClient(logger: service.logger))
         ).register(on: router)
         guard configuration.orchestration.workers > 0 else { return [] }

@@ -1,3 +1,4 @@
+import Digests
 import Orchestration
 import ServiceKit
 
@@ -17,6 +18,9 @@ import ServiceKit
 /// | `RUN_STALE_AFTER` | a stage run without heartbeat this long is lost (its service died) | 30s |
 /// | `BUILD_DRIVER` | the driver asked of build-service: auto, buildah, kaniko, kaniko-kubernetes | auto |
 /// | `GATEWAY_DRY_RUN` | every build submitted here is a dry run: recorded, never run (load tests, API fuzzing) | false |
+/// | `SECRETS_KEY` | 32 bytes in base64: seals jobs' secrets at rest (AES-256-GCM); unset: requests with secrets are refused | none |
+/// | `SECRETS_KEY_ID` | the id recorded with what `SECRETS_KEY` sealed | k1 |
+/// | `SECRETS_PREVIOUS_KEYS` | `id=base64,…`: keys that still open what they sealed (rotation, deploy/README.md) | none |
 public struct GatewayConfiguration: Sendable {
     public static let defaultPort = 8080
 
@@ -47,6 +51,7 @@ public struct GatewayConfiguration: Sendable {
         settings.retryBackoff = try env.duration("STAGE_RETRY_BACKOFF", default: settings.retryBackoff)
         settings.runStaleAfter = try env.duration("RUN_STALE_AFTER", default: settings.runStaleAfter)
         settings.builder = try env.enumeration("BUILD_DRIVER", default: BuildDriverName.auto).rawValue
+        settings.secretsKeyring = try Self.secretsKeyring(reading: env)
         if settings.lease < .seconds(1) {
             throw ConfigurationError.invalid(variable: "JOB_LEASE", value: env.string("JOB_LEASE") ?? "", expected: "at least 1s")
         }
@@ -58,6 +63,30 @@ public struct GatewayConfiguration: Sendable {
                 build: try endpoint("BUILD", port: 8083), artifact: try endpoint("ARTIFACT", port: 8084)),
             orchestration: settings)
         dryRun = try env.bool("GATEWAY_DRY_RUN", default: false)
+    }
+
+    /// The keyring from `SECRETS_KEY`, `SECRETS_KEY_ID` and `SECRETS_PREVIOUS_KEYS`; nil without a key.
+    static func secretsKeyring(reading env: EnvironmentReader) throws -> SealingKeyring? {
+        guard let current = env.secret("SECRETS_KEY") else { return nil }
+        func key(_ variable: String, id: String, base64: String) throws -> SealingKeyring.Key {
+            do {
+                return try SealingKeyring.Key(id: id, base64: base64)
+            } catch {
+                // The value itself is never echoed.
+                throw ConfigurationError.invalid(
+                    variable: variable, value: "<redacted>", expected: "an id of [A-Za-z0-9._-] and 32 bytes in base64")
+            }
+        }
+        let id = env.string("SECRETS_KEY_ID", default: "k1")
+        var previous: [SealingKeyring.Key] = []
+        for entry in env.list("SECRETS_PREVIOUS_KEYS") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                throw ConfigurationError.invalid(variable: "SECRETS_PREVIOUS_KEYS", value: "<redacted>", expected: "id=base64,…")
+            }
+            previous.append(try key("SECRETS_PREVIOUS_KEYS", id: parts[0], base64: parts[1]))
+        }
+        return SealingKeyring(current: try key("SECRETS_KEY", id: id, base64: current.value), previous: previous)
     }
 
     enum BuildDriverName: String {

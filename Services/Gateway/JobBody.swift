@@ -60,7 +60,7 @@ struct JobBody: Encodable, Sendable {
         service = job.service
         state = job.state.rawValue
         attempt = job.attempt
-        request = try JSONValue(parsing: job.request)
+        request = try Self.readable(request: job.request)
         result = try job.result.map(JSONValue.init(parsing:))
         error = try job.error.map(JSONValue.init(parsing:))
         reusedFrom = job.reusedFrom?.uuidString.lowercased()
@@ -81,6 +81,18 @@ struct JobBody: Encodable, Sendable {
             "self": "/v1/jobs/\(id)", "events": "/v1/jobs/\(id)/events", "cancel": "/v1/jobs/\(id)/cancel",
             "retry": "/v1/jobs/\(id)/retry",
         ]
+    }
+
+    /// Undeclared secret-looking build args are recorded as given (the job runs from the
+    /// record): the name heuristics still hide them from readers. Declared secrets are recorded
+    /// with `***` values already, and keep their names visible.
+    static func readable(request text: String) throws -> JSONValue {
+        let redacted = try JSONValue(parsing: try Redaction.redact(jsonText: text))
+        guard case .object(let recorded) = try JSONValue(parsing: text), case .object(var readable) = redacted else {
+            return redacted
+        }
+        for key in ["secret_build_args", "secrets"] { readable[key] = recorded[key] }
+        return .object(readable)
     }
 
     private static func milliseconds(from start: Date?, to end: Date?) -> Int64? {

@@ -8,6 +8,7 @@ import ServiceKit
 /// `POST /v1/jobs/{id}/cancel`, `POST /v1/jobs/{id}/retry`.
 struct JobRoutes: Sendable {
     let store: JobStore
+    let secrets: JobSecretsGate
     var pollInterval: Duration = .milliseconds(250)
 
     func register(on router: Router<ServiceRequestContext>) {
@@ -24,9 +25,14 @@ struct JobRoutes: Sendable {
             }
             return JSONResponse(try await body(of: updated), status: .accepted)
         }
-        router.post("/v1/jobs/{id}/retry") { _, context in
+        router.post("/v1/jobs/{id}/retry") { request, context in
             let job = try await store.job(in: context)
-            guard job.state == .failed || job.state == .cancelled, let updated = try await store.retry(job.id),
+            var request = request
+            let given =
+                try await request.collectBody(upTo: context.maxBodyBytes).readableBytes == 0
+                ? nil : try await request.decodeJSON(as: JobSecretsGate.RetryBody.self, context: context)
+            guard job.state == .failed || job.state == .cancelled,
+                let updated = try await store.retry(job.id, secrets: try secrets.sealForRetry(of: job, given: given)),
                 updated.state == .queued
             else {
                 throw ServiceError(

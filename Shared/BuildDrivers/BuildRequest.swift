@@ -20,6 +20,11 @@ public struct BuildRequest: Sendable, Equatable {
     public var target: String?
     /// `--build-arg` values, passed sorted by name.
     public var buildArguments: [String: String]
+    /// Build arguments whose values are secret: they reach the builder and nothing else
+    /// (each driver says how, see `BuildahDriver.budArguments(for:run:)`).
+    public var secretBuildArguments: [String: String] = [:]
+    /// Secret files by id, for `RUN --mount=type=secret,id=<id>`: their contents.
+    public var secretFiles: [String: String] = [:]
     /// Workload and service name the per-service cache repository is named after:
     /// `<cache registry>/kaniko-cache/<workload>-<service>`.
     public var workload: String
@@ -92,6 +97,17 @@ public struct BuildRequestError: Error, Sendable, Equatable, CustomStringConvert
     }
 
     public var description: String { "invalid build request: \(field): \(reason)" }
+
+    /// Kaniko has no `RUN --mount=type=secret`.
+    public static func secretFilesUnsupported(by builder: String) -> BuildRequestError {
+        BuildRequestError(field: "secretFiles", reason: "\(builder) cannot mount secret files (RUN --mount=type=secret)")
+    }
+
+    /// The Kubernetes driver would write them into the pod spec.
+    public static func secretsUnsupported(by builder: String) -> BuildRequestError {
+        BuildRequestError(
+            field: "secretBuildArguments", reason: "\(builder) takes no secrets: they would be stored in the pod spec")
+    }
 }
 
 extension BuildRequest {
@@ -141,6 +157,7 @@ extension BuildRequest {
                 throw BuildRequestError(field: "buildArguments", reason: "\"\(name)\" is not an argument name")
             }
         }
+        if let secretNamesProblem { throw secretNamesProblem }
         guard outputPath.hasPrefix("/"), !outputPath.contains(":"), !outputPath.hasSuffix("/") else {
             throw BuildRequestError(
                 field: "outputPath",
@@ -158,6 +175,36 @@ extension BuildRequest {
             }
         }
     }
+
+    /// What is wrong with the names of the secret build args or the ids of the secret files, if anything.
+    public var secretNamesProblem: BuildRequestError? {
+        for name in secretBuildArguments.keys.sorted() {
+            guard Self.isSecretName(name, first: { $0 == 0x5F || Self.isLetter($0) }), buildArguments[name] == nil else {
+                return BuildRequestError(
+                    field: "secretBuildArguments",
+                    reason: "\"\(name)\" must be a name of letters, digits and _, not also a plain build argument")
+            }
+        }
+        for id in secretFiles.keys.sorted() where !Self.isSecretName(id, first: { Self.isLetter($0) || (48...57).contains($0) }) {
+            return BuildRequestError(field: "secretFiles", reason: "\"\(id)\" must be an id of letters, digits, '.', '_' or '-'")
+        }
+        return nil
+    }
+
+    /// Whether the request carries secrets of any kind.
+    public var hasSecrets: Bool { !secretBuildArguments.isEmpty || !secretFiles.isEmpty }
+
+    /// At most 128 bytes of `[A-Za-z0-9_]` (`.` and `-` too when `first` allows a digit: secret
+    /// ids), starting with a byte `first` accepts.
+    static func isSecretName(_ name: String, first: (UInt8) -> Bool) -> Bool {
+        let idLike = first(UInt8(ascii: "0"))
+        guard let head = name.utf8.first, first(head), name.utf8.count <= 128 else { return false }
+        return name.utf8.allSatisfy { b in
+            isLetter(b) || (48...57).contains(b) || b == 0x5F || (idLike && (b == 0x2E || b == 0x2D))
+        }
+    }
+
+    static func isLetter(_ byte: UInt8) -> Bool { (65...90).contains(byte) || (97...122).contains(byte) }
 
     /// Writes `.text` Dockerfiles into the context; checks `.path` ones exist.
     func prepareDockerfile(builder: String) throws {

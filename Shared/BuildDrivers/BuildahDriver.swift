@@ -68,6 +68,8 @@ public final class BuildahDriver: BuildDriver {
         public var runroot: String { directory + "/runroot" }
         public var registriesConf: String { directory + "/registries.conf" }
         public var temporary: String { directory + "/tmp" }
+        /// The request's secret files, 0600 in a 0700 folder, gone with the run folder.
+        public var secrets: String { directory + "/secrets" }
 
         public init(directory: String) { self.directory = directory }
     }
@@ -95,6 +97,7 @@ public final class BuildahDriver: BuildDriver {
         arguments += ["bud"] + configuration.sandbox.budArguments
         arguments += ["--layers", "--format", "docker", "-f", request.dockerfilePath, "-t", request.destination]
         for argument in request.sortedBuildArguments { arguments += ["--build-arg", argument] }
+        arguments += secretArguments(for: request, run: run)
         if let target = request.target { arguments += ["--target", target] }
         if let repository = cacheRepository(for: request) {
             arguments += ["--cache-to", repository, "--cache-from", repository]
@@ -102,6 +105,26 @@ public final class BuildahDriver: BuildDriver {
         if let authFile = configuration.authFile { arguments += ["--authfile", authFile] }
         arguments.append(request.contextDirectory)
         return arguments
+    }
+
+    /// Secret build args as `--build-arg NAME` (buildah reads the value from its environment,
+    /// so it is not on a command line `ps` shows), secret files as `--secret id=<id>,src=<file>`,
+    /// and then `--omit-history`: buildah writes every RUN step's build args, values included,
+    /// into the image's history (`|1 NPM_TOKEN=… /bin/sh -c …`), in the image and in the cache
+    /// images it pushes.
+    func secretArguments(for request: BuildRequest, run: RunPaths) -> [String] {
+        guard request.hasSecrets else { return [] }
+        var arguments: [String] = []
+        for name in request.secretBuildArguments.keys.sorted() { arguments += ["--build-arg", name] }
+        for id in request.secretFiles.keys.sorted() { arguments += ["--secret", "id=\(id),src=\(run.secrets)/\(id)"] }
+        return arguments + ["--omit-history"]
+    }
+
+    /// Whether a secret build arg's name would, as an environment variable of buildah, change
+    /// what buildah does (or the environment it was given).
+    func changesTheBuilder(_ name: String) -> Bool {
+        configuration.environment[name] != nil || ["PATH", "HOME", "TMPDIR", "USER", "SHELL"].contains(name)
+            || ["BUILDAH_", "CONTAINERS_", "STORAGE_", "REGISTRY_", "LD_", "XDG_", "_"].contains { name.hasPrefix($0) }
     }
 
     /// The `buildah … push …` arguments writing the docker-archive tarball.
@@ -133,6 +156,10 @@ public final class BuildahDriver: BuildDriver {
         -> BuildOutcome
     {
         try request.validate()
+        if let name = request.secretBuildArguments.keys.sorted().first(where: changesTheBuilder) {
+            throw BuildRequestError(
+                field: "secretBuildArguments", reason: "\"\(name)\" is reserved: buildah reads it from its environment")
+        }
         let started = ContinuousClock.now
         let run: RunPaths
         do {
@@ -145,6 +172,7 @@ public final class BuildahDriver: BuildDriver {
         var environment = configuration.environment
         environment["TMPDIR"] = run.temporary
         if environment["HOME"] == nil { environment["HOME"] = run.directory }
+        environment.merge(request.secretBuildArguments) { _, secret in secret }
         let process = BuilderProcess(
             builder: Self.builderName, environment: environment, gracePeriod: configuration.gracePeriod,
             deadline: request.timeout.map { started + $0 }, timeout: request.timeout)
@@ -172,6 +200,7 @@ public final class BuildahDriver: BuildDriver {
     ) async throws -> BuildOutcome {
         let version = try await version(process, log: log)
         try request.prepareDockerfile(builder: Self.builderName)
+        try writeSecretFiles(of: request, run: run)
         let registries = DockerfileRegistries.registries(
             in: request.dockerfileText() ?? "", buildArguments: request.buildArguments)
         try Data(registriesConf(for: request, dockerfileRegistries: registries).text.utf8)
@@ -237,6 +266,21 @@ public final class BuildahDriver: BuildDriver {
     static func digest(of name: String, in digests: [String: String]) -> String? {
         if let at = name.firstIndex(of: "@") { return String(name[name.index(after: at)...]) }
         return digests[name] ?? digests[name.hasPrefix("docker.io/") ? name : "docker.io/" + name]
+    }
+
+    private func writeSecretFiles(of request: BuildRequest, run: RunPaths) throws {
+        guard !request.secretFiles.isEmpty else { return }
+        try FileManager.default.createDirectory(
+            atPath: run.secrets, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        for (id, content) in request.secretFiles {
+            let path = "\(run.secrets)/\(id)"
+            guard FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600])
+            else {
+                throw BuildFailure(
+                    kind: .other, exitStatus: nil, message: "cannot write secret file \(id)", lastLines: [],
+                    builder: Self.builderName)
+            }
+        }
     }
 
     private func makeRunDirectory() throws -> RunPaths {

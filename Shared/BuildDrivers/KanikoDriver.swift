@@ -107,6 +107,10 @@ public final class KanikoDriver: BuildDriver {
             arguments.append("--cache=false")
         }
         for argument in request.sortedBuildArguments { arguments += ["--build-arg", argument] }
+        // Kaniko has no other way in for a value; it never writes build args into the image history.
+        for (name, value) in request.secretBuildArguments.sorted(by: { $0.key < $1.key }) {
+            arguments += ["--build-arg", "\(name)=\(value)"]
+        }
         if let target = request.target { arguments += ["--target", target] }
         var hosts = dockerfileRegistries
         if let mirror { hosts.insert(RegistriesConf.host(of: mirror)) }
@@ -121,6 +125,7 @@ public final class KanikoDriver: BuildDriver {
         -> BuildOutcome
     {
         try request.validate()
+        guard request.secretFiles.isEmpty else { throw BuildRequestError.secretFilesUnsupported(by: Self.builderName) }
         let started = ContinuousClock.now
         let process = BuilderProcess(
             builder: Self.builderName, environment: configuration.environment, gracePeriod: configuration.gracePeriod,

@@ -41,6 +41,18 @@ extension BuildJobRequest {
         for name in (buildArgs ?? [:]).keys where !Self.isArgName(name) {
             throw InvalidBuildRequest(field: "build_args.\(name)", reason: "must be a name of letters, digits and _")
         }
+        for name in (secretBuildArgs ?? [:]).keys.sorted() {
+            guard Self.isArgName(name), name.utf8.count <= 128 else {
+                throw InvalidBuildRequest(field: "secret_build_args.\(name)", reason: "must be a name of letters, digits and _")
+            }
+            guard buildArgs?[name] == nil else {
+                throw InvalidBuildRequest(field: "secret_build_args.\(name)", reason: "is also in build_args; give it once")
+            }
+        }
+        for id in (secrets ?? [:]).keys.sorted() where !Self.isSecretID(id) {
+            throw InvalidBuildRequest(
+                field: "secrets.\(id)", reason: "must be an id of letters, digits, '.', '_' and '-' (at most 128), starting with a letter or digit")
+        }
         if let destination = push?.destination {
             do {
                 _ = try OCIReference(parsing: destination)
@@ -72,6 +84,15 @@ extension BuildJobRequest {
     static func isArgName(_ text: String) -> Bool {
         guard let first = text.utf8.first, !(48...57).contains(first), text.count <= 256 else { return false }
         return text.utf8.allSatisfy { isLowerAlnum($0) || (65...90).contains($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    static func isSecretID(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first != UInt8(ascii: "."), first != UInt8(ascii: "-"), first != UInt8(ascii: "_"),
+            text.utf8.count <= 128
+        else { return false }
+        return text.utf8.allSatisfy {
+            isLowerAlnum($0) || (65...90).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     private static func isLowerAlnum(_ byte: UInt8) -> Bool {

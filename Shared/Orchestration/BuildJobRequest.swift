@@ -25,6 +25,11 @@ public struct BuildJobRequest: Codable, Sendable, Equatable {
     public var dockerfilePath: String?
     public var target: String?
     public var buildArgs: [String: String]?
+    /// Build args whose values are secret. Recorded with `***` values; the values are sealed
+    /// apart (see `BuildSecrets`) and reach the builder only.
+    public var secretBuildArgs: [String: String]?
+    /// Secret files for `RUN --mount=type=secret,id=<id>`: id → content. Recorded like `secretBuildArgs`.
+    public var secrets: [String: String]?
     public var cache: Bool?
     public var mirrors: Bool?
     public var push: Push?
@@ -34,7 +39,8 @@ public struct BuildJobRequest: Codable, Sendable, Equatable {
     public var dryRun: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case workload, service, repository, target, cache, mirrors, push, fresh
+        case workload, service, repository, target, cache, mirrors, push, fresh, secrets
+        case secretBuildArgs = "secret_build_args"
         case contextPath = "context_path"
         case dockerfilePath = "dockerfile_path"
         case buildArgs = "build_args"

@@ -2,13 +2,15 @@ import Digests
 
 /// What makes two builds the same: the source commit, the context folder, the rewritten
 /// Dockerfile, the build args, the target and the builder. Equal keys give equal images
-/// (up to timestamps), so a later job may reuse an earlier job's image.
+/// (up to timestamps), so a later job may reuse an earlier job's image. A build with secrets
+/// adds `secrets`, a keyed MAC of their names and values (`BuildSecrets.mac`), so it never
+/// reuses an image built with other secret values, and the key reveals nothing of them.
 public struct BuildKey: Sendable, Equatable {
     public let value: String
 
     public init(
         commit: String, contextPath: String, dockerfile: String, buildArgs: [String: String], target: String?,
-        builder: String
+        builder: String, secrets: String? = nil
     ) {
         // Length-prefixed fields: no two different inputs can give the same byte string.
         var canonical = ""
@@ -25,6 +27,8 @@ public struct BuildKey: Sendable, Equatable {
         }
         field("target", target ?? "")
         field("builder", builder)
+        // Only when there are secrets: the keys of builds without any stay what they were.
+        if let secrets { field("secrets", secrets) }
         value = "sha256:" + SHA256.hash(canonical).hex
     }
 }

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import Logging
 import Records
@@ -28,6 +29,8 @@ final class JobRun: Sendable {
     private let settings: OrchestrationSettings
     private let logger: Logger
     private let stopReason = Mutex<JobStopReason?>(nil)
+    /// Masks the job's secret values in all it writes; set once they are opened.
+    private let masker = Mutex(SecretMasker.none)
 
     init(
         job: Job, owner: String, store: JobStore, services: StageServices, settings: OrchestrationSettings,
@@ -51,6 +54,8 @@ final class JobRun: Sendable {
     func execute() async {
         do {
             let request = try JSONDecoder().decode(BuildJobRequest.self, from: Data(job.request.utf8))
+            let secrets = try await openSecrets(declaredBy: request)
+            masker.withLock { $0 = secrets.masker }
             var progress = JobProgress()
             for stage in try await store.stages(of: job.id) {
                 if stage.status == .succeeded {
@@ -58,10 +63,10 @@ final class JobRun: Sendable {
                     continue
                 }
                 try Task.checkCancellation()
-                let result = try await run(stage, request: request, progress: progress)
+                let result = try await run(stage, request: request, secrets: secrets, progress: progress)
                 try progress.absorb(stage.name, result: result)
             }
-            let result = try progress.jobResult().text()
+            let result = try masked(json: progress.jobResult().text())
             try await shielded { [self] in
                 try await store.finish(job.id, owner: owner, state: .succeeded, result: result)
             }
@@ -84,7 +89,7 @@ final class JobRun: Sendable {
                         stage: nil, failure: RunFailure(code: "INTERNAL", message: "the job's record is unreadable", retryable: false)))
             default:
                 // The database went away or the like: the lease runs out and a gateway resumes the job.
-                logger.error("job run interrupted", metadata: ["error": "\(error)"])
+                logger.error("job run interrupted", metadata: ["error": "\(masked("\(error)"))"])
             }
         }
     }
@@ -93,7 +98,9 @@ final class JobRun: Sendable {
 
     /// Runs the stage to success, retrying transient failures with backoff; throws
     /// `StageFailure` when it fails for good.
-    private func run(_ stage: JobStage, request: BuildJobRequest, progress: JobProgress) async throws -> JSONValue {
+    private func run(
+        _ stage: JobStage, request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress
+    ) async throws -> JSONValue {
         var retries = 0
         var pending: JobStage? = stage.status == .running && stage.runID != nil ? stage : nil
         while true {
@@ -103,12 +110,14 @@ final class JobRun: Sendable {
                     pending = nil
                     try await store.log("adopting run \(runID.uuidString.lowercased()) left by the previous holder", stage: stage.name, of: job.id, owner: owner)
                     let result = try await follow(runID, of: stage.name, seen: adopted.runEventsSeen)
-                    try await store.finishStage(stage.name, of: job.id, owner: owner, status: .succeeded, result: try result.text())
+                    try await store.finishStage(
+                        stage.name, of: job.id, owner: owner, status: .succeeded, result: try masked(json: result.text()))
                     return result
                 }
                 _ = try await store.startStage(stage.name, of: job.id, owner: owner)
-                let result = try await perform(stage.name, request: request, progress: progress)
-                try await store.finishStage(stage.name, of: job.id, owner: owner, status: .succeeded, result: try result.text())
+                let result = try await perform(stage.name, request: request, secrets: secrets, progress: progress)
+                try await store.finishStage(
+                    stage.name, of: job.id, owner: owner, status: .succeeded, result: try masked(json: result.text()))
                 return result
             } catch let caught as RunFailure {
                 failure = caught
@@ -121,18 +130,20 @@ final class JobRun: Sendable {
             if Task.isCancelled { throw CancellationError() }
             let final = !failure.retryable || retries >= settings.stageRetries
             try await store.finishStage(
-                stage.name, of: job.id, owner: owner, status: .failed, error: try JSONValue.encoding(failure).text())
+                stage.name, of: job.id, owner: owner, status: .failed, error: try masked(json: JSONValue.encoding(failure).text()))
             if final { throw StageFailure(stage: stage.name, failure: failure) }
             retries += 1
             let wait = backoff(retry: retries)
             try await store.log(
-                "\(failure.code): \(failure.message); retry \(retries) of \(settings.stageRetries) in \(wait.wholeMilliseconds) ms",
+                masked("\(failure.code): \(failure.message)") + "; retry \(retries) of \(settings.stageRetries) in \(wait.wholeMilliseconds) ms",
                 stage: stage.name, of: job.id, owner: owner)
             try await Task.sleep(for: wait)
         }
     }
 
-    private func perform(_ stage: StageName, request: BuildJobRequest, progress: JobProgress) async throws -> JSONValue {
+    private func perform(
+        _ stage: StageName, request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress
+    ) async throws -> JSONValue {
         switch stage {
         case .checkout:
             return try await start(.checkout, path: "/v1/checkouts", body: CheckoutCall(request: request, jobID: job.id))
@@ -142,7 +153,7 @@ final class JobRun: Sendable {
                 "/v1/rewrites", body: RewriteCall(dockerfile: checkout.dockerfile, buildArgs: request.buildArgs ?? [:]),
                 accepting: [200], as: JSONValue.self)
         case .build:
-            return try await build(request: request, progress: progress)
+            return try await build(request: request, secrets: secrets, progress: progress)
         case .push:
             let build = try progress.required(\.build, "build")
             guard let destination = request.push?.destination else {
@@ -156,12 +167,13 @@ final class JobRun: Sendable {
 
     /// Reuses the image of an earlier build with the same key when it is still stored (unless
     /// the request asks for a fresh build); builds otherwise.
-    private func build(request: BuildJobRequest, progress: JobProgress) async throws -> JSONValue {
+    private func build(request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress) async throws -> JSONValue {
         let checkout = try progress.required(\.checkout, "checkout")
         let rewrite = try progress.required(\.rewrite, "rewrite")
         let key = BuildKey(
             commit: checkout.commit, contextPath: request.contextPath ?? ".", dockerfile: rewrite.dockerfile,
-            buildArgs: rewrite.buildArgs, target: request.target, builder: settings.builder)
+            buildArgs: rewrite.buildArgs, target: request.target, builder: settings.builder,
+            secrets: settings.secretsKeyring.flatMap(secrets.mac(with:)))
         if request.fresh != true, let earlier = try await store.reusableBuild(key: key.value, excluding: job.id),
             let result = try? JSONValue(parsing: earlier.result),
             let image = try? result.decode(as: BuildOutcome.self).image,
@@ -179,7 +191,9 @@ final class JobRun: Sendable {
             target: request.target, workload: request.workload, service: request.service, cache: request.cache ?? true,
             mirrors: request.mirrors ?? true, driver: settings.builder, destination: request.push?.destination,
             imageKey: "images/\(request.workload)/\(request.service)/\(job.id.uuidString.lowercased()).tar",
-            commit: checkout.commit, jobID: job.id)
+            commit: checkout.commit, jobID: job.id,
+            secretBuildArgs: secrets.buildArgs.isEmpty ? nil : secrets.buildArgs,
+            secrets: secrets.files.isEmpty ? nil : secrets.files)
         return try await start(.build, path: "/v1/builds", body: call)
     }
 
@@ -205,6 +219,7 @@ final class JobRun: Sendable {
             while true {
                 do {
                     try await client.followEvents(path, id: runID, after: seen) { events in
+                        let events = events.map { CopiedEvent(seq: $0.seq, kind: $0.kind, stream: $0.stream, message: masked($0.message)) }
                         try await store.copyRunEvents(events, stage: stage, of: job.id, owner: owner)
                         seen = events.last?.seq ?? seen
                     }
@@ -251,7 +266,7 @@ final class JobRun: Sendable {
     private func end(failing failure: StageFailure) async {
         logger.notice("job failed", metadata: ["code": "\(failure.failure.code)", "stage": "\(failure.stage?.rawValue ?? "-")"])
         try? await shielded { [self] in
-            try await store.finish(job.id, owner: owner, state: .failed, error: try failure.document().text())
+            try await store.finish(job.id, owner: owner, state: .failed, error: try masked(json: failure.document().text()))
         }
     }
 
@@ -273,6 +288,39 @@ final class JobRun: Sendable {
             try await store.finish(
                 job.id, owner: owner, state: reason == .timedOut ? .failed : .cancelled, error: try document.text())
         }
+    }
+
+    // MARK: secrets
+
+    /// The secret values the request declared (its record holds `***` for each), opened from
+    /// their sealed copy; a job that declared none has none. Fails the job when they are gone
+    /// or cannot be opened (the key was removed, the record altered).
+    private func openSecrets(declaredBy request: BuildJobRequest) async throws -> BuildSecrets {
+        let declared = BuildSecrets(of: request)
+        guard !declared.isEmpty else { return declared }
+        func unavailable(_ why: String) -> RunFailure {
+            RunFailure(code: "SECRETS_UNAVAILABLE", message: "the job's secrets \(why)", retryable: false)
+        }
+        guard let keyring = settings.secretsKeyring else { throw unavailable("cannot be opened: this gateway has no SECRETS_KEY") }
+        guard let sealed = try await store.sealedSecrets(of: job.id) else {
+            throw unavailable("are gone (they are deleted when a job ends; a retry must give them again)")
+        }
+        let secrets: BuildSecrets
+        do {
+            secrets = try BuildSecrets(opening: sealed, with: keyring, for: job.id)
+        } catch let error as SealingError {
+            throw unavailable("cannot be opened: \(error)")
+        }
+        guard secrets.declaresTheSame(as: declared) else { throw unavailable("do not match the names the request declared") }
+        return secrets
+    }
+
+    private func masked(_ text: String) -> String {
+        masker.withLock { $0 }.mask(text)
+    }
+
+    private func masked(json text: String) throws -> String {
+        try masker.withLock { $0 }.mask(jsonText: text)
     }
 
     private func backoff(retry: Int) -> Duration {

@@ -1,3 +1,5 @@
+import Digests
+
 /// How the gateway's workers run jobs.
 public struct OrchestrationSettings: Sendable {
     /// Jobs one gateway runs at once.
@@ -17,6 +19,8 @@ public struct OrchestrationSettings: Sendable {
     public var runStaleAfter: Duration = .seconds(30)
     /// The build driver asked of build-service (`auto`, `buildah`, `kaniko`); part of the build key.
     public var builder = "auto"
+    /// Seals jobs' secrets at rest and keys their MAC in the build key; nil: jobs with secrets are refused.
+    public var secretsKeyring: SealingKeyring?
 
     public init() {}
 }

@@ -48,9 +48,13 @@ struct BuildCall: Encodable, Sendable {
     var imageKey: String
     var commit: String
     var jobID: UUID
+    /// The opened secret values (never recorded by the gateway; build-service masks them).
+    var secretBuildArgs: [String: String]?
+    var secrets: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case dockerfile, target, workload, service, cache, mirrors, driver, destination, commit
+        case dockerfile, target, workload, service, cache, mirrors, driver, destination, commit, secrets
+        case secretBuildArgs = "secret_build_args"
         case contextKey = "context_key"
         case buildArgs = "build_args"
         case imageKey = "image_key"

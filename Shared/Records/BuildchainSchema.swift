@@ -8,7 +8,30 @@ public enum BuildchainSchema {
         Migration(version: 2, name: "artifacts", sql: version2),
         Migration(version: 3, name: "job stages, job events, leases and build keys", sql: version3),
         Migration(version: 4, name: "open multipart uploads", sql: version4),
+        Migration(version: 5, name: "sealed job secrets", sql: version5),
     ]
+
+    /// A job's declared secrets, sealed with AES-256-GCM by the gateway (`key_id` names the key,
+    /// `sealed` is the base64 box; see `SealingKeyring`), kept while the job may still run:
+    /// stage retries and a gateway resuming the job after a crash open them again. The trigger
+    /// deletes them the moment the job ends, whichever statement ends it.
+    private static let version5 = """
+        CREATE TABLE job_secrets (
+            job_id uuid PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+            key_id text NOT NULL,
+            sealed text NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE FUNCTION job_secrets_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM job_secrets WHERE job_id = NEW.id;
+            RETURN NULL;
+        END
+        $$;
+        CREATE TRIGGER jobs_forget_secrets AFTER INSERT OR UPDATE OF state ON jobs
+            FOR EACH ROW WHEN (NEW.state IN ('succeeded', 'failed', 'cancelled'))
+            EXECUTE FUNCTION job_secrets_forget();
+        """
 
     /// artifact-service's ledger of the S3 multipart uploads it has open, heartbeated by the
     /// process sending them; one whose heartbeat stops (the process died) is aborted by any

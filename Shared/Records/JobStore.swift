@@ -46,7 +46,7 @@ public struct CopiedEvent: Sendable {
 public struct JobStore: Sendable {
     public static let eventsChannel = "job_events"
 
-    private let pool: PostgresPool
+    let pool: PostgresPool
 
     public init(pool: PostgresPool) {
         self.pool = pool
@@ -59,10 +59,11 @@ public struct JobStore: Sendable {
 
     /// Records a queued job with its stages pending, before anyone is told its id. A dry run
     /// is recorded the same way and ended in the same transaction, so no worker ever claims it:
-    /// `cancelled` with `DRY_RUN` (a retry runs it for real).
+    /// `cancelled` with `DRY_RUN` (a retry runs it for real). `secrets` are stored with the job,
+    /// before any worker can see it.
     public func create(
         id: UUID = UUID(), workload: String, service: String, request: String, stages: [StageName],
-        dryRun: Bool = false
+        dryRun: Bool = false, secrets: SealedSecrets? = nil
     ) async throws -> Job {
         try await pool.transaction { connection in
             let rows = try await connection.query(
@@ -76,6 +77,7 @@ public struct JobStore: Sendable {
                     "INSERT INTO job_stages (job_id, position, name, status) VALUES ($1, $2, $3, 'pending')",
                     [id, position, stage.rawValue])
             }
+            if let secrets { try await Self.store(secrets, of: id, on: connection) }
             try await Self.append(jobID: id, stage: nil, kind: .state, message: JobState.queued.rawValue, on: connection)
             guard dryRun else { return try Job(row: rows[0]) }
             let ended = try await connection.query(
@@ -170,8 +172,9 @@ public struct JobStore: Sendable {
 
     /// Queues a failed or cancelled job again: its stages that did not succeed go back to
     /// pending, the ones that did keep their results. Nil when unknown; unchanged when the
-    /// job is not failed or cancelled.
-    public func retry(_ id: UUID) async throws -> Job? {
+    /// job is not failed or cancelled. `secrets` (given again: they were deleted when the job
+    /// ended) are stored in the same transaction.
+    public func retry(_ id: UUID, secrets: SealedSecrets? = nil) async throws -> Job? {
         try await pool.transaction { connection in
             guard let job = try await connection.query(
                 "SELECT \(Job.columns) FROM jobs WHERE id = $1 FOR UPDATE", [id]
@@ -190,6 +193,7 @@ public struct JobStore: Sendable {
                     started_at = NULL, finished_at = NULL
                 WHERE job_id = $1 AND status <> 'succeeded'
                 """, [id])
+            if let secrets { try await Self.store(secrets, of: id, on: connection) }
             try await Self.append(
                 jobID: id, stage: nil, kind: .state, message: JobState.queued.rawValue, on: connection)
             return try await connection.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [id]).first.map(Job.init(row:))

@@ -202,3 +202,41 @@ struct BuildahArgumentTests {
         }
     }
 }
+
+/// Secrets reach buildah without a command line showing them or the image history keeping them.
+struct BuildahSecretArgumentTests {
+    @Test func secretArgsComeFromTheEnvironmentFilesFromTheRunFolderAndHistoryIsOmitted() {
+        var request = BuildahArgumentTests.request(cache: false, mirrors: false)
+        request.secretBuildArguments = ["NPM_TOKEN": "npm_x", "DB_PASS": "pw"]
+        request.secretFiles = ["npmrc": "t"]
+        let arguments = BuildahArgumentTests.driver.budArguments(for: request, run: BuildahArgumentTests.run)
+        let joined = arguments.joined(separator: " ")
+        #expect(
+            joined.contains(
+                "--build-arg DB_PASS --build-arg NPM_TOKEN --secret id=npmrc,src=/var/buildchain/run-1/secrets/npmrc --omit-history"))
+        #expect(!joined.contains("npm_x") && !joined.contains("pw "))
+        let plain = BuildahArgumentTests.driver.budArguments(
+            for: BuildahArgumentTests.request(cache: false, mirrors: false), run: BuildahArgumentTests.run)
+        #expect(!plain.contains("--omit-history"), "a build without secrets keeps its history")
+    }
+
+    @Test(arguments: ["PATH", "HOME", "TMPDIR", "BUILDAH_ISOLATION", "CONTAINERS_CONF", "STORAGE_DRIVER", "LD_PRELOAD"])
+    func namesBuildahReadsFromItsEnvironmentAreRefused(name: String) async throws {
+        let context = FileManager.default.temporaryDirectory.appendingPathComponent("ctx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: context, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: context) }
+        var request = BuildRequest(
+            contextDirectory: context.path, workload: "w", service: "s", destination: "example.com/w/s:1",
+            outputPath: context.path + "/image.tar")
+        request.secretBuildArguments = [name: "x"]
+        await #expect(throws: BuildRequestError.self) { _ = try await BuildahArgumentTests.driver.build(request) { _ in } }
+    }
+
+    @Test func kanikoRefusesSecretFiles() async throws {
+        var request = BuildahArgumentTests.request(cache: false, mirrors: false)
+        request.secretFiles = ["npmrc": "t"]
+        request.contextDirectory = FileManager.default.temporaryDirectory.path
+        let kaniko = KanikoDriver(configuration: .init(executorPath: "/nonexistent/executor"))
+        await #expect(throws: BuildRequestError.secretFilesUnsupported(by: "kaniko")) { _ = try await kaniko.build(request) { _ in } }
+    }
+}

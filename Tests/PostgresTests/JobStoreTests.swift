@@ -178,3 +178,42 @@ extension DatabaseTests {
         }
     }
 }
+
+extension DatabaseTests {
+    /// The sealed secrets a job keeps while it may run (`job_secrets`, migration 5).
+    @Suite struct JobSecretsRecordTests {
+        private func withStore(_ body: (JobStore, PostgresPool) async throws -> Void) async throws {
+            try await TestEnvironment.withScratchDatabase { pool in
+                try await Migrator.apply(BuildchainSchema.migrations, on: pool, logger: TestEnvironment.logger)
+                try await body(JobStore(pool: pool), pool)
+            }
+        }
+
+        private func rows(_ pool: PostgresPool) async throws -> Int {
+            try await pool.query("SELECT count(*)::int AS n FROM job_secrets")[0].decode("n")
+        }
+
+        @Test func secretsStayWhileTheJobMayRunAndGoWhenItEndsHoweverItEnds() async throws {
+            try await withStore { store, pool in
+                let sealed = SealedSecrets(keyID: "k1", box: "Ym94")
+                let job = try await store.create(workload: "w", service: "s", request: "{}", stages: [.build], secrets: sealed)
+                #expect(try await store.sealedSecrets(of: job.id) == sealed)
+                let claim = try #require(try await store.claim(owner: "o", lease: .seconds(30), timeout: .seconds(60)))
+                #expect(try await store.sealedSecrets(of: claim.job.id) == sealed, "a running job keeps them")
+                try await store.finish(job.id, owner: "o", state: .failed, error: #"{"code":"X"}"#)
+                #expect(try await store.sealedSecrets(of: job.id) == nil, "deleted when the job failed")
+
+                let again = SealedSecrets(keyID: "k2", box: "YWdhaW4=")
+                _ = try await store.retry(job.id, secrets: again)
+                #expect(try await store.sealedSecrets(of: job.id) == again, "a retry stores those it was given")
+
+                let queued = try await store.create(workload: "w", service: "s", request: "{}", stages: [.build], secrets: sealed)
+                _ = try await store.requestCancel(queued.id)
+                let dry = try await store.create(
+                    workload: "w", service: "s", request: "{}", stages: [.build], dryRun: true, secrets: sealed)
+                #expect(try await store.sealedSecrets(of: dry.id) == nil)
+                #expect(try await rows(pool) == 1, "only the retried job's remain")
+            }
+        }
+    }
+}

@@ -57,6 +57,12 @@ service_env() {
     for prefix in CHECKOUT REWRITE BUILD ARTIFACT; do
       echo "${prefix}_SERVICE_TOKEN=$API_TOKEN"
     done
+    # Seals jobs' secrets at rest (deploy/README.md, "Secrets in builds"): made once, kept.
+    if [[ ! -s $SECRETS_DIR/secrets-key ]]; then
+      write_secret "$SECRETS_DIR/secrets-key" "$(head -c 32 /dev/urandom | base64)"
+    fi
+    echo "SECRETS_KEY=$(cat "$SECRETS_DIR/secrets-key")"
+    echo "SECRETS_KEY_ID=local-1"
     ;;
   rewrite-service) echo "REWRITE_PROXIES=docker.io=$REGISTRY_ADDR/dockerhub-proxy" ;;
   checkout-service)

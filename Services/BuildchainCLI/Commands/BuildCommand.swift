@@ -45,6 +45,8 @@ struct BuildCommand: AsyncParsableCommand {
         transform: BuildArgument.init(parsing:))
     var buildArguments: [BuildArgument] = []
 
+    @OptionGroup var secrets: SecretOptions
+
     @Flag(name: .customLong("no-cache"), help: "Build without the layer cache (as BUILDCHAIN_CACHE=false).")
     var noCache = false
 
@@ -80,7 +82,9 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try CLIEnvironment.current()
         let client = gateway.makeClient(environment)
-        let submitted = try await client.submit(submission(environment))
+        var body = submission(environment)
+        (body.secretBuildArgs, body.secrets) = try secrets.values(environment)
+        let submitted = try await client.submit(body)
         guard wait, !dryRun else {
             gateway.output.print(submitted) { $0.id }
             return

@@ -2,15 +2,20 @@ import ArgumentParser
 
 struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "retry", abstract: "Run a failed or cancelled job again.")
+        commandName: "retry", abstract: "Run a failed or cancelled job again.",
+        discussion: "A job's secrets are deleted when it ends: give a job that had some the same --secret-build-arg and --secret again.")
 
     @OptionGroup var gateway: GatewayOptions
 
     @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
     var id: JobID
 
+    @OptionGroup var secrets: SecretOptions
+
     func run() async throws {
-        let client = gateway.makeClient(try CLIEnvironment.current())
-        gateway.output.print(try await client.retry(id)) { "job \($0.id): \($0.state) (attempt \($0.attempt))" }
+        let environment = try CLIEnvironment.current()
+        let client = gateway.makeClient(environment)
+        let (buildArgs, files) = try secrets.values(environment)
+        gateway.output.print(try await client.retry(id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state) (attempt \($0.attempt))" }
     }
 }

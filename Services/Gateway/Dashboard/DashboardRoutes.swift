@@ -9,6 +9,7 @@ import ServiceKit
 /// forms carrying a CSRF token; the live log reads the same events API as every client.
 struct DashboardRoutes: Sendable {
     let store: JobStore
+    let secrets: JobSecretsGate
     let accepted: AcceptedTokens
     let artifacts: ArtifactServiceClient
 
@@ -49,7 +50,8 @@ struct DashboardRoutes: Sendable {
         router.post("/ui/jobs/{id}/retry") { request, context in
             try DashboardSession.checkCSRF(try await DashboardSession.form(request, context: context), request: request)
             let job = try await store.job(in: context)
-            _ = try await store.retry(job.id)
+            // A form cannot give secrets again: a job that had some is retried through the API.
+            _ = try await store.retry(job.id, secrets: try secrets.sealForRetry(of: job, given: nil))
             return Response(status: .seeOther, headers: [.location: "/ui/jobs/\(job.id.uuidString.lowercased())"])
         }
         router.get("/ui/jobs/{id}/artifact") { _, context in

@@ -62,6 +62,8 @@ public final class KanikoKubernetesDriver: BuildDriver {
 
     public func build(_ request: BuildRequest, onLine: @escaping @Sendable (String) -> Void) async throws -> BuildOutcome {
         try request.validate()
+        // Its executor arguments are part of the pod spec the API server stores: no secret goes there.
+        guard !request.hasSecrets else { throw BuildRequestError.secretsUnsupported(by: Self.builderName) }
         let started = ContinuousClock.now
         let deadline = request.timeout.map { started + $0 }
         let log = BuildLog(KanikoOutput(), forward: onLine)

@@ -50,15 +50,17 @@ public final class RunExecutor: Service, Sendable {
     /// Records a run of `kind` and starts `work` in the background. `work`
     /// returns the result document or throws a `RunFailure` (anything else
     /// is recorded as INTERNAL, without its text).
-    /// With a `limiter`, the run stays queued until the limiter admits it.
+    /// With a `limiter`, the run stays queued until the limiter admits it. `masker` masks the
+    /// run's secret values in everything recorded of it: request, log lines, result, failure.
     public func start<Request: Encodable & Sendable, Result: Encodable & Sendable>(
-        kind: String, jobID: UUID?, request: Request, limiter: RunLimiter? = nil,
+        kind: String, jobID: UUID?, request: Request, masker: SecretMasker = .none, limiter: RunLimiter? = nil,
         work: @escaping @Sendable (RunLog) async throws -> Result
     ) async throws -> StageRun {
-        let redacted = try Redaction.redact(jsonText: String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self))
+        let requestText = String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self)
+        let redacted = try Redaction.redact(jsonText: try masker.mask(jsonText: requestText))
         let run = try await store.createRun(
             service: service, kind: kind, jobID: jobID, request: redacted, owner: owner)
-        let log = RunLog(store: store, runID: run.id, logger: logger)
+        let log = RunLog(store: store, runID: run.id, logger: logger, masker: masker)
         let task = Task { [store, owner] in
             await limiter?.acquire()
             let end: RunEnd
@@ -73,7 +75,7 @@ public final class RunExecutor: Service, Sendable {
             await limiter?.release()
             // Written from a task of its own: this one may be cancelled, and a cancelled
             // task's database calls are refused.
-            await Task { await self.write(end, of: run.id) }.value
+            await Task { await self.write(end, of: run.id, masker: masker) }.value
             _ = self.tasks.withLock { $0.removeValue(forKey: run.id) }
         }
         tasks.withLock { $0[run.id] = task }
@@ -150,16 +152,17 @@ public final class RunExecutor: Service, Sendable {
     /// Writes the run's end, retrying through a database outage with backoff until
     /// `endWriteLimit`; an end the database refuses is replaced once by an INTERNAL failure.
     /// Returning lets the run go: the caller removes it from the heartbeat.
-    private func write(_ end: RunEnd, of id: UUID) async {
+    private func write(_ end: RunEnd, of id: UUID, masker: SecretMasker) async {
         var end = end
         let deadline = ContinuousClock.now + settings.endWriteLimit
         var wait = Duration.milliseconds(250)
         while true {
             do {
                 switch end {
-                case .succeeded(let result): try await store.markSucceeded(id, result: result)
+                case .succeeded(let result): try await store.markSucceeded(id, result: try masker.mask(jsonText: result))
                 case .failed(let failure):
-                    try await store.markFailed(id, error: String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self))
+                    let text = String(decoding: try JSONResponse<RunFailure>.encoder.encode(failure), as: UTF8.self)
+                    try await store.markFailed(id, error: try masker.mask(jsonText: text))
                 case .cancelled: try await store.markCancelled(id)
                 case .endedElsewhere: return
                 }
@@ -203,10 +206,11 @@ public struct RunLog: Sendable {
     let store: RunStore
     public let runID: UUID
     let logger: Logger
+    var masker: SecretMasker = .none
 
     public func line(_ message: String, stream: String = "stdout") async {
         do {
-            try await store.appendEvent(runID: runID, kind: .log, stream: stream, message: message)
+            try await store.appendEvent(runID: runID, kind: .log, stream: stream, message: masker.mask(message))
         } catch {
             logger.warning("could not record a log line", metadata: ["run.id": "\(runID)"])
         }

@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import Orchestration
+import Records
+import ServiceKit
+
+/// Decides what happens to the secrets of a submitted or retried job: sealed for the job, or
+/// refused with a 422 saying why (no key configured, a builder that cannot take them, a
+/// retry that does not give them again).
+struct JobSecretsGate: Sendable {
+    let settings: OrchestrationSettings
+
+    /// What a retry may carry: the job's secrets again (they were deleted when it ended).
+    struct RetryBody: Decodable, Sendable {
+        var secretBuildArgs: [String: String]?
+        var secrets: [String: String]?
+
+        enum CodingKeys: String, CodingKey {
+            case secrets
+            case secretBuildArgs = "secret_build_args"
+        }
+    }
+
+    /// The secrets of a new job's request, sealed for `jobID`; nil when it has none.
+    func seal(_ request: BuildJobRequest, for jobID: UUID) throws -> SealedSecrets? {
+        try seal(BuildSecrets(of: request), for: jobID)
+    }
+
+    /// The secrets a retry of `job` stores: those given, which must be the ones the job declared.
+    func sealForRetry(of job: Job, given body: RetryBody?) throws -> SealedSecrets? {
+        let declared = BuildSecrets(of: try JSONDecoder().decode(BuildJobRequest.self, from: Data(job.request.utf8)))
+        let given = BuildSecrets(buildArgs: body?.secretBuildArgs ?? [:], files: body?.secrets ?? [:])
+        guard given.declaresTheSame(as: declared) else {
+            let names = declared.buildArgs.keys.sorted().map { "secret_build_args.\($0)" } + declared.files.keys.sorted().map { "secrets.\($0)" }
+            throw ServiceError(
+                .unprocessableContent, code: "SECRETS_REQUIRED",
+                detail: names.isEmpty
+                    ? "this job declared no secrets; retry it without any"
+                    : "a job's secrets are deleted when it ends: give them again with the retry (\(names.joined(separator: ", ")))")
+        }
+        return try seal(given, for: job.id)
+    }
+
+    private func seal(_ secrets: BuildSecrets, for jobID: UUID) throws -> SealedSecrets? {
+        do {
+            return try secrets.sealed(for: jobID, settings: settings)
+        } catch let refusal as SecretsRefusal {
+            let code = refusal == .notConfigured ? "SECRETS_NOT_CONFIGURED" : "SECRETS_UNSUPPORTED"
+            throw ServiceError(.unprocessableContent, code: code, detail: refusal.description)
+        }
+    }
+}
