@@ -46,7 +46,7 @@ public struct CopiedEvent: Sendable {
 public struct JobStore: Sendable {
     public static let eventsChannel = "job_events"
 
-    private let pool: PostgresPool
+    let pool: PostgresPool
 
     public init(pool: PostgresPool) {
         self.pool = pool
