@@ -76,7 +76,7 @@ let package = Package(
         shared("GitCheckout", ["Processes", "Digests", logging]),
         shared("BuildDrivers", ["Processes", "Digests", "OCI", "HTTPClient", logging]),
         shared("S3", ["HTTPClient", "Digests", logging]),
-        shared("OCI", ["HTTPClient", "Digests", logging]),
+        shared("OCI", ["HTTPClient", "Digests", "Processes", logging]),
         shared(
             "ServiceKit",
             [

@@ -46,7 +46,8 @@ struct JobRoutes: Sendable {
             return EventStream(
                 after: EventStream<JobEventBody>.after(in: request), pollInterval: pollInterval, seq: \.seq,
                 ended: { [store] in try await store.job(id)?.state.isTerminal ?? true },
-                fetch: { [store] after in try await store.events(of: id, after: after).map(JobEventBody.init) }
+                fetch: { [store] after in try await store.events(of: id, after: after).map(JobEventBody.init) },
+                changes: store.changes(of: id)
             ).response(to: request)
         }
     }

@@ -85,16 +85,9 @@ public struct SafeTarExtractor: Sendable {
         }
         let limits = self.limits
         let source = tarPath
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(
-                    with: Result {
-                        let plan = try ExtractionPlan(tar: source, limits: limits)
-                        return try plan.materialize(tar: source, into: destination)
-                    })
-            }
-            thread.name = "tar-extract"
-            thread.start()
+        return try await Blocking.run(name: "tar-extract") {
+            let plan = try ExtractionPlan(tar: source, limits: limits)
+            return try plan.materialize(tar: source, into: destination)
         }
     }
 

@@ -41,7 +41,16 @@ static inline CURLcode bc_curl_get_offset(CURL *handle, CURLINFO info, curl_off_
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLMcode bc_curl_multi_set_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+/// The result of a CURLMSG_DONE message (Swift does not see into CURLMsg's union).
+static inline CURLcode bc_curl_msg_result(const CURLMsg *message) { return message->data.result; }
+
 static const size_t bc_curl_read_abort = CURL_READFUNC_ABORT;
+static const size_t bc_curl_read_pause = CURL_READFUNC_PAUSE;
+static const size_t bc_curl_write_pause = CURL_WRITEFUNC_PAUSE;
+static const int bc_curl_pause_continue = CURLPAUSE_CONT;
 static const int bc_curl_seek_ok = CURL_SEEKFUNC_OK;
 static const int bc_curl_seek_cantseek = CURL_SEEKFUNC_CANTSEEK;
 #endif

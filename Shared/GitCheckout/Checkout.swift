@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Processes
 
 /// Checks out a repository at a ref through the mirror cache and packs its build
 /// context: validate → fetch (or clone) and resolve → write the work tree

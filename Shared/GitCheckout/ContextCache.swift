@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import Processes
 
 /// Recently packed contexts of one repository. `ContextPacker` is reproducible,
 /// so a commit, context folder, Dockerfile and submodule choice always give the

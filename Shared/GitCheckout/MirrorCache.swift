@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import Processes
 
 /// Bare mirrors of repositories, one folder per normalized URL (named by its
 /// SHA-256), cloned once and then only fetched. Fetches of one repository take

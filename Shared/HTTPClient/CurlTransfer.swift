@@ -2,21 +2,29 @@ import CCurl
 import Foundation
 import Synchronization
 
-/// One attempt of one request on one easy handle, run to completion on a
-/// dedicated thread (libcurl's easy interface blocks).
+/// One attempt of one request on one easy handle, run by a client's `CurlMultiDriver`.
 ///
-/// `onHead` is called once, on that thread, when the final response head
-/// has arrived; it answers whether the body should flow to `body` (true) or
-/// be discarded because the attempt will be retried (false).
+/// `start()` configures the handle (on the caller's thread: nothing else holds it yet) and queues
+/// it; from then on every callback and libcurl call happens on the driver thread, which calls
+/// `complete` once. `onHead` is called once, on that thread, when the final response head has
+/// arrived; it answers whether the body should flow to `body` (true) or be discarded because the
+/// attempt will be retried (false). `onEnd` gets the outcome, with the handle out of the multi
+/// handle and reset, ready for the pool.
+///
+/// Back-pressure never blocks the driver thread: a full response buffer pauses the transfer
+/// (`CURL_WRITEFUNC_PAUSE`) until the reader makes room, and a request body with no bytes ready
+/// pauses it (`CURL_READFUNC_PAUSE`) until the producer adds some; both unpause through the driver.
 final class CurlTransfer: @unchecked Sendable {
-    // The mutable state below is touched only by the transfer thread, except
-    // `cancelled`, which is atomic.
+    // The mutable state below is touched only by the driver thread (or by `start` before the
+    // transfer is queued), except `cancelled`, which is atomic.
     private let handle: EasyHandle
+    private let driver: CurlMultiDriver
     private let request: ClientRequest
     private let settings: HTTPClient.Configuration
     private let source: (any RequestBodySource)?
     let body: ResponseBodyBuffer
     private let onHead: (ClientResponseHead, ResponseBodyBuffer) -> Bool
+    private let onEnd: (Outcome) -> Void
     private let cancelled = Atomic<Bool>(false)
 
     private var status = 0
@@ -24,12 +32,13 @@ final class CurlTransfer: @unchecked Sendable {
     private var headDelivered = false
     private var discardingBody = false
     private var sourceError: (any Error)?
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var completed = false
 
     enum Outcome {
-        /// The head went to `onHead`, which took the body; the body ended
-        /// with this result, which the caller passes to `body.finish` once
-        /// the handle is back in its pool (so a follow-up request reuses it).
+        /// The head went to `onHead`, which took the body; the body ends with this result
+        /// once `onEnd` has returned the handle to its pool (so a follow-up request reuses it).
         case delivered(Result<Void, any Error>)
         /// `onHead` declined this status (to retry).
         case declined(status: Int)
@@ -37,28 +46,65 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     init(
-        handle: EasyHandle, request: ClientRequest, settings: HTTPClient.Configuration,
-        source: (any RequestBodySource)?, onHead: @escaping (ClientResponseHead, ResponseBodyBuffer) -> Bool
+        handle: EasyHandle, driver: CurlMultiDriver, request: ClientRequest, settings: HTTPClient.Configuration,
+        source: (any RequestBodySource)?, onHead: @escaping (ClientResponseHead, ResponseBodyBuffer) -> Bool,
+        onEnd: @escaping (Outcome) -> Void
     ) {
         self.handle = handle
+        self.driver = driver
         self.request = request
         self.settings = settings
         self.source = source
         self.body = ResponseBodyBuffer(limit: settings.responseBufferBytes)
         self.onHead = onHead
+        self.onEnd = onEnd
+        self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
-    func cancel() { cancelled.store(true, ordering: .relaxed) }
+    deinit {
+        curl_slist_free_all(headerList)
+        errorBuffer.deallocate()
+    }
 
-    /// Blocks until the exchange is over.
-    func run() -> Outcome {
-        var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer {
-            curl_slist_free_all(headerList)
-            source?.close()
+    var easy: UnsafeMutableRawPointer { handle.raw }
+    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+
+    func start() {
+        configure()
+        body.onSpace = { [weak self] in
+            guard let self else { return }
+            driver.resume(self)
         }
-        configure(headerList: &headerList)
-        let code = curl_easy_perform(handle.raw)
+        body.onAbandon = { [weak self] in
+            guard let self else { return }
+            driver.abort(self)
+        }
+        source?.onReadable { [weak self] in
+            guard let self else { return }
+            driver.resume(self)
+        }
+        driver.add(self)
+    }
+
+    /// Aborts the transfer at once (the driver removes it from the multi handle).
+    func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        driver.abort(self)
+    }
+
+    /// Called once, on the driver thread, with the handle out of the multi handle.
+    func complete(_ code: CURLcode) {
+        guard !completed else { return }
+        completed = true
+        let outcome = outcome(of: code)
+        curl_easy_reset(handle.raw)
+        source?.close()
+        onEnd(outcome)
+        if case .delivered(let result) = outcome { body.finish(result) }
+    }
+
+    private func outcome(of code: CURLcode) -> Outcome {
         let failure = code == CURLE_OK ? nil : error(for: code)
         if headDelivered {
             return .delivered(failure.map { .failure($0) } ?? .success(()))
@@ -70,7 +116,7 @@ final class CurlTransfer: @unchecked Sendable {
         return .failed(.connectionFailed(url: request.urlForLogs, reason: "no response head"))
     }
 
-    private func configure(headerList: inout UnsafeMutablePointer<curl_slist>?) {
+    private func configure() {
         curl_easy_reset(handle.raw)
         handle.set(CURLOPT_URL, request.url)
         handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
@@ -91,7 +137,7 @@ final class CurlTransfer: @unchecked Sendable {
         handle.set(CURLOPT_LOW_SPEED_TIME, max(1, settings.idleTimeout.milliseconds / 1000))
         handle.set(CURLOPT_BUFFERSIZE, 256 * 1024)
         handle.set(CURLOPT_UPLOAD_BUFFERSIZE, 256 * 1024)
-        _ = errorBuffer.withUnsafeMutableBytes { bc_curl_set_pointer(handle.raw, CURLOPT_ERRORBUFFER, $0.baseAddress) }
+        _ = bc_curl_set_pointer(handle.raw, CURLOPT_ERRORBUFFER, errorBuffer)
 
         let method = request.method.uppercased()
         switch method {
@@ -152,15 +198,20 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
-    fileprivate func receivedBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        if discardingBody || !headDelivered { return true }
-        return body.push(Array(bytes))
+    /// What the write callback answers: the bytes taken, 0 to abort, or the pause code.
+    fileprivate func receivedBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if discardingBody || !headDelivered { return bytes.count }
+        switch body.push(bytes) {
+        case .taken: return bytes.count
+        case .full: return Int(bc_curl_write_pause)
+        case .abandoned: return 0
+        }
     }
 
     fileprivate func fillUpload(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard let source else { return 0 }
         do {
-            return try source.read(into: buffer)
+            return try source.read(into: buffer) ?? Int(bc_curl_read_pause)
         } catch {
             sourceError = error
             return Int(bc_curl_read_abort)
@@ -183,7 +234,7 @@ final class CurlTransfer: @unchecked Sendable {
         if let sourceError {
             return sourceError as? HTTPClientError ?? .bodySourceFailed(String(describing: sourceError))
         }
-        let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let detail = String(cString: errorBuffer)
         let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return .timedOut(url: url)
@@ -210,8 +261,7 @@ private let curlHeaderCallback: bc_curl_data_callback = { buffer, size, count, c
 private let curlWriteCallback: bc_curl_data_callback = { buffer, size, count, context in
     let length = size * count
     guard let buffer else { return length }
-    let kept = transfer(context).receivedBody(UnsafeRawBufferPointer(start: buffer, count: length))
-    return kept ? length : 0
+    return transfer(context).receivedBody(UnsafeRawBufferPointer(start: buffer, count: length))
 }
 
 private let curlReadCallback: bc_curl_data_callback = { buffer, size, count, context in

@@ -5,11 +5,11 @@ import Synchronization
 /// One libcurl easy handle. Kept between requests so its connection cache
 /// lets the next request to the same host reuse a live connection.
 final class EasyHandle: @unchecked Sendable {
-    // Used by one transfer thread at a time; the pool hands it out exclusively.
+    // Used by one transfer at a time; the pool hands it out exclusively.
     let raw: UnsafeMutableRawPointer
 
     init() {
-        _ = EasyHandle.globalInit
+        EasyHandle.initializeLibrary()
         guard let raw = curl_easy_init() else { fatalError("curl_easy_init failed") }
         self.raw = raw
     }
@@ -20,6 +20,8 @@ final class EasyHandle: @unchecked Sendable {
     private static let globalInit: Void = {
         curl_global_init(Int(CURL_GLOBAL_ALL))
     }()
+
+    static func initializeLibrary() { _ = globalInit }
 
     func set(_ option: CURLoption, _ value: Int) {
         _ = bc_curl_set_long(raw, option, value)

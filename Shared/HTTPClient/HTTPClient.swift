@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import Synchronization
 
 /// The one outbound HTTP client of every service: libcurl underneath,
-/// async/await on top, bodies streamed both ways.
+/// async/await on top, bodies streamed both ways. Every request of a client runs on one
+/// libcurl multi handle driven by one thread (`CurlMultiDriver`), however many are in flight.
 public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         public var connectTimeout: Duration = .seconds(10)
@@ -16,7 +16,7 @@ public final class HTTPClient: Sendable {
         public var caBundlePath: String? = nil
         /// Response bytes held before the transfer pauses for a slow reader.
         public var responseBufferBytes = 4 << 20
-        /// Easy handles (and so live connections) kept between requests.
+        /// Easy handles, and idle connections, kept between requests.
         public var idleHandles = 16
 
         public init() {}
@@ -25,12 +25,16 @@ public final class HTTPClient: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let handles: EasyHandlePool
+    private let driver: CurlMultiDriver
 
     public init(configuration: Configuration = .init(), logger: Logger = Logger(label: "http-client")) {
         self.configuration = configuration
         self.logger = logger
         self.handles = EasyHandlePool(capacity: configuration.idleHandles)
+        self.driver = CurlMultiDriver(maxIdleConnections: configuration.idleHandles)
     }
+
+    deinit { driver.stop() }
 
     /// Sends the request and returns once the response head is in; the body
     /// streams from `response.body`. Retries (with backoff) idempotent
@@ -38,7 +42,7 @@ public final class HTTPClient: Sendable {
     /// attempt's response is returned whatever its status.
     public func execute(_ request: ClientRequest) async throws -> ClientResponse {
         var request = request
-        // Task-locals are not visible on the transfer thread: bind them here.
+        // Task-locals are not visible on the driver thread: bind them here.
         for (name, value) in OutboundTrace.headers where !request.headers.contains(name) {
             request.headers.add(name, value)
         }
@@ -113,47 +117,27 @@ public final class HTTPClient: Sendable {
             return .failure(error as? HTTPClientError ?? .bodySourceFailed("\(error)"))
         }
         let handle = handles.take()
-        let waiting = Mutex<CheckedContinuation<AttemptOutcome, Never>?>(nil)
-        let early = Mutex<AttemptOutcome?>(nil)
-        // Resolves the attempt once, whether the thread or the awaiting task comes first.
-        let resume: @Sendable (AttemptOutcome) -> Void = { outcome in
-            let continuation: CheckedContinuation<AttemptOutcome, Never>? = waiting.withLock { continuation in
-                defer { continuation = nil }
-                if continuation == nil { early.withLock { $0 = $0 ?? outcome } }
-                return continuation
-            }
-            continuation?.resume(returning: outcome)
-        }
+        let outcome = OneShot<AttemptOutcome>()
         let transfer = CurlTransfer(
-            handle: handle, request: request, settings: configuration, source: source,
+            handle: handle, driver: driver, request: request, settings: configuration, source: source,
             onHead: { head, body in
                 if !acceptRetryableStatus && RetryPolicy.retryableStatuses.contains(head.status) {
                     return false
                 }
-                resume(.response(ClientResponse(head: head, body: ClientResponseBody(buffer: body))))
+                outcome.resolve(.response(ClientResponse(head: head, body: ClientResponseBody(buffer: body))))
                 return true
-            })
-        let pool = handles
-        let thread = Thread {
-            let outcome = transfer.run()
-            pool.give(handle)
-            switch outcome {
-            case .delivered(let result): transfer.body.finish(result)
-            case .declined(let status): resume(.retryStatus(status))
-            case .failed(let error): resume(.failure(error))
-            }
-        }
-        thread.name = "curl-transfer"
-        thread.start()
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready: AttemptOutcome? = waiting.withLock { waiting in
-                    if let outcome = early.withLock({ $0 }) { return outcome }
-                    waiting = continuation
-                    return nil
+            },
+            onEnd: { [handles] ended in
+                handles.give(handle)
+                switch ended {
+                case .delivered: break  // the body carries the result
+                case .declined(let status): outcome.resolve(.retryStatus(status))
+                case .failed(let error): outcome.resolve(.failure(error))
                 }
-                if let ready { continuation.resume(returning: ready) }
-            }
+            })
+        transfer.start()
+        return await withTaskCancellationHandler {
+            await outcome.value()
         } onCancel: {
             transfer.cancel()
         }

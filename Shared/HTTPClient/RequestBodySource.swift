@@ -1,27 +1,36 @@
 import Foundation
 
-/// What libcurl's read callback pulls the request body from, on the transfer thread.
+/// What libcurl's read callback pulls the request body from, on the driver thread.
 protocol RequestBodySource: AnyObject, Sendable {
     /// Length if known (sets Content-Length), nil for chunked encoding.
     var length: Int64? { get }
-    /// Copies up to `buffer.count` bytes; 0 at the end; throws to abort the transfer.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// Copies up to `buffer.count` bytes; 0 at the end; nil when no byte is ready yet (the
+    /// transfer pauses until the handler given to `onReadable` is called); throws to abort.
+    /// Never waits for a producer: it runs on the thread that drives every transfer.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
     /// Goes back to the first byte, for libcurl to resend the body on a
     /// new connection; false when the source cannot (a stream).
     func rewind() -> Bool
     /// Releases what the source holds (the transfer is over).
     func close()
+    /// Sets what to call when bytes become ready after `read` answered nil.
+    func onReadable(_ handler: @escaping @Sendable () -> Void)
+}
+
+extension RequestBodySource {
+    /// Bytes and files are always ready.
+    func onReadable(_ handler: @escaping @Sendable () -> Void) {}
 }
 
 final class BytesBodySource: RequestBodySource, @unchecked Sendable {
-    // Read only from the single transfer thread.
+    // Read only from the driver thread.
     private let bytes: [UInt8]
     private var offset = 0
     var length: Int64? { Int64(bytes.count) }
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
         let count = min(buffer.count, bytes.count - offset)
         guard count > 0 else { return 0 }
         bytes.withUnsafeBytes { source in
@@ -40,7 +49,7 @@ final class BytesBodySource: RequestBodySource, @unchecked Sendable {
 }
 
 final class FileBodySource: RequestBodySource, @unchecked Sendable {
-    // Read only from the single transfer thread.
+    // Read only from the driver thread.
     private let handle: FileHandle
     private let start: Int64
     private var remaining: Int64
@@ -59,7 +68,7 @@ final class FileBodySource: RequestBodySource, @unchecked Sendable {
         self.length = remaining
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
         let wanted = Int(min(Int64(buffer.count), remaining))
         guard wanted > 0 else { return 0 }
         var count: Int
@@ -82,17 +91,21 @@ final class FileBodySource: RequestBodySource, @unchecked Sendable {
     func close() { try? handle.close() }
 }
 
-/// Bridges an async chunk sequence to libcurl's blocking read callback,
-/// holding at most `limit` bytes between them.
+/// Bridges an async chunk sequence to libcurl's read callback, holding at most `limit` bytes
+/// between them: the producer suspends while the buffer is full, and the transfer pauses while
+/// it is empty.
 final class StreamBodySource: RequestBodySource, @unchecked Sendable {
-    // All mutable state is guarded by `condition`.
-    private let condition = NSCondition()
+    // All mutable state is guarded by `lock`.
+    private let lock = NSLock()
     private var pending: [UInt8] = []
     private var pendingOffset = 0
     private var finished = false
     private var failure: (any Error)?
     private var closed = false
     private var spaceWaiter: CheckedContinuation<Void, Never>?
+    /// `read` found nothing: call `readable` when bytes (or the end) arrive.
+    private var readerPaused = false
+    private var readable: @Sendable () -> Void = {}
     private let limit: Int
     private var pump: Task<Void, Never>?
     let length: Int64?
@@ -112,63 +125,77 @@ final class StreamBodySource: RequestBodySource, @unchecked Sendable {
         }
     }
 
+    func onReadable(_ handler: @escaping @Sendable () -> Void) {
+        lock.withLock { readable = handler }
+    }
+
     private func write(_ chunk: [UInt8]) async -> Bool {
         while true {
-            let wait: Bool = condition.withLock {
+            let wait: Bool = lock.withLock {
                 if closed { return false }
                 return pending.count - pendingOffset >= limit
             }
             if !wait { break }
             await withCheckedContinuation { continuation in
-                condition.lock()
+                lock.lock()
                 if closed || pending.count - pendingOffset < limit {
-                    condition.unlock()
+                    lock.unlock()
                     continuation.resume()
                 } else {
                     spaceWaiter = continuation
-                    condition.unlock()
+                    lock.unlock()
                 }
             }
         }
-        return condition.withLock {
-            guard !closed else { return false }
+        let (accepted, wake) = lock.withLock { () -> (Bool, (@Sendable () -> Void)?) in
+            guard !closed else { return (false, nil) }
             if pendingOffset > 0 {
                 pending.removeFirst(pendingOffset)
                 pendingOffset = 0
             }
             pending.append(contentsOf: chunk)
-            condition.broadcast()
-            return true
+            return (true, takeReader())
         }
+        wake?()
+        return accepted
     }
 
     private func end(_ error: (any Error)?) {
-        condition.withLock {
+        let wake = lock.withLock {
             finished = true
             failure = error
-            condition.broadcast()
+            return takeReader()
         }
+        wake?()
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        condition.lock()
-        while pending.count == pendingOffset && !finished && !closed {
-            condition.wait()
-        }
+    /// The handler to call (outside the lock) if the transfer paused for bytes. Call locked.
+    private func takeReader() -> (@Sendable () -> Void)? {
+        guard readerPaused else { return nil }
+        readerPaused = false
+        return readable
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        lock.lock()
         if let failure {
-            condition.unlock()
+            lock.unlock()
             throw HTTPClientError.bodySourceFailed(String(describing: failure))
         }
-        let count = min(buffer.count, pending.count - pendingOffset)
-        if count > 0 {
-            pending.withUnsafeBytes { source in
-                buffer.baseAddress!.copyMemory(from: source.baseAddress! + pendingOffset, byteCount: count)
-            }
-            pendingOffset += count
+        if pending.count == pendingOffset {
+            let over = finished || closed
+            if !over { readerPaused = true }
+            lock.unlock()
+            return over ? 0 : nil
         }
+        let count = min(buffer.count, pending.count - pendingOffset)
+        pending.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + pendingOffset, byteCount: count)
+        }
+        pendingOffset += count
         let waiter = spaceWaiter
         spaceWaiter = nil
-        condition.unlock()
+        lock.unlock()
         waiter?.resume()
         return count
     }
@@ -176,9 +203,9 @@ final class StreamBodySource: RequestBodySource, @unchecked Sendable {
     func rewind() -> Bool { false }
 
     func close() {
-        let waiter: CheckedContinuation<Void, Never>? = condition.withLock {
+        let waiter: CheckedContinuation<Void, Never>? = lock.withLock {
             closed = true
-            condition.broadcast()
+            readable = {}
             defer { spaceWaiter = nil }
             return spaceWaiter
         }

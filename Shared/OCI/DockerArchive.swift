@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import Processes
 
 /// A `docker save`-style image tarball, as Kaniko's `--tar-path` and
 /// `buildah push docker-archive:` write it: `manifest.json`, a config blob and
@@ -74,11 +75,7 @@ public struct DockerArchive: Sendable {
 
     /// `init(path:)` on a thread of its own, so hashing large layers does not hold a cooperative thread.
     public static func open(path: String) async throws -> DockerArchive {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result(catching: { try DockerArchive(path: path) })) }
-            thread.name = "docker-archive"
-            thread.start()
-        }
+        try await Blocking.run(name: "docker-archive") { try DockerArchive(path: path) }
     }
 
     /// Follows symbolic and hard links (docker save's `<id>/layer.tar` often points at a sibling).

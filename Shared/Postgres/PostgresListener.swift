@@ -8,7 +8,8 @@ import Synchronization
 /// When `init` returns, the channels are being listened to, so a caller can listen first and
 /// then read the current state without missing a change. If the server restarts, the listener
 /// reconnects (backing off up to 2 s) and listens again; notifications sent while it was
-/// disconnected are lost, so followers should also re-read state now and then.
+/// disconnected are lost, so `onConnectionChange` says when the connection goes (false) and
+/// when it is listening again (true): followers poll in between and re-read state after.
 /// The listener stops when `stop()` is called, when it is deinitialized, or when the consumer of
 /// `notifications` goes away.
 public final class PostgresListener: Sendable {
@@ -17,7 +18,10 @@ public final class PostgresListener: Sendable {
     private let continuation: AsyncStream<PostgresNotification>.Continuation
     private let stopFlag: StopFlag
 
-    public init(configuration: PostgresConfiguration, channels: [String], logger: Logger) async throws {
+    public init(
+        configuration: PostgresConfiguration, channels: [String], logger: Logger,
+        onConnectionChange: @escaping @Sendable (_ listening: Bool) -> Void = { _ in }
+    ) async throws {
         let channels = try channels.map { name throws(PostgresError) in
             try PostgresIdentifier.validated(name, as: "channel")
         }
@@ -28,7 +32,7 @@ public final class PostgresListener: Sendable {
         logger[metadataKey: "db.target"] = "\(configuration.redactedConninfo)"
         let loop = ListenLoop(
             configuration: configuration, channels: channels, logger: logger, continuation: continuation,
-            stopFlag: stopFlag)
+            stopFlag: stopFlag, onConnectionChange: onConnectionChange)
         try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
             Thread {
                 let connection: LibPQConnection
@@ -70,6 +74,7 @@ private struct ListenLoop: Sendable {
     let logger: Logger
     let continuation: AsyncStream<PostgresNotification>.Continuation
     let stopFlag: StopFlag
+    let onConnectionChange: @Sendable (Bool) -> Void
 
     private static let pollMilliseconds: Int32 = 250
     private static let maxReconnectDelay = 2.0
@@ -93,6 +98,7 @@ private struct ListenLoop: Sendable {
                     connection = try connectAndListen()
                     logger.info("listener reconnected")
                     reconnectDelay = 0
+                    onConnectionChange(true)
                 } catch {
                     logger.warning("listener could not reconnect", metadata: ["error": "\(error)"])
                     reconnectDelay = min(max(reconnectDelay * 2, 0.25), Self.maxReconnectDelay)
@@ -107,6 +113,7 @@ private struct ListenLoop: Sendable {
             if !healthy {
                 logger.warning("listener connection lost; reconnecting")
                 connection = nil
+                onConnectionChange(false)
             }
         }
     }

@@ -15,7 +15,7 @@ public enum RunStoreError: Error, Sendable, Equatable {
 public struct RunStore: Sendable {
     public static let eventsChannel = "run_events"
 
-    private let pool: PostgresPool
+    let pool: PostgresPool
 
     public init(pool: PostgresPool) {
         self.pool = pool

@@ -1,26 +1,20 @@
 import Foundation
 import Hummingbird
+import Postgres
 
 /// The answer of an `…/events` endpoint: the events recorded after `after`, then new ones
-/// as they are recorded (polling), ending once `ended` says so and nothing is left to send.
-/// One JSON object a line, or Server-Sent Events (`id:` is the seq) when the request accepts
-/// `text/event-stream`.
+/// as they are recorded (read when `changes` is notified, see `EventTail`), ending once `ended`
+/// says so and nothing is left to send. One JSON object a line, or Server-Sent Events (`id:` is
+/// the seq) when the request accepts `text/event-stream`.
 public struct EventStream<Event: Encodable & Sendable>: Sendable {
-    public var after: Int64
-    public var pollInterval: Duration
-    public var seq: @Sendable (Event) -> Int64
-    public var ended: @Sendable () async throws -> Bool
-    public var fetch: @Sendable (_ after: Int64) async throws -> [Event]
+    public var tail: EventTail<Event>
 
     public init(
         after: Int64, pollInterval: Duration, seq: @escaping @Sendable (Event) -> Int64,
-        ended: @escaping @Sendable () async throws -> Bool, fetch: @escaping @Sendable (_ after: Int64) async throws -> [Event]
+        ended: @escaping @Sendable () async throws -> Bool, fetch: @escaping @Sendable (_ after: Int64) async throws -> [Event],
+        changes: NotificationSubscription? = nil
     ) {
-        self.after = after
-        self.pollInterval = pollInterval
-        self.seq = seq
-        self.ended = ended
-        self.fetch = fetch
+        tail = EventTail(after: after, seq: seq, ended: ended, fetch: fetch, changes: changes, pollInterval: pollInterval)
     }
 
     /// `after` from the request's query (0 when absent).
@@ -30,31 +24,17 @@ public struct EventStream<Event: Encodable & Sendable>: Sendable {
 
     public func response(to request: Request) -> Response {
         let sse = request.headers[.accept]?.contains("text/event-stream") == true
+        let seq = tail.seq
         return Response(
             status: .ok,
             headers: [.contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-cache"],
-            body: ResponseBody { writer in
-                try await follow { event in
+            body: ResponseBody { [tail] writer in
+                try await tail.follow { event in
                     let json = String(decoding: try JSONResponse<Event>.encoder.encode(event), as: UTF8.self)
                     let line = sse ? "id: \(seq(event))\ndata: \(json)\n\n" : json + "\n"
                     try await writer.write(ByteBuffer(string: line))
                 }
                 try await writer.finish(nil)
             })
-    }
-
-    private func follow(send: (Event) async throws -> Void) async throws {
-        var last = after
-        while !Task.isCancelled {
-            // Read the state before the events: an end seen now means every event is already stored.
-            let isOver = try await ended()
-            let events = try await fetch(last)
-            for event in events {
-                try await send(event)
-                last = seq(event)
-            }
-            if isOver && events.isEmpty { return }
-            if events.isEmpty { try await Task.sleep(for: pollInterval) }
-        }
     }
 }

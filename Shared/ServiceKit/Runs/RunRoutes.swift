@@ -105,7 +105,8 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
                     try await store.events(runID: id, after: after).map {
                         RunEventBody(seq: $0.seq, at: $0.at, kind: $0.kind.rawValue, stream: $0.stream, message: $0.message)
                     }
-                }
+                },
+                changes: store.changes(of: id)
             ).response(to: request)
         }
     }
