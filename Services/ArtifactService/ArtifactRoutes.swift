@@ -17,9 +17,9 @@ struct ArtifactRoutes {
 
     func register(on router: Router<ServiceRequestContext>) {
         router.put("/v1/artifacts/**") { request, context in try await put(request, context) }
-        router.get("/v1/artifacts/**") { request, _ in try await get(request, headOnly: false) }
-        router.head("/v1/artifacts/**") { request, _ in try await get(request, headOnly: true) }
-        router.delete("/v1/artifacts/**") { request, _ in try await delete(request) }
+        router.get("/v1/artifacts/**") { request, context in try await get(request, context, headOnly: false) }
+        router.head("/v1/artifacts/**") { request, context in try await get(request, context, headOnly: true) }
+        router.delete("/v1/artifacts/**") { request, context in try await delete(request, context) }
         router.get("/v1/artifacts") { request, _ in try await list(request) }
         router.post("/v1/presigned-urls") { request, context in try await presign(request, context) }
     }
@@ -54,6 +54,8 @@ struct ArtifactRoutes {
             throw ServiceError(
                 .badRequest, code: "DIGEST_MISMATCH",
                 detail: "the body's SHA-256 is \(actual), the request said \(expected); nothing was stored")
+        } catch let error as ObjectTreeError {
+            throw error.serviceError(logger: context.logger)
         } catch {
             context.logger.error("store failed", metadata: ["key": "\(key)", "error": "\(error)"])
             throw ServiceError(.serviceUnavailable, code: "STORE_UNAVAILABLE", detail: "the artifact store did not take the upload")
@@ -65,7 +67,7 @@ struct ArtifactRoutes {
         return response
     }
 
-    private func get(_ request: Request, headOnly: Bool) async throws -> Response {
+    private func get(_ request: Request, _ context: ServiceRequestContext, headOnly: Bool) async throws -> Response {
         let key = try key(of: request)
         guard let record = try await index.find(key.value) else {
             throw ServiceError.notFound("no artifact \(key)")
@@ -85,22 +87,35 @@ struct ArtifactRoutes {
             headers[.contentLength] = String(record.size)
         }
         if headOnly { return Response(status: status, headers: headers) }
-        guard let stream = try await backend.read(key, range: range.map { $0.first...$0.last }) else {
-            throw ServiceError.notFound("no artifact \(key)")
+        let stream: ArtifactStream?
+        do {
+            stream = try await backend.read(key, range: range.map { $0.first...$0.last })
+        } catch let error as ObjectTreeError {
+            throw error.serviceError(logger: context.logger)
         }
-        let chunks = stream.chunks
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody { writer in
-                for try await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+        guard let stream else { throw ServiceError.notFound("no artifact \(key)") }
+        // Content-Length comes from the record: an object of another size would leave a client
+        // waiting for bytes that never come, so it is refused before the headers go out.
+        guard stream.totalSize == record.size else {
+            context.logger.error(
+                "stored object differs from its record",
+                metadata: ["key": "\(key)", "stored": "\(stream.totalSize)", "recorded": "\(record.size)"])
+            throw ServiceError(
+                .serviceUnavailable, code: "STORE_INCONSISTENT",
+                detail: "the stored object has \(stream.totalSize) bytes, the record \(record.size); it is not served")
+        }
+        let body = ExactLengthBody(chunks: stream.chunks, length: range?.length ?? record.size)
+        return Response(status: status, headers: headers, body: ResponseBody { writer in try await body.write(to: &writer) })
     }
 
-    private func delete(_ request: Request) async throws -> Response {
+    private func delete(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let key = try key(of: request)
         guard try await index.find(key.value) != nil else { throw ServiceError.notFound("no artifact \(key)") }
-        try await backend.delete(key)
+        do {
+            try await backend.delete(key)
+        } catch let error as ObjectTreeError {
+            throw error.serviceError(logger: context.logger)
+        }
         try await index.remove(key.value)
         return Response(status: .noContent)
     }
@@ -180,5 +195,18 @@ enum Cursor {
             throw ServiceError.badRequest("cursor is not one this service gave out", code: "INVALID_CURSOR")
         }
         return key
+    }
+}
+
+extension ObjectTreeError {
+    /// How the client hears of it; a failure of the filesystem itself is logged, not told.
+    func serviceError(logger: Logger) -> ServiceError {
+        switch self {
+        case .outsideStore: return .badRequest(description, code: "INVALID_KEY")
+        case .occupied: return .conflict(description, code: "KEY_CONFLICT")
+        case .system:
+            logger.error("filesystem store failed", metadata: ["error": "\(self)"])
+            return ServiceError(.serviceUnavailable, code: "STORE_UNAVAILABLE", detail: "the artifact store failed")
+        }
     }
 }

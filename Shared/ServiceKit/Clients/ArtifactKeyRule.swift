@@ -1,7 +1,11 @@
+import PathBytes
+
 /// What makes a string an artifact key: a relative path such as
 /// `images/<workload>/<service>/<commit>.tar`, of at most 1024 bytes, without control
 /// characters, backslashes, empty, `.` or `..` segments. artifact-service stores only such
 /// keys; a service given a key to hand to it checks the key the same way before it starts.
+/// Checked on bytes (`PathBytes`): a `/` hidden in a `Character` by a combining mark or a
+/// prepended concatenation mark is still a separator to the filesystem.
 public enum ArtifactKeyRule {
     public static let maxLength = 1024
 
@@ -12,10 +16,10 @@ public enum ArtifactKeyRule {
         guard !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
             return "contains a control character"
         }
-        guard !key.contains("\\") else { return "contains a backslash" }
-        for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+        guard !key.containsByte("\\") else { return "contains a backslash" }
+        for segment in key.slashSegments() {
             if segment.isEmpty { return "has an empty segment (leading, trailing or double slash)" }
-            if segment == "." || segment == ".." { return "has a \"\(segment)\" segment" }
+            if segment.isDotSegment { return "has a \"\(segment)\" segment" }
         }
         return nil
     }
