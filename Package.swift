@@ -121,6 +121,7 @@ let package = Package(
             // What several test targets share (memory sampling, a waited-for shell).
             .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
             tests("DigestsTests", ["Digests"]),
+            tests("PathBytesTests", ["PathBytes"]),
             tests(
                 "HTTPClientTests", ["HTTPClient", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),

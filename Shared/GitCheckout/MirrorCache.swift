@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import PathBytes
 
 /// Bare mirrors of repositories, one folder per normalized URL (named by its
 /// SHA-256), cloned once and then only fetched. Fetches of one repository take
@@ -131,7 +132,7 @@ public struct MirrorCache: Sendable {
     /// The refspec for a ref outside branches and tags (`refs/pull/1/head`, `HEAD`), fetched on demand.
     static func exactRefspec(for ref: String) -> String? {
         if ref == "HEAD" { return "+HEAD:\(RefResolver.remoteHead)" }
-        guard ref.hasPrefix("refs/"), !ref.hasPrefix("refs/heads/"), !ref.hasPrefix("refs/tags/") else { return nil }
+        guard ref.bytesStart(with: "refs/"), !ref.bytesStart(with: "refs/heads/"), !ref.bytesStart(with: "refs/tags/") else { return nil }
         return "+\(ref):\(ref)"
     }
 }

@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import PathBytes
 
 /// A `docker save`-style image tarball, as Kaniko's `--tar-path` and
 /// `buildah push docker-archive:` write it: `manifest.json`, a config blob and
@@ -90,8 +91,8 @@ public struct DockerArchive: Sendable {
             case .file:
                 return entry
             case .symbolicLink:
-                let directory = current.split(separator: "/").dropLast().joined(separator: "/")
-                current = normalize(entry.linkName.hasPrefix("/") ? entry.linkName : directory + "/" + entry.linkName)
+                let directory = current.slashSegments(omittingEmpty: true).dropLast().joined(separator: "/")
+                current = normalize(entry.linkName.bytesStart(with: "/") ? entry.linkName : directory + "/" + entry.linkName)
             case .hardLink:
                 current = normalize(entry.linkName)
             default:
@@ -104,11 +105,11 @@ public struct DockerArchive: Sendable {
     /// `./a/../b//c` → `b/c`.
     static func normalize(_ name: String) -> String {
         var parts: [Substring] = []
-        for part in name.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..": _ = parts.popLast()
-            default: parts.append(part)
+        for part in name.slashSegments(omittingEmpty: true) {
+            if part.bytesEqual("..") {
+                _ = parts.popLast()
+            } else if !part.bytesEqual(".") {
+                parts.append(part)
             }
         }
         return parts.joined(separator: "/")

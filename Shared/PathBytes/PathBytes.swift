@@ -11,9 +11,33 @@
 extension StringProtocol {
     /// The parts between `/` bytes (a `/` byte never occurs inside a multi-byte UTF-8 sequence).
     public func slashSegments(omittingEmpty: Bool = false) -> [Substring] {
+        parts(separatedBy: "/", omittingEmpty: omittingEmpty)
+    }
+
+    /// The parts between bytes of the ASCII character `separator`.
+    public func parts(separatedBy separator: Unicode.Scalar, omittingEmpty: Bool = false) -> [Substring] {
         let text = String(self)
-        return text.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: omittingEmpty)
+        return text.utf8.split(separator: UInt8(ascii: separator), omittingEmptySubsequences: omittingEmpty)
             .map { Substring($0) }
+    }
+
+    /// The text before the last `/` byte (a path's parent); nil when there is no `/`.
+    public var beforeLastSlash: Substring? {
+        let text = String(self)
+        guard let slash = text.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        return Substring(text.utf8[..<slash])
+    }
+
+    /// The text without its first `count` bytes (which must end a scalar, as an ASCII byte does).
+    public func droppingFirstBytes(_ count: Int = 1) -> Substring {
+        let text = String(self)
+        return Substring(text.utf8.dropFirst(count))
+    }
+
+    /// The text without its last `count` bytes (which must begin a scalar, as an ASCII byte does).
+    public func droppingLastBytes(_ count: Int = 1) -> Substring {
+        let text = String(self)
+        return Substring(text.utf8.dropLast(count))
     }
 
     /// Whether the bytes are exactly those of `other`.
@@ -25,6 +49,15 @@ extension StringProtocol {
     /// Whether the bytes end with those of `suffix`.
     public func bytesEnd(with suffix: some StringProtocol) -> Bool {
         utf8.count >= suffix.utf8.count && utf8.reversed().starts(with: suffix.utf8.reversed())
+    }
+
+    /// Whether the bytes of `other` occur in these.
+    public func containsBytes(_ other: some StringProtocol) -> Bool {
+        let haystack = Array(utf8)
+        let needle = Array(other.utf8)
+        guard !needle.isEmpty else { return true }
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
     /// Whether the ASCII character `ascii` occurs as a byte (whatever scalars surround it).
