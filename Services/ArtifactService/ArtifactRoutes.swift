@@ -86,36 +86,49 @@ struct ArtifactRoutes {
             status = .ok
             headers[.contentLength] = String(record.size)
         }
-        if headOnly { return Response(status: status, headers: headers) }
-        let stream: ArtifactStream?
+        if headOnly {
+            // HEAD says what GET would: the stored object's size is checked the same way.
+            let size = try await answeringStoreErrors(context) { try await backend.size(of: key) }
+            try checkStored(size: size, of: key, against: record, context)
+            return Response(status: status, headers: headers)
+        }
+        let stream = try await answeringStoreErrors(context) { try await backend.read(key, range: range.map { $0.first...$0.last }) }
+        guard let stream else { throw ServiceError.notFound("no artifact \(key)") }
+        try checkStored(size: stream.totalSize, of: key, against: record, context)
+        let body = ExactLengthBody(chunks: stream.chunks, length: range?.length ?? record.size)
+        return Response(status: status, headers: headers, body: ResponseBody { writer in try await body.write(to: &writer) })
+    }
+
+    /// A backend call whose filesystem errors are answered as the client should hear them.
+    private func answeringStoreErrors<T>(_ context: ServiceRequestContext, _ call: () async throws -> T) async throws -> T {
         do {
-            stream = try await backend.read(key, range: range.map { $0.first...$0.last })
+            return try await call()
         } catch let error as ObjectTreeError {
             throw error.serviceError(logger: context.logger)
         }
-        guard let stream else { throw ServiceError.notFound("no artifact \(key)") }
-        // Content-Length comes from the record: an object of another size would leave a client
-        // waiting for bytes that never come, so it is refused before the headers go out.
-        guard stream.totalSize == record.size else {
+    }
+
+    /// Content-Length comes from the record: an object of another size (changed or lost behind
+    /// the index's back) would leave a client waiting for bytes that never come, so it is
+    /// refused before the headers go out.
+    private func checkStored(size: Int64?, of key: ArtifactKey, against record: ArtifactRecord, _ context: ServiceRequestContext)
+        throws
+    {
+        guard let size else { throw ServiceError.notFound("no artifact \(key)") }
+        guard size == record.size else {
             context.logger.error(
                 "stored object differs from its record",
-                metadata: ["key": "\(key)", "stored": "\(stream.totalSize)", "recorded": "\(record.size)"])
+                metadata: ["key": "\(key)", "stored": "\(size)", "recorded": "\(record.size)"])
             throw ServiceError(
                 .serviceUnavailable, code: "STORE_INCONSISTENT",
-                detail: "the stored object has \(stream.totalSize) bytes, the record \(record.size); it is not served")
+                detail: "the stored object has \(size) bytes, the record \(record.size); it is not served")
         }
-        let body = ExactLengthBody(chunks: stream.chunks, length: range?.length ?? record.size)
-        return Response(status: status, headers: headers, body: ResponseBody { writer in try await body.write(to: &writer) })
     }
 
     private func delete(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let key = try key(of: request)
         guard try await index.find(key.value) != nil else { throw ServiceError.notFound("no artifact \(key)") }
-        do {
-            try await backend.delete(key)
-        } catch let error as ObjectTreeError {
-            throw error.serviceError(logger: context.logger)
-        }
+        try await answeringStoreErrors(context) { try await backend.delete(key) }
         try await index.remove(key.value)
         return Response(status: .noContent)
     }

@@ -83,14 +83,43 @@ struct ArtifactContentTypeTests {
             } else {
                 #expect(truncate("\(configuration.root)/objects/\(key)", 5) == 0)
             }
-            for range in [nil, "bytes=0-99"] {
+            for (method, range) in [("GET", nil), ("GET", "bytes=0-99"), ("HEAD", nil)] {
                 var headers = base.headers
                 if let range { headers.add("Range", range) }
-                let get = try await http.send(ClientRequest(url: url, headers: headers, timeout: .seconds(10), retry: .never))
-                #expect(get.status == 503, "\(range ?? "whole"): \(get.status)")
-                #expect(String(decoding: get.body, as: UTF8.self).contains("STORE_INCONSISTENT"))
+                let answer = try await http.send(
+                    ClientRequest(method: method, url: url, headers: headers, timeout: .seconds(10), retry: .never))
+                #expect(answer.status == 503, "\(method) \(range ?? "whole"): \(answer.status)")
+                if method == "GET" { #expect(String(decoding: answer.body, as: UTF8.self).contains("STORE_INCONSISTENT")) }
             }
             _ = try await http.send(ClientRequest(method: "DELETE", url: url, headers: base.headers, retry: .never))
+        }
+    }
+
+    /// A file cut short while its body is being sent: the connection is closed at once, so the
+    /// client sees a short body and an error in seconds, instead of waiting for the rest.
+    @Test func aBodyCutShortWhileSendingEndsTheConnection() async throws {
+        let configuration = try base.configuration(s3: false)
+        let key = "\(base.prefix)/cut.bin"
+        let content = ArtifactServiceTests.content(count: 32 << 20)
+        let http = HTTPClient()
+        try await buildApplication(configuration: configuration).test(.live) { client in
+            let url = "http://127.0.0.1:\(try #require(client.port))/v1/artifacts/\(key)"
+            let put = try await http.send(
+                ClientRequest(method: "PUT", url: url, headers: base.headers, body: .bytes(content), retry: .never))
+            try #require(put.status == 201)
+            let started = ContinuousClock.now
+            let response = try await http.execute(ClientRequest(url: url, headers: base.headers, timeout: .seconds(20), retry: .never))
+            #expect(response.status == 200)
+            var received = 0
+            await #expect(throws: (any Error).self) {
+                for try await chunk in response.body {
+                    if received == 0 { #expect(truncate("\(configuration.root)/objects/\(key)", 1 << 20) == 0) }
+                    received += chunk.count
+                }
+            }
+            #expect(received < content.count)
+            let waited = ContinuousClock.now - started
+            #expect(waited < .seconds(10), "the client waited \(waited)")
         }
     }
 }
