@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PathBytes
 import Records
 import ServiceKit
 
@@ -25,7 +26,8 @@ struct ArtifactRoutes {
     }
 
     private func key(of request: Request) throws -> ArtifactKey {
-        let raw = String(request.uri.path.dropFirst(Self.prefix.count))
+        // Bytes: a key starting with a combining mark makes "/\u{0301}" one Character of the path.
+        let raw = String(request.uri.path.droppingFirstBytes(Self.prefix.utf8.count))
         guard let decoded = raw.removingPercentEncoding else {
             throw ServiceError.badRequest("the artifact key is not valid percent-encoding", code: "INVALID_KEY")
         }

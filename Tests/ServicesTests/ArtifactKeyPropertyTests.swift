@@ -41,6 +41,12 @@ struct ArtifactKeyPropertyTests {
                 let put = try await http.send(
                     ClientRequest(method: "PUT", url: url, headers: base.headers, body: .bytes(content), timeout: .seconds(10),
                         retry: .never))
+                if put.status == 409, !s3 {
+                    // A folder left by an earlier key (deleting an object keeps its folders) stands at this one.
+                    var info = stat()
+                    #expect(lstat("\(objects)/\(key)", &info) == 0 && info.st_mode & S_IFMT == S_IFDIR, "\(key.debugDescription): 409")
+                    return
+                }
                 guard put.status == 201 else {
                     #expect(put.status == 400 && String(decoding: put.body, as: UTF8.self).contains("INVALID_KEY"), "\(key.debugDescription): \(put.status)")
                     #expect(ArtifactKeyRule.violation(in: key) != nil, "\(key.debugDescription) refused though the rule takes it")
