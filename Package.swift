@@ -54,6 +54,7 @@ let package = Package(
         // Hummingbird's own dependencies, named for ServiceKit's channel handler.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         // C libraries, each wrapped by exactly one Swift module below.
@@ -71,16 +72,17 @@ let package = Package(
         shared("HTTPClient", ["CCurl", logging]),
         shared("Postgres", ["CLibPQ", logging]),
         shared("Records", ["Postgres", logging]),
-        shared("Dockerfile", []),
+        shared("PathBytes", []),
+        shared("Dockerfile", ["PathBytes"]),
         shared("Processes", []),
-        shared("GitCheckout", ["Processes", "Digests", logging]),
-        shared("BuildDrivers", ["Processes", "Digests", "OCI", "HTTPClient", logging]),
-        shared("S3", ["HTTPClient", "Digests", logging]),
-        shared("OCI", ["HTTPClient", "Digests", "Processes", logging]),
+        shared("GitCheckout", ["Processes", "Digests", "PathBytes", logging]),
+        shared("BuildDrivers", ["Processes", "Digests", "OCI", "HTTPClient", "PathBytes", logging]),
+        shared("S3", ["HTTPClient", "Digests", "PathBytes", logging]),
+        shared("OCI", ["HTTPClient", "Digests", "Processes", "PathBytes", logging]),
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests",
+                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -97,14 +99,14 @@ let package = Package(
             [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])
         + service(
             "BuildService", executable: "build-service",
-            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes"])
+            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes", "PathBytes"])
         + service(
             "ArtifactService", executable: "artifact-service",
-            [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient"])
+            [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient", "PathBytes"])
         + [shared(
             "Orchestration",
             [
-                "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", logging,
+                "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", "PathBytes", logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ])]
         + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests"])
@@ -119,6 +121,7 @@ let package = Package(
             // What several test targets share (memory sampling, a waited-for shell).
             .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
             tests("DigestsTests", ["Digests"]),
+            tests("PathBytesTests", ["PathBytes"]),
             tests(
                 "HTTPClientTests", ["HTTPClient", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),
@@ -140,7 +143,7 @@ let package = Package(
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
                     "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "S3", "TestSupport",
-                    logging, hummingbird, hummingbirdTesting, httpTypes,
+                    "PathBytes", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),
         ]
 )

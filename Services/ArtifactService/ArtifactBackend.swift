@@ -37,10 +37,13 @@ struct StoredContent: Sendable, Equatable {
 enum ArtifactUploadError: Error, CustomStringConvertible {
     /// The body's SHA-256 is not the one the client named; nothing was stored.
     case digestMismatch(expected: String, actual: String)
+    /// The store answered success but holds another size than was sent; the object was removed.
+    case notKept(sent: Int64, stored: Int64?)
 
     var description: String {
         switch self {
         case .digestMismatch(let expected, let actual): "the upload's SHA-256 is \(actual), not \(expected)"
+        case .notKept(let sent, let stored): "sent \(sent) bytes, the store kept \(stored.map(String.init) ?? "nothing")"
         }
     }
 }

@@ -6,7 +6,7 @@ import ServiceKit
 /// | variable | meaning | default |
 /// |---|---|---|
 /// | `ARTIFACT_BACKEND` | `filesystem` or `s3` | filesystem |
-/// | `ARTIFACT_ROOT` | folder of the filesystem store (with S3, only temporary files for pushes) | /var/lib/buildchain/artifacts |
+/// | `ARTIFACT_ROOT` | folder of the filesystem store, objects under `objects/` (opened without following symbolic links, never outside it); with S3, only temporary files for pushes | /var/lib/buildchain/artifacts |
 /// | `S3_ENDPOINT` | S3 API URL, e.g. https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000 | required for s3 |
 /// | `S3_REGION` | signing region | us-east-1 |
 /// | `S3_BUCKET` | bucket | required for s3 |

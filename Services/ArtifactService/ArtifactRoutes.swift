@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PathBytes
 import Records
 import ServiceKit
 
@@ -17,15 +18,16 @@ struct ArtifactRoutes {
 
     func register(on router: Router<ServiceRequestContext>) {
         router.put("/v1/artifacts/**") { request, context in try await put(request, context) }
-        router.get("/v1/artifacts/**") { request, _ in try await get(request, headOnly: false) }
-        router.head("/v1/artifacts/**") { request, _ in try await get(request, headOnly: true) }
-        router.delete("/v1/artifacts/**") { request, _ in try await delete(request) }
+        router.get("/v1/artifacts/**") { request, context in try await get(request, context, headOnly: false) }
+        router.head("/v1/artifacts/**") { request, context in try await get(request, context, headOnly: true) }
+        router.delete("/v1/artifacts/**") { request, context in try await delete(request, context) }
         router.get("/v1/artifacts") { request, _ in try await list(request) }
         router.post("/v1/presigned-urls") { request, context in try await presign(request, context) }
     }
 
     private func key(of request: Request) throws -> ArtifactKey {
-        let raw = String(request.uri.path.dropFirst(Self.prefix.count))
+        // Bytes: a key starting with a combining mark makes "/\u{0301}" one Character of the path.
+        let raw = String(request.uri.path.droppingFirstBytes(Self.prefix.utf8.count))
         guard let decoded = raw.removingPercentEncoding else {
             throw ServiceError.badRequest("the artifact key is not valid percent-encoding", code: "INVALID_KEY")
         }
@@ -54,6 +56,8 @@ struct ArtifactRoutes {
             throw ServiceError(
                 .badRequest, code: "DIGEST_MISMATCH",
                 detail: "the body's SHA-256 is \(actual), the request said \(expected); nothing was stored")
+        } catch let error as ObjectTreeError {
+            throw error.serviceError(logger: context.logger)
         } catch {
             context.logger.error("store failed", metadata: ["key": "\(key)", "error": "\(error)"])
             throw ServiceError(.serviceUnavailable, code: "STORE_UNAVAILABLE", detail: "the artifact store did not take the upload")
@@ -65,7 +69,7 @@ struct ArtifactRoutes {
         return response
     }
 
-    private func get(_ request: Request, headOnly: Bool) async throws -> Response {
+    private func get(_ request: Request, _ context: ServiceRequestContext, headOnly: Bool) async throws -> Response {
         let key = try key(of: request)
         guard let record = try await index.find(key.value) else {
             throw ServiceError.notFound("no artifact \(key)")
@@ -84,23 +88,49 @@ struct ArtifactRoutes {
             status = .ok
             headers[.contentLength] = String(record.size)
         }
-        if headOnly { return Response(status: status, headers: headers) }
-        guard let stream = try await backend.read(key, range: range.map { $0.first...$0.last }) else {
-            throw ServiceError.notFound("no artifact \(key)")
+        if headOnly {
+            // HEAD says what GET would: the stored object's size is checked the same way.
+            let size = try await answeringStoreErrors(context) { try await backend.size(of: key) }
+            try checkStored(size: size, of: key, against: record, context)
+            return Response(status: status, headers: headers)
         }
-        let chunks = stream.chunks
-        return Response(
-            status: status, headers: headers,
-            body: ResponseBody { writer in
-                for try await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+        let stream = try await answeringStoreErrors(context) { try await backend.read(key, range: range.map { $0.first...$0.last }) }
+        guard let stream else { throw ServiceError.notFound("no artifact \(key)") }
+        try checkStored(size: stream.totalSize, of: key, against: record, context)
+        let body = ExactLengthBody(chunks: stream.chunks, length: range?.length ?? record.size)
+        return Response(status: status, headers: headers, body: ResponseBody { writer in try await body.write(to: &writer) })
     }
 
-    private func delete(_ request: Request) async throws -> Response {
+    /// A backend call whose filesystem errors are answered as the client should hear them.
+    private func answeringStoreErrors<T>(_ context: ServiceRequestContext, _ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as ObjectTreeError {
+            throw error.serviceError(logger: context.logger)
+        }
+    }
+
+    /// Content-Length comes from the record: an object of another size (changed or lost behind
+    /// the index's back) would leave a client waiting for bytes that never come, so it is
+    /// refused before the headers go out.
+    private func checkStored(size: Int64?, of key: ArtifactKey, against record: ArtifactRecord, _ context: ServiceRequestContext)
+        throws
+    {
+        guard let size else { throw ServiceError.notFound("no artifact \(key)") }
+        guard size == record.size else {
+            context.logger.error(
+                "stored object differs from its record",
+                metadata: ["key": "\(key)", "stored": "\(size)", "recorded": "\(record.size)"])
+            throw ServiceError(
+                .serviceUnavailable, code: "STORE_INCONSISTENT",
+                detail: "the stored object has \(size) bytes, the record \(record.size); it is not served")
+        }
+    }
+
+    private func delete(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let key = try key(of: request)
         guard try await index.find(key.value) != nil else { throw ServiceError.notFound("no artifact \(key)") }
-        try await backend.delete(key)
+        try await answeringStoreErrors(context) { try await backend.delete(key) }
         try await index.remove(key.value)
         return Response(status: .noContent)
     }
@@ -180,5 +210,18 @@ enum Cursor {
             throw ServiceError.badRequest("cursor is not one this service gave out", code: "INVALID_CURSOR")
         }
         return key
+    }
+}
+
+extension ObjectTreeError {
+    /// How the client hears of it; a failure of the filesystem itself is logged, not told.
+    func serviceError(logger: Logger) -> ServiceError {
+        switch self {
+        case .outsideStore: return .badRequest(description, code: "INVALID_KEY")
+        case .occupied: return .conflict(description, code: "KEY_CONFLICT")
+        case .system:
+            logger.error("filesystem store failed", metadata: ["error": "\(self)"])
+            return ServiceError(.serviceUnavailable, code: "STORE_UNAVAILABLE", detail: "the artifact store failed")
+        }
     }
 }

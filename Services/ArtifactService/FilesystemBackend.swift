@@ -2,13 +2,14 @@ import Foundation
 
 /// Artifacts as files under a root folder. An upload is spooled to a
 /// temporary file on the same filesystem, hashed, fsynced, then renamed into
-/// place, so a reader never sees part of one.
+/// place, so a reader never sees part of one. Objects are reached through
+/// `ObjectTree`: never through a symbolic link, never outside `root/objects`.
 struct FilesystemBackend: ArtifactBackend {
     let root: String
 
     var spoolDirectory: String { "\(root)/.spool" }
 
-    private func path(_ key: ArtifactKey) -> String { "\(root)/objects/\(key.value)" }
+    private var objects: ObjectTree { ObjectTree(path: "\(root)/objects") }
 
     func store(
         _ chunks: ChunkSequence, as key: ArtifactKey, mediaType: String, expectedSHA256: String?
@@ -18,23 +19,19 @@ struct FilesystemBackend: ArtifactBackend {
         if let expectedSHA256, expectedSHA256 != file.sha256 {
             throw ArtifactUploadError.digestMismatch(expected: expectedSHA256, actual: file.sha256)
         }
-        let target = path(key)
-        let folder = (target as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // The spool is on the same filesystem: rename is atomic.
-        guard rename(file.path, target) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: key.value])
+        guard let place = try objects.place(of: key, creating: true) else { throw ObjectTreeError.outsideStore(key.value) }
+        // The spool is on the same filesystem: rename is atomic, and it replaces a link, never follows it.
+        guard renameat(AT_FDCWD, file.path, place.folder, place.name) == 0 else {
+            let code = errno
+            if code == EISDIR || code == ENOTEMPTY || code == EEXIST { throw ObjectTreeError.occupied(key.value) }
+            throw ObjectTreeError.system("rename into \(key.value)", code)
         }
-        let directory = open(folder, O_RDONLY)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
-        }
+        fsync(place.folder)
         return StoredContent(size: file.size, sha256: file.sha256)
     }
 
     func read(_ key: ArtifactKey, range: ClosedRange<Int64>?) async throws -> ArtifactStream? {
-        guard let handle = FileHandle(forReadingAtPath: path(key)) else { return nil }
+        guard let handle = try openFile(key) else { return nil }
         let total = Int64(try handle.seekToEnd())
         let start = range?.lowerBound ?? 0
         let end = range.map { min($0.upperBound, total - 1) } ?? (total - 1)
@@ -45,16 +42,40 @@ struct FilesystemBackend: ArtifactBackend {
     }
 
     func size(of key: ArtifactKey) async throws -> Int64? {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path(key))
-        return (attributes?[.size] as? NSNumber)?.int64Value
+        guard let place = try objects.place(of: key, creating: false) else { return nil }
+        var status = stat()
+        guard fstatat(place.folder, place.name, &status, AT_SYMLINK_NOFOLLOW) == 0,
+            status.st_mode & S_IFMT == S_IFREG
+        else { return nil }
+        return Int64(status.st_size)
     }
 
     func delete(_ key: ArtifactKey) async throws {
-        let target = path(key)
-        if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+        guard let place = try objects.place(of: key, creating: false) else { return }
+        // unlinkat removes a link itself, never what it points to.
+        guard unlinkat(place.folder, place.name, 0) == 0 || errno == ENOENT else {
+            throw ObjectTreeError.system("delete \(key.value)", errno)
+        }
     }
 
     func presignedURL(for key: ArtifactKey, expires: Duration) throws -> String? { nil }
+
+    /// The key's regular file, opened without following a symbolic link; nil when there is none.
+    private func openFile(_ key: ArtifactKey) throws -> FileHandle? {
+        guard let place = try objects.place(of: key, creating: false) else { return nil }
+        let descriptor = openat(place.folder, place.name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            // ELOOP: a symbolic link stands there, which this store never wrote.
+            if errno == ENOENT || errno == ELOOP || errno == ENOTDIR { return nil }
+            throw ObjectTreeError.system("open \(key.value)", errno)
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            return nil
+        }
+        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+    }
 }
 
 /// Reads a region of an open file in 256 KiB chunks; closes it at the end.

@@ -6,22 +6,36 @@ import S3
 /// arrives: one PUT when it is smaller than a part, otherwise a multipart
 /// upload with at most `maxPartsInFlight` parts in memory, completed only when
 /// the whole body came and its digest is the expected one, aborted otherwise.
+///
+/// The client's media type is metadata, kept in the index only: S3 is always sent
+/// `application/octet-stream`. A server that reads the body by its type (moto's,
+/// through werkzeug, takes an `application/x-www-form-urlencoded` or `multipart/form-data`
+/// PUT body as a form and stores zero bytes) must never get to choose. What the store
+/// kept is checked against what was sent before the upload counts as done.
 struct S3Backend: ArtifactBackend {
     let client: S3Client
     let spoolDirectory: String
 
+    static let objectContentType = "application/octet-stream"
+
     func store(
         _ chunks: ChunkSequence, as key: ArtifactKey, mediaType: String, expectedSHA256: String?
     ) async throws -> StoredContent {
+        let result: S3PutResult
         do {
             // The digest is only known before the upload starts when the client named it.
-            let result = try await client.putObject(
-                key: key.value, stream: chunks, contentType: mediaType,
+            result = try await client.putObject(
+                key: key.value, stream: chunks, contentType: Self.objectContentType,
                 metadata: expectedSHA256.map { ["sha256": $0] } ?? [:], expectedSHA256: expectedSHA256)
-            return StoredContent(size: result.size, sha256: result.sha256)
         } catch S3ClientError.digestMismatch(let expected, let actual) {
             throw ArtifactUploadError.digestMismatch(expected: expected, actual: actual)
         }
+        let stored = try await client.headObject(key: key.value)?.size
+        guard stored == result.size else {
+            try? await client.deleteObject(key: key.value)
+            throw ArtifactUploadError.notKept(sent: result.size, stored: stored)
+        }
+        return StoredContent(size: result.size, sha256: result.sha256)
     }
 
     func read(_ key: ArtifactKey, range: ClosedRange<Int64>?) async throws -> ArtifactStream? {

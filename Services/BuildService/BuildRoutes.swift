@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import OCI
+import PathBytes
 import Records
 import ServiceKit
 
@@ -94,13 +95,13 @@ struct BuildRoutes {
         if body.dockerfile != nil && body.dockerfilePath != nil {
             throw refuse("give dockerfile (text) or dockerfile_path, not both")
         }
-        if let path = body.dockerfilePath, path.isEmpty || path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+        if let path = body.dockerfilePath, path.isEmpty || path.bytesStart(with: "/") || path.hasDotDotSegment {
             throw refuse("dockerfile_path must be a relative path inside the context")
         }
-        if let target = body.target, target.isEmpty || target.hasPrefix("-") || target.contains(where: \.isWhitespace) {
+        if let target = body.target, target.isEmpty || target.bytesStart(with: "-") || target.unicodeScalars.contains(where: \.properties.isWhitespace) {
             throw refuse("target is not a stage name")
         }
-        for name in (body.buildArgs ?? [:]).keys where name.isEmpty || name.contains("=") || name.contains(where: \.isWhitespace) {
+        for name in (body.buildArgs ?? [:]).keys where name.isEmpty || name.containsByte("=") || name.unicodeScalars.contains(where: \.properties.isWhitespace) {
             throw refuse("build arg \"\(name)\" is not a name")
         }
         var secrets = BuildRequest(

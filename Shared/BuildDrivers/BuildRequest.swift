@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import PathBytes
 
 /// One image build: an unpacked context, the Dockerfile to build it with, and
 /// where the image tarball goes. The same request means the same command line
@@ -117,7 +118,7 @@ extension BuildRequest {
     /// when the build starts (`.dockerfileInvalid`), since the context may not be unpacked yet.
     public func validate() throws(BuildRequestError) {
         var isDirectory: ObjCBool = false
-        guard contextDirectory.hasPrefix("/"),
+        guard contextDirectory.bytesStart(with: "/"),
             FileManager.default.fileExists(atPath: contextDirectory, isDirectory: &isDirectory), isDirectory.boolValue
         else {
             throw BuildRequestError(
@@ -148,29 +149,29 @@ extension BuildRequest {
             throw BuildRequestError(field: "workload", reason: "\(workload)-\(service) is not a valid repository name")
         }
         if let target {
-            guard !target.isEmpty, !target.hasPrefix("-"), !target.contains(where: \.isWhitespace) else {
+            guard !target.isEmpty, !target.bytesStart(with: "-"), !target.unicodeScalars.contains(where: \.properties.isWhitespace) else {
                 throw BuildRequestError(field: "target", reason: "\"\(target)\" is not a stage name")
             }
         }
         for name in buildArguments.keys {
-            guard !name.isEmpty, !name.contains("="), !name.contains(where: \.isWhitespace) else {
+            guard !name.isEmpty, !name.containsByte("="), !name.unicodeScalars.contains(where: \.properties.isWhitespace) else {
                 throw BuildRequestError(field: "buildArguments", reason: "\"\(name)\" is not an argument name")
             }
         }
         if let secretNamesProblem { throw secretNamesProblem }
-        guard outputPath.hasPrefix("/"), !outputPath.contains(":"), !outputPath.hasSuffix("/") else {
+        guard outputPath.bytesStart(with: "/"), !outputPath.containsByte(":"), !outputPath.bytesEnd(with: "/") else {
             throw BuildRequestError(
                 field: "outputPath",
                 reason: "\(outputPath) must be an absolute file path without ':' (docker-archive syntax)")
         }
         if case .path(let path) = dockerfile {
-            guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+            guard !path.isEmpty, !path.bytesStart(with: "/"), !path.hasDotDotSegment else {
                 throw BuildRequestError(
                     field: "dockerfile", reason: "\(path) must be a relative path inside the context")
             }
             let context = URL(fileURLWithPath: contextDirectory).resolvingSymlinksInPath().path
             let resolved = URL(fileURLWithPath: dockerfilePath).resolvingSymlinksInPath().path
-            guard resolved.hasPrefix(context.hasSuffix("/") ? context : context + "/") else {
+            guard resolved.bytesStart(with: context.bytesEnd(with: "/") ? context : context + "/") else {
                 throw BuildRequestError(field: "dockerfile", reason: "\(path) leads outside the context")
             }
         }

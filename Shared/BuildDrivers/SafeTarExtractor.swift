@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import PathBytes
 import Processes
 
 /// Unpacks a build-context tarball (gzip-compressed or plain tar) into a fresh folder so
@@ -197,7 +198,7 @@ private struct ExtractionPlan {
             let header = try headers.header(before: entry.dataOffset)
             let components = try Self.components(of: entry.name, entry: entry.name)
             var kind = entry.kind
-            if kind == .file && entry.name.hasSuffix("/") { kind = .directory }
+            if kind == .file && entry.name.bytesEnd(with: "/") { kind = .directory }
             if components.isEmpty {
                 // `./`: the folder itself.
                 guard kind == .directory else {
@@ -232,10 +233,10 @@ private struct ExtractionPlan {
                 guard nodes[key] == nil else {
                     throw TarExtractionError(.conflictingEntry, entry: entry.name, "a link replaces an earlier entry")
                 }
-                guard !entry.linkName.isEmpty, !entry.linkName.contains("\0") else {
+                guard !entry.linkName.isEmpty, !entry.linkName.containsByte("\0") else {
                     throw TarExtractionError(.invalidName, entry: entry.name, "empty link target")
                 }
-                guard !entry.linkName.hasPrefix("/") else {
+                guard !entry.linkName.bytesStart(with: "/") else {
                     throw TarExtractionError(
                         .symbolicLinkOutside, entry: entry.name, "symbolic link to the absolute path \(entry.linkName)")
                 }
@@ -248,7 +249,7 @@ private struct ExtractionPlan {
                 links.append((entry.name, components, entry.linkName))
                 steps.append(.symbolicLink(path: key, target: entry.linkName, mtime: header.mtime))
             case .hardLink:
-                guard !entry.linkName.hasPrefix("/") else {
+                guard !entry.linkName.bytesStart(with: "/") else {
                     throw TarExtractionError(
                         .hardLinkOutside, entry: entry.name, "hard link to the absolute path \(entry.linkName)")
                 }
@@ -282,11 +283,12 @@ private struct ExtractionPlan {
     }
 
     /// The path's components, `.` and empty ones dropped; refuses absolute paths and `..`.
+    /// Split on bytes: `\u{0600}/../../\u{0301}x` is two `Character` segments but four to the kernel.
     static func components(of name: String, entry: String) throws -> [String] {
-        guard !name.contains("\0") else { throw TarExtractionError(.invalidName, entry: entry, "NUL in the name") }
-        guard !name.hasPrefix("/") else { throw TarExtractionError(.absolutePath, entry: entry, "absolute path") }
-        let components = name.split(separator: "/").filter { $0 != "." }.map(String.init)
-        guard !components.contains("..") else {
+        guard !name.containsByte("\0") else { throw TarExtractionError(.invalidName, entry: entry, "NUL in the name") }
+        guard !name.bytesStart(with: "/") else { throw TarExtractionError(.absolutePath, entry: entry, "absolute path") }
+        let components = name.slashSegments(omittingEmpty: true).filter { !$0.bytesEqual(".") }.map(String.init)
+        guard !components.contains(where: { $0.bytesEqual("..") }) else {
             throw TarExtractionError(.parentReference, entry: entry, "'..' in the path")
         }
         return components
@@ -319,22 +321,19 @@ private struct ExtractionPlan {
     /// (at most 40), and says whether it stays inside the folder.
     func resolvesInside(_ directory: [String], _ target: String) -> Bool {
         var location = directory
-        var pending = target.split(separator: "/").map(String.init)[...]
+        var pending = target.slashSegments(omittingEmpty: true).map(String.init)[...]
         var hops = 0
         while let component = pending.popFirst() {
-            switch component {
-            case ".": continue
-            case "..":
+            if component.bytesEqual(".") { continue }
+            if component.bytesEqual("..") {
                 guard !location.isEmpty else { return false }
                 location.removeLast()
-            default:
-                if case .symbolicLink(let next) = nodes[(location + [component]).joined(separator: "/")] {
-                    hops += 1
-                    guard hops <= 40, !next.hasPrefix("/") else { return false }
-                    pending = (next.split(separator: "/").map(String.init) + pending)[...]
-                } else {
-                    location.append(component)
-                }
+            } else if case .symbolicLink(let next) = nodes[(location + [component]).joined(separator: "/")] {
+                hops += 1
+                guard hops <= 40, !next.bytesStart(with: "/") else { return false }
+                pending = (next.slashSegments(omittingEmpty: true).map(String.init) + pending)[...]
+            } else {
+                location.append(component)
             }
         }
         return true
@@ -353,7 +352,7 @@ private struct ExtractionPlan {
     // MARK: Writing
 
     func materialize(tar: String, into destination: String) throws -> SafeTarExtractor.Summary {
-        let root = destination.hasSuffix("/") ? String(destination.dropLast()) : destination
+        let root = destination.bytesEnd(with: "/") ? String(decoding: destination.utf8.dropLast(), as: UTF8.self) : destination
         let existed = FileManager.default.fileExists(atPath: root)
         do {
             try FileManager.default.createDirectory(
@@ -386,7 +385,7 @@ private struct ExtractionPlan {
 
         func makeDirectory(_ relative: String) throws {
             guard !made.contains(relative) else { return }
-            if let slash = relative.lastIndex(of: "/") { try makeDirectory(String(relative[..<slash])) }
+            if let parent = relative.beforeLastSlash { try makeDirectory(String(parent)) }
             let path = root + "/" + relative
             if mkdir(path, 0o755) != 0 {
                 var info = stat()
@@ -399,7 +398,7 @@ private struct ExtractionPlan {
             summary.directories += 1
         }
         func makeParent(_ relative: String) throws {
-            if let slash = relative.lastIndex(of: "/") { try makeDirectory(String(relative[..<slash])) }
+            if let parent = relative.beforeLastSlash { try makeDirectory(String(parent)) }
         }
 
         for step in steps {

@@ -1,3 +1,5 @@
+import PathBytes
+
 /// A container image reference, split and normalized the way distribution/reference
 /// (`ParseNormalizedNamed`) does it.
 ///
@@ -135,7 +137,7 @@ struct ReferenceSyntax {
 
     /// Whether Docker Hub's `library/` must be added in front of the path.
     var needsLibraryPrefix: Bool {
-        normalizedRegistry == ImageReference.dockerHub && !pathText.contains("/")
+        normalizedRegistry == ImageReference.dockerHub && !pathText.containsByte("/")
     }
 
     var normalizedRepository: String { needsLibraryPrefix ? "library/" + pathText : pathText }

@@ -1,3 +1,5 @@
+import PathBytes
+
 /// Which proxy-cache project serves each registry: `docker.io` → `harbor.example.com/dockerhub-proxy`.
 ///
 /// Registry keys are normalized (`index.docker.io`, `registry-1.docker.io` and
@@ -90,7 +92,7 @@ public struct ProxyMap: Sendable, Hashable, CustomStringConvertible {
     /// `isUnderTarget` for a normalized registry and repository.
     func isUnderTarget(registry: String, repository: String) -> Bool {
         let name = "\(registry)/\(repository)"
-        for target in normalizedTargets where name == target || name.hasPrefix(target + "/") { return true }
+        for target in normalizedTargets where name.bytesEqual(target) || name.bytesStart(with: target + "/") { return true }
         return false
     }
 

@@ -1,3 +1,5 @@
+import PathBytes
+
 /// What to check out and which part of it is the build context.
 public struct CheckoutRequest: Sendable, Hashable, Codable {
     /// `https://`, `ssh://`, `git@host:path`, `git://` (and `file://`/`http://` where the policy allows them).
@@ -40,6 +42,6 @@ public struct ValidatedRequest: Sendable, Hashable {
 
     /// The Dockerfile relative to the repository root.
     public var dockerfilePathInRepository: String {
-        contextPath == "." ? dockerfilePath : "\(contextPath)/\(dockerfilePath)"
+        contextPath.bytesEqual(".") ? dockerfilePath : "\(contextPath)/\(dockerfilePath)"
     }
 }

@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import PathBytes
 import Processes
 
 /// Packs a build context into a gzip tarball with `tar` and `gzip`: the entries a
@@ -23,7 +24,7 @@ public struct ContextPacker: Sendable {
         guard lstat(path, &info) == 0 else { return try DockerIgnore(patterns: []) }
         if info.st_mode & S_IFMT == S_IFLNK {
             guard let real = PathGuard.realPath(path) else { return try DockerIgnore(patterns: []) }
-            guard let root = PathGuard.realPath(context), real.hasPrefix(root + "/") else {
+            guard let root = PathGuard.realPath(context), real.bytesStart(with: root + "/") else {
                 throw .pathOutsideRepository(field: ".dockerignore", path: ".dockerignore")
             }
         }
@@ -38,7 +39,7 @@ public struct ContextPacker: Sendable {
         let alwaysKept: Set<String> = [dockerfile, ".dockerignore"]
         var aboveKept: Set<String> = []
         for path in alwaysKept {
-            var components = path.split(separator: "/").dropLast()
+            var components = path.slashSegments(omittingEmpty: true).dropLast()
             while !components.isEmpty {
                 aboveKept.insert(components.joined(separator: "/"))
                 components = components.dropLast()

@@ -1,3 +1,5 @@
+import PathBytes
+
 /// A `.dockerignore` with Docker's semantics (moby/patternmatcher): patterns are
 /// cleaned like Go's `filepath.Clean` with a leading `/` dropped, `!` marks an
 /// exception, the last matching pattern wins, and a path is excluded when it or
@@ -19,18 +21,19 @@ public struct DockerIgnore: Sendable, Hashable {
     /// Parses the text of a `.dockerignore` file like moby's `ignorefile.ReadAll`.
     public init(contents: String) throws(CheckoutError) {
         var patterns: [String] = []
-        for (number, rawLine) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Bytes, as Go reads it: "\r\n" is one Character, and a combining mark joins the "/" or "!" before it.
+        for (number, rawLine) in contents.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
-            if number == 0, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
-            if line.hasPrefix("#") { continue }
+            if line.bytesEnd(with: "\r") { line = line.droppingLastBytes() }
+            if number == 0, line.bytesStart(with: "\u{FEFF}") { line = line.droppingFirstBytes("\u{FEFF}".utf8.count) }
+            if line.bytesStart(with: "#") { continue }
             var pattern = Self.trimmingSpace(line)
             if pattern.isEmpty { continue }
-            let invert = pattern.hasPrefix("!")
-            if invert { pattern = Self.trimmingSpace(pattern.dropFirst()) }
+            let invert = pattern.bytesStart(with: "!")
+            if invert { pattern = Self.trimmingSpace(pattern.droppingFirstBytes()) }
             if !pattern.isEmpty {
                 pattern = Self.clean(pattern)
-                if pattern.utf8.count > 1, pattern.hasPrefix("/") { pattern.removeFirst() }
+                if pattern.utf8.count > 1, pattern.bytesStart(with: "/") { pattern = String(pattern.droppingFirstBytes()) }
             }
             patterns.append(invert ? "!" + pattern : pattern)
         }
@@ -45,10 +48,10 @@ public struct DockerIgnore: Sendable, Hashable {
             if pattern.isEmpty { continue }
             pattern = Self.clean(pattern)
             var exclusion = false
-            if pattern.hasPrefix("!") {
-                guard pattern.count > 1 else { throw .invalidDockerignore(reason: #"illegal exclusion pattern: "!""#) }
+            if pattern.bytesStart(with: "!") {
+                guard pattern.utf8.count > 1 else { throw .invalidDockerignore(reason: #"illegal exclusion pattern: "!""#) }
                 exclusion = true
-                pattern.removeFirst()
+                pattern = String(pattern.droppingFirstBytes())
             }
             do {
                 rules.append(Rule(exclusion: exclusion, pattern: try GlobPattern(pattern)))
@@ -63,7 +66,7 @@ public struct DockerIgnore: Sendable, Hashable {
     /// Whether `path` (relative to the context, `/`-separated) is left out of the
     /// context: moby's `MatchesOrParentMatches`.
     public func excludes(_ path: String) -> Bool {
-        let components = path.split(separator: "/")
+        let components = path.slashSegments(omittingEmpty: true)
         var parents: [String] = []
         if components.count > 1 {
             var parent = ""
@@ -84,18 +87,18 @@ public struct DockerIgnore: Sendable, Hashable {
     /// Go's `filepath.Clean` for `/`-separated paths.
     static func clean(_ path: String) -> String {
         guard !path.isEmpty else { return "." }
-        let rooted = path.hasPrefix("/")
+        let rooted = path.bytesStart(with: "/")
         var parts: [Substring] = []
-        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch part {
-            case ".": continue
-            case "..":
-                if let last = parts.last, last != ".." {
+        for part in path.slashSegments(omittingEmpty: true) {
+            if part.bytesEqual(".") { continue }
+            if part.bytesEqual("..") {
+                if let last = parts.last, !last.bytesEqual("..") {
                     parts.removeLast()
                 } else if !rooted {
                     parts.append(part)
                 }
-            default: parts.append(part)
+            } else {
+                parts.append(part)
             }
         }
         let joined = parts.joined(separator: "/")

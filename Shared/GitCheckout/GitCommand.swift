@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PathBytes
 import Processes
 import Synchronization
 
@@ -206,7 +207,7 @@ struct GitCommand: Sendable {
             atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var keys = ""
         for (host, credential) in credentials.byHost.sorted(by: { $0.key < $1.key }) {
-            guard case .sshKey(let path) = credential, !path.contains("\""), !path.contains("\n") else { continue }
+            guard case .sshKey(let path) = credential, !path.containsByte("\""), !path.containsByte("\n") else { continue }
             let name = Self.hostWithoutPort(host)
             keys += "Host \(name)\n  IdentityFile \"\(path)\"\n"
         }
@@ -231,7 +232,8 @@ struct GitCommand: Sendable {
     }
 
     static func shellQuoted(_ text: String) -> String {
-        "'" + text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+        // Split at the quote byte: "'" followed by a combining mark is one Character but still ends the quoting.
+        "'" + text.parts(separatedBy: "'").joined(separator: "'\\''") + "'"
     }
 }
 

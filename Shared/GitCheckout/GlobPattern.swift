@@ -1,3 +1,5 @@
+import PathBytes
+
 /// One `.dockerignore` pattern, matched as moby/patternmatcher matches it: `*`
 /// and `?` never cross `/`, `**` spans any number of folders, `[...]` classes,
 /// `\` escapes. moby compiles patterns to regular expressions with shortcuts for
@@ -86,8 +88,9 @@ struct GlobPattern: Sendable, Hashable {
     func matches(_ path: String) -> Bool {
         switch kind {
         case .suffix(let suffix):
-            if path.hasSuffix(suffix) { return true }
-            return suffix.hasPrefix("/") && path == suffix.dropFirst()
+            // Bytes, as Go's strings.HasSuffix: "/secret" ends "\u{0600}/secret" though no Character of it is "/".
+            if path.bytesEnd(with: suffix) { return true }
+            return suffix.bytesStart(with: "/") && path.bytesEqual(suffix.droppingFirstBytes())
         case .tokens(let tokens):
             return Self.match(tokens, Array(path.unicodeScalars))
         }

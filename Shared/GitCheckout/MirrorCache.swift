@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import PathBytes
 import Processes
 
 /// Bare mirrors of repositories, one folder per normalized URL (named by its
@@ -132,7 +133,7 @@ public struct MirrorCache: Sendable {
     /// The refspec for a ref outside branches and tags (`refs/pull/1/head`, `HEAD`), fetched on demand.
     static func exactRefspec(for ref: String) -> String? {
         if ref == "HEAD" { return "+HEAD:\(RefResolver.remoteHead)" }
-        guard ref.hasPrefix("refs/"), !ref.hasPrefix("refs/heads/"), !ref.hasPrefix("refs/tags/") else { return nil }
+        guard ref.bytesStart(with: "refs/"), !ref.bytesStart(with: "refs/heads/"), !ref.bytesStart(with: "refs/tags/") else { return nil }
         return "+\(ref):\(ref)"
     }
 }

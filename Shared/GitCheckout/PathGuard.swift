@@ -1,4 +1,5 @@
 import Foundation
+import PathBytes
 
 /// Resolves paths inside a checkout, following symlinks, and refuses any that
 /// lead outside it.
@@ -12,9 +13,9 @@ enum PathGuard {
     ) throws(CheckoutError) -> String {
         let shown = shown ?? (relative.isEmpty ? "." : relative)
         guard let realRoot = realPath(root) else { throw .storageFailed("the work tree is gone") }
-        let candidate = relative.isEmpty || relative == "." ? base : "\(base)/\(relative)"
+        let candidate = relative.isEmpty || relative.bytesEqual(".") ? base : "\(base)/\(relative)"
         guard let real = realPath(candidate) else { throw .pathNotFound(field: field, path: shown) }
-        guard real == realRoot || real.hasPrefix(realRoot + "/") else {
+        guard real.bytesEqual(realRoot) || real.bytesStart(with: realRoot + "/") else {
             throw .pathOutsideRepository(field: field, path: shown)
         }
         var info = stat()

@@ -1,3 +1,5 @@
+import PathBytes
+
 /// Resolves a ref to the full commit SHA in a mirror: `refs/heads/<ref>`, then
 /// `refs/tags/<ref>` (annotated tags peeled), then the ref as a (short) SHA;
 /// a full ref (`refs/…`) is taken literally, `HEAD` is the remote's default branch.
@@ -18,7 +20,7 @@ struct RefResolver: Sendable {
 
     static func candidates(for ref: String) -> [String] {
         if ref == "HEAD" { return [remoteHead] }
-        if ref.hasPrefix("refs/") { return [ref] }
+        if ref.bytesStart(with: "refs/") { return [ref] }
         var candidates = ["refs/heads/\(ref)", "refs/tags/\(ref)"]
         if isSHALike(ref) { candidates.append(ref) }
         return candidates

@@ -1,3 +1,5 @@
+import PathBytes
+
 /// The rules a checkout request must pass before anything runs. A refusal is
 /// `CheckoutError.invalidRequest` naming the field, which the service answers with 400.
 public struct RepositoryPolicy: Sendable, Hashable {
@@ -41,20 +43,22 @@ public struct RepositoryPolicy: Sendable, Hashable {
         func refuse(_ reason: String) -> CheckoutError { .invalidRequest(field: "ref", reason: reason) }
         guard !ref.isEmpty else { throw refuse("must not be empty") }
         guard ref.utf8.count <= 1024 else { throw refuse("is too long") }
-        guard !ref.hasPrefix("-") else { throw refuse("must not begin with '-'") }
-        guard ref != "@" else { throw refuse("must not be '@'") }
+        guard !ref.bytesStart(with: "-") else { throw refuse("must not begin with '-'") }
+        guard !ref.bytesEqual("@") else { throw refuse("must not be '@'") }
         guard !ref.unicodeScalars.contains(where: RepositoryURL.isControlOrSpace) else {
             throw refuse("must not contain control characters or whitespace")
         }
-        if let bad = ref.first(where: { "~^:?*[\\".contains($0) }) { throw refuse("must not contain '\(bad)'") }
-        for sequence in ["..", "@{", "//"] where ref.contains(sequence) {
+        if let bad = ref.unicodeScalars.first(where: { "~^:?*[\\".unicodeScalars.contains($0) }) {
+            throw refuse("must not contain '\(bad)'")
+        }
+        for sequence in ["..", "@{", "//"] where ref.containsBytes(sequence) {
             throw refuse("must not contain '\(sequence)'")
         }
-        guard !ref.hasPrefix("/"), !ref.hasSuffix("/") else { throw refuse("must not begin or end with '/'") }
-        guard !ref.hasSuffix(".") else { throw refuse("must not end with '.'") }
-        for component in ref.split(separator: "/") {
-            guard !component.hasPrefix(".") else { throw refuse("no component may begin with '.'") }
-            guard !component.hasSuffix(".lock") else { throw refuse("no component may end with '.lock'") }
+        guard !ref.bytesStart(with: "/"), !ref.bytesEnd(with: "/") else { throw refuse("must not begin or end with '/'") }
+        guard !ref.bytesEnd(with: ".") else { throw refuse("must not end with '.'") }
+        for component in ref.slashSegments(omittingEmpty: true) {
+            guard !component.bytesStart(with: ".") else { throw refuse("no component may begin with '.'") }
+            guard !component.bytesEnd(with: ".lock") else { throw refuse("no component may end with '.lock'") }
         }
     }
 
@@ -64,13 +68,13 @@ public struct RepositoryPolicy: Sendable, Hashable {
         func refuse(_ reason: String) -> CheckoutError { .invalidRequest(field: field, reason: reason) }
         guard !path.isEmpty else { throw refuse("must not be empty") }
         guard path.utf8.count <= 4096 else { throw refuse("is too long") }
-        guard !path.hasPrefix("/") else { throw refuse("must be relative") }
-        guard !path.hasPrefix("-") else { throw refuse("must not begin with '-'") }
+        guard !path.bytesStart(with: "/") else { throw refuse("must be relative") }
+        guard !path.bytesStart(with: "-") else { throw refuse("must not begin with '-'") }
         guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
             throw refuse("must not contain control characters")
         }
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        guard !segments.contains("..") else { throw refuse("must not contain '..'") }
-        return segments.filter { $0 != "." }.joined(separator: "/")
+        let segments = path.slashSegments(omittingEmpty: true)
+        guard !segments.contains(where: { $0.bytesEqual("..") }) else { throw refuse("must not contain '..'") }
+        return segments.filter { !$0.bytesEqual(".") }.joined(separator: "/")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PathBytes
 
 /// A repository location that passed `RepositoryPolicy`: parsed, without
 /// credentials, and normalized (scheme and host lowercased, default port and
@@ -33,7 +34,7 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
     static func parse(_ raw: String, allowing transports: Set<Transport>) throws(CheckoutError) -> RepositoryURL {
         guard !raw.isEmpty else { throw refuse("must not be empty") }
         guard raw.utf8.count <= 4096 else { throw refuse("is too long") }
-        guard !raw.hasPrefix("-") else { throw refuse("must not begin with '-'") }
+        guard !raw.bytesStart(with: "-") else { throw refuse("must not begin with '-'") }
         guard !raw.unicodeScalars.contains(where: isControlOrSpace) else {
             throw refuse("must not contain control characters or whitespace")
         }
@@ -107,8 +108,8 @@ public struct RepositoryURL: Sendable, Hashable, CustomStringConvertible {
         }
         let trimmed = trimmingTrailingSlashes(path)
         guard !trimmed.isEmpty, trimmed != "/" else { throw refuse("has no repository path") }
-        guard !trimmed.hasPrefix("-") else { throw refuse("path must not begin with '-'") }
-        guard !trimmed.contains(":") else { throw refuse("path must not contain ':'") }
+        guard !trimmed.bytesStart(with: "-") else { throw refuse("path must not begin with '-'") }
+        guard !trimmed.containsByte(":") else { throw refuse("path must not contain ':'") }
         let text = "\(user.map { "\($0)@" } ?? "")\(host):\(trimmed)"
         return RepositoryURL(transport: .ssh, host: host, port: nil, user: user, path: trimmed, text: text)
     }

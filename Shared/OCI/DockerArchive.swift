@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import PathBytes
 import Processes
 
 /// A `docker save`-style image tarball, as Kaniko's `--tar-path` and
@@ -87,8 +88,8 @@ public struct DockerArchive: Sendable {
             case .file:
                 return entry
             case .symbolicLink:
-                let directory = current.split(separator: "/").dropLast().joined(separator: "/")
-                current = normalize(entry.linkName.hasPrefix("/") ? entry.linkName : directory + "/" + entry.linkName)
+                let directory = current.slashSegments(omittingEmpty: true).dropLast().joined(separator: "/")
+                current = normalize(entry.linkName.bytesStart(with: "/") ? entry.linkName : directory + "/" + entry.linkName)
             case .hardLink:
                 current = normalize(entry.linkName)
             default:
@@ -101,11 +102,11 @@ public struct DockerArchive: Sendable {
     /// `./a/../b//c` → `b/c`.
     static func normalize(_ name: String) -> String {
         var parts: [Substring] = []
-        for part in name.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..": _ = parts.popLast()
-            default: parts.append(part)
+        for part in name.slashSegments(omittingEmpty: true) {
+            if part.bytesEqual("..") {
+                _ = parts.popLast()
+            } else if !part.bytesEqual(".") {
+                parts.append(part)
             }
         }
         return parts.joined(separator: "/")

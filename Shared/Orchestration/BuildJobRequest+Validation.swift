@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import PathBytes
 
 /// A field of a build request that cannot be right, whatever the services say.
 public struct InvalidBuildRequest: Error, Sendable, Equatable {
@@ -17,7 +18,9 @@ extension BuildJobRequest {
             }
         }
         let url = repository.url
-        guard !url.isEmpty, url.count <= 2048, !url.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+        guard !url.isEmpty, url.count <= 2048,
+            !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f })
+        else {
             throw InvalidBuildRequest(field: "repository.url", reason: "must be a repository URL without spaces")
         }
         if Self.carriesCredentials(url) {
@@ -25,13 +28,16 @@ extension BuildJobRequest {
                 field: "repository.url", reason: "must not carry credentials; the checkout service holds them")
         }
         let ref = repository.ref
-        guard !ref.isEmpty, ref.count <= 255, !ref.hasPrefix("-"), !ref.contains(where: { $0.isWhitespace || $0 == "\0" }) else {
+        guard !ref.isEmpty, ref.utf8.count <= 255, !ref.bytesStart(with: "-"),
+            !ref.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "\0" })
+        else {
             throw InvalidBuildRequest(field: "repository.ref", reason: "must be a branch, tag, commit or ref, not starting with '-'")
         }
         for (field, path) in [("context_path", contextPath), ("dockerfile_path", dockerfilePath)] {
             guard let path else { continue }
-            let parts = path.split(separator: "/")
-            guard !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix("-"), !parts.contains(".."), !path.contains("\0") else {
+            guard !path.isEmpty, !path.bytesStart(with: "/"), !path.bytesStart(with: "-"), !path.hasDotDotSegment,
+                !path.containsByte("\0")
+            else {
                 throw InvalidBuildRequest(field: field, reason: "must be a relative path inside the repository")
             }
         }
@@ -64,11 +70,13 @@ extension BuildJobRequest {
 
     /// A password in the URL's userinfo, or any userinfo on http(s) (where it is a token);
     /// `ssh://git@host/…` names a user only and is fine.
+    /// On bytes: an `@` or `/` followed by a combining mark is no `Character` of its own.
     static func carriesCredentials(_ url: String) -> Bool {
-        guard let scheme = url.range(of: "://") else { return false }
-        let authority = url[scheme.upperBound...].prefix { $0 != "/" }
-        guard let at = authority.lastIndex(of: "@") else { return false }
-        return authority[..<at].contains(":") || url.lowercased().hasPrefix("http")
+        let bytes = Array(url.utf8)
+        guard let scheme = bytes.indices.first(where: { bytes[$0...].starts(with: "://".utf8) }) else { return false }
+        let authority = bytes[(scheme + 3)...].prefix { $0 != UInt8(ascii: "/") }
+        guard let at = authority.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        return authority[..<at].contains(UInt8(ascii: ":")) || url.lowercased().bytesStart(with: "http")
     }
 
     static func isName(_ text: String) -> Bool {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import Logging
+import PathBytes
 
 /// One bucket of an S3-compatible service, over the shared libcurl client.
 /// Every request is signed with SigV4; transient failures are retried.
@@ -148,7 +149,8 @@ public struct S3Client: Sendable {
         if key.isEmpty { throw .invalidKey("empty") }
         if key.utf8.count > 1024 { throw .invalidKey("longer than 1024 bytes") }
         // libcurl removes dot segments from URLs, so such a key would reach another object.
-        if key.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == "." || $0 == ".." }) {
+        // Split on bytes: a "/" inside a Character (before a combining mark) is still a separator.
+        if key.slashSegments().contains(where: \.isDotSegment) {
             throw .invalidKey("'.' and '..' segments are not supported: \(key)")
         }
     }

@@ -56,6 +56,8 @@ struct SafeTarExtractorTests {
     static let refusals: [Refusal] = [
         Refusal(archive: "parent.tar.gz", kind: .parentReference, entry: "../{token}-escape"),
         Refusal(archive: "absolute.tar.gz", kind: .absolutePath, entry: "/{token}-abs"),
+        Refusal(archive: "hidden-parent.tar.gz", kind: .parentReference, entry: "\u{0600}/../../\u{0301}{token}-escape"),
+        Refusal(archive: "hidden-link.tar.gz", kind: .symbolicLinkOutside, entry: "s"),
         Refusal(archive: "symlink-etc.tar.gz", kind: .symbolicLinkOutside, entry: "link"),
         Refusal(archive: "through-link.tar.gz", kind: .throughSymbolicLink, entry: "sub/file"),
         Refusal(archive: "relative-escape.tar.gz", kind: .symbolicLinkOutside, entry: "a/up"),

@@ -80,9 +80,22 @@ import Testing
         ("*.go", "x/y.go", false), ("*/*.go", "x/y.go", true), ("[a-c]at", "bat", true), ("[^a-c]at", "bat", false),
         ("[^a-c]at", "rat", true), (#"a\*b"#, "a*b", true), (#"a\*b"#, "axb", false), ("dir", "dir/sub/file", true),
         ("d?r", "d/r", false), ("a.b", "axb", false), ("(x)", "(x)", true), ("x{1}", "x{1}", true),
+        // Go compares bytes: "/" before a combining mark, or after a prepended mark, is still a separator.
+        ("**/secret", "\u{0600}/secret", true), ("x\u{0600}", "x\u{0600}/secret", true), ("a", "a/\u{0301}b", true),
+        ("**/\u{0301}b", "a/\u{0301}b", true),
     ])
     func matchesPatternsLikeMoby(_ pattern: String, _ path: String, _ excluded: Bool) throws {
         #expect(try DockerIgnore(patterns: [pattern]).excludes(path) == excluded)
+    }
+
+    /// Lines end at "\n" bytes ("\r\n" is one Character to Swift); "#", "!" and a leading "/" are
+    /// bytes even when a combining mark follows them.
+    @Test func readsTheFileAsBytes() throws {
+        let crlf = try DockerIgnore(contents: "secret\r\n*.key\r\n")
+        #expect(crlf.excludes("secret") && crlf.excludes("a.key") && !crlf.excludes("other"))
+        let marks = try DockerIgnore(contents: "*\n!\u{0301}keep\n/\u{0301}x\n#\u{0301} comment")
+        #expect(!marks.excludes("\u{0301}keep"))
+        #expect(marks.patterns == ["*", "!\u{0301}keep", "\u{0301}x"])
     }
 
     @Test(arguments: ["!", "[", "a[]", "[a-]", #"trailing\"#, "x[z-a]"])

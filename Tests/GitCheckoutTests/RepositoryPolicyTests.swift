@@ -29,6 +29,7 @@ import Testing
         "https://example.com/%0a/x", "ssh://-user@example.com/x", "https://exa$mple.com/x",
         // git would ssh to a host named after the scheme.
         "file:/etc", "FILE:/etc", "https:evil.example/x", "git:/x:y", "ssh:repo",
+        "-\u{0301}oProxyCommand=touch /tmp/x", "example.com:-\u{0301}path",
     ])
     func refusesRepositoryURLs(_ input: String) {
         let error = #expect(throws: CheckoutError.self) { try policy.repositoryURL(input) }
@@ -54,6 +55,8 @@ import Testing
         "", "-x", "--upload-pack=x", "a..b", "..", "a b", "a\tb", "a\nb", "a@{1}", "@", "main.lock", "a/b.lock/c",
         "a/", "/a", "a//b", ".hidden", "a/.b", "a~1", "a^", "a^{tree}", "a:b", "a?", "a*", "a[b", "a\\b", "a.",
         "a\u{7f}",
+        // A combining mark makes "-\u{0301}" and ".\u{0301}" one Character, not "-" or ".": still refused.
+        "-\u{0301}-upload-pack=x", "a..\u{0301}b", "~\u{0301}", "a/.\u{0301}b", "/\u{0301}a", "a\u{0600}/", "a\u{0600}//b",
     ])
     func refusesRefs(_ ref: String) {
         #expect(throws: CheckoutError.self) { try policy.validateRef(ref) }
@@ -77,6 +80,9 @@ import Testing
         ("contextPath", "a\u{1}b"), ("contextPath", ""), ("dockerfilePath", "/Dockerfile"),
         ("dockerfilePath", "../Dockerfile"), ("dockerfilePath", "-f"), ("dockerfilePath", "."),
         ("dockerfilePath", ""), ("depth", "0"),
+        // Separators hidden from Character checks by a prepended (U+0600) or combining (U+0301) mark.
+        ("contextPath", "\u{0600}/../../etc"), ("contextPath", "/\u{0301}etc"), ("contextPath", "-\u{0301}x"),
+        ("dockerfilePath", "x/..\u{0301}/../../Dockerfile"), ("dockerfilePath", "\u{08E2}/../Dockerfile"),
     ])
     func refusesPaths(_ field: String, _ value: String) {
         var request = CheckoutRequest(repository: "https://example.com/r", ref: "main")

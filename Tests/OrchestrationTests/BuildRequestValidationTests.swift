@@ -44,6 +44,10 @@ import Testing
         #expect(field(request(ref: "")) == "repository.ref")
         #expect(field(request(ref: "--upload-pack=evil")) == "repository.ref")
         #expect(field(request(ref: "main branch")) == "repository.ref")
+        // "-\u{0301}" and "\0\u{0301}" are single Characters that are not "-" or NUL.
+        #expect(field(request(ref: "-\u{0301}-upload-pack=evil")) == "repository.ref")
+        #expect(field(request(ref: "main\u{0}\u{0301}")) == "repository.ref")
+        #expect(field(request(url: "https://user:token@\u{0301}git.example.com/app.git")) == "repository.url")
     }
 
     @Test func pathsMustStayInsideTheRepository() {
@@ -51,6 +55,9 @@ import Testing
         #expect(field(request(context: "../other")) == "context_path")
         #expect(field(request(dockerfile: "a/../../Dockerfile")) == "dockerfile_path")
         #expect(field(request(dockerfile: "")) == "dockerfile_path")
+        #expect(field(request(context: "\u{0600}/../../etc")) == "context_path")
+        #expect(field(request(context: "/\u{0301}etc")) == "context_path")
+        #expect(field(request(dockerfile: "a/../\u{0301}\u{0600}/../../Dockerfile")) == "dockerfile_path")
     }
 
     @Test func targetsArgsAndDestinationsAreChecked() {

@@ -38,6 +38,9 @@ enum BadInputCatalogue {
         let refusedPaths: [(String, String)] = [
             ("context_path", "../../etc"), ("context_path", "/etc"), ("context_path", "sub/../../.."),
             ("dockerfile_path", "../../etc/passwd"), ("dockerfile_path", "/etc/passwd"),
+            // Separators hidden from a Character check by a prepended (U+0600, U+08E2) or combining (U+0301) mark.
+            ("context_path", "\u{0600}/../../etc"), ("context_path", "sub/..\u{0301}/../../.."),
+            ("dockerfile_path", "\u{08E2}/../../etc/passwd"), ("dockerfile_path", "/\u{0301}etc/passwd"),
         ]
         for (field, path) in refusedPaths {
             cases.append(gateway("\(field) \(path)", [field: path], .refused(400, code: "INVALID_BUILD")))
@@ -59,6 +62,8 @@ enum BadInputCatalogue {
             ("context_key", "../../etc/passwd"), ("context_key", "/etc/passwd"), ("context_key", "contexts/../../x"),
             ("context_key", #"..\..\etc\passwd"#), ("image_key", "../images/x.tar"), ("image_key", "/tmp/x.tar"),
             ("image_key", #"images\..\..\x.tar"#), ("dockerfile_path", "../Dockerfile"), ("dockerfile_path", "/etc/passwd"),
+            ("context_key", "contexts/\u{0600}/../../../x"), ("image_key", "images/\u{070F}/../../x.tar"),
+            ("dockerfile_path", "\u{0605}/../../Dockerfile"), ("dockerfile_path", "/\u{0301}etc/passwd"),
         ]
         for (field, path) in keys {
             cases.append(build("\(field) \(path)", [field: path], .refused(400, code: "INVALID_BUILD")))
@@ -70,13 +75,13 @@ enum BadInputCatalogue {
         let rawKeys = [
             "../x", "a/../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "%2e%2e/%2e%2e/x", "a%5C..%5C..%5Cx",
             "%C0%AE%C0%AE/x", "%FF/x", "a//b", "a/./b", "%ZZ",
-        ]
+        ] + HiddenSeparatorKeys.refusedOnTheWire + [String(repeating: "0", count: 256) + "/x"]
         for key in rawKeys {
             for method in ["PUT", "GET", "DELETE"] {
                 cases.append(artifact("key \(key)", method, "/v1/artifacts/\(key)", .refused(400, code: "INVALID_KEY")))
             }
         }
-        for key in ["../seed/notes.txt", "/etc/passwd", #"seed\..\..\x"#] {
+        for key in ["../seed/notes.txt", "/etc/passwd", #"seed\..\..\x"#, "seed/\u{0600}/../notes.txt", "\u{06DD}/../../seed/notes.txt"] {
             cases.append(
                 artifact("key \(key)", "POST", "/v1/presigned-urls", json: ["key": key], .refused(400, code: "INVALID_KEY")))
             cases.append(
@@ -112,7 +117,8 @@ enum BadInputCatalogue {
         for (url, expected) in gatewayURLs {
             cases.append(gateway("repository \(url)", ["repository": ["url": url, "ref": "main"]], expected))
         }
-        for ref in ["--upload-pack=touch {marker}", "--output={marker}", "-h", "-"] {
+        // "-\u{0301}" is one Character that is not "-": a Character check let it through.
+        for ref in ["--upload-pack=touch {marker}", "--output={marker}", "-h", "-", "-\u{0301}-upload-pack=touch {marker}"] {
             cases.append(
                 gateway("ref \(ref)", ["repository": ["url": "{repo}", "ref": ref]], .refused(400, code: "INVALID_BUILD")))
         }
@@ -125,7 +131,7 @@ enum BadInputCatalogue {
         for url in checkoutURLs {
             cases.append(checkout("repository \(url)", ["repository": url], .refused(400, code: "INVALID_CHECKOUT")))
         }
-        for ref in ["--upload-pack=touch {marker}", "--output={marker}", "-h", "-", "@{-1}", "main:../x"] {
+        for ref in ["--upload-pack=touch {marker}", "--output={marker}", "-h", "-", "@{-1}", "main:../x", "-\u{0301}h"] {
             cases.append(checkout("ref \(ref)", ["ref": ref], .refused(400, code: "INVALID_CHECKOUT")))
         }
         cases.append(

@@ -44,10 +44,12 @@ public final class KanikoKubernetesDriver: BuildDriver {
 
     /// The Job for `request`, its context at `contextURL` and its tarball going to `uploadURL`.
     public func manifest(for request: BuildRequest, name: String, contextURL: String, uploadURL: String) -> KanikoJobManifest {
-        let dockerfile = String(request.dockerfilePath.dropFirst(request.contextDirectory.count))
+        // Bytes, not Characters: a Dockerfile path starting with a combining mark makes "/\u{0301}" one Character.
+        let inContext = request.dockerfilePath.utf8.dropFirst(request.contextDirectory.utf8.count)
+        let dockerfile = String(decoding: inContext.first == UInt8(ascii: "/") ? inContext.dropFirst() : inContext, as: UTF8.self)
         let registries = DockerfileRegistries.registries(in: request.dockerfileText() ?? "", buildArguments: request.buildArguments)
         let arguments = KanikoDriver.executorArguments(
-            for: request, context: contextURL, dockerfile: dockerfile.hasPrefix("/") ? String(dockerfile.dropFirst()) : dockerfile,
+            for: request, context: contextURL, dockerfile: dockerfile,
             tarPath: KanikoJobManifest.tarPath, registryMirror: configuration.registryMirror,
             cacheRegistry: configuration.cacheRegistry, insecureRegistries: configuration.insecureRegistries,
             dockerfileRegistries: registries, force: false)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import PathBytes
 
 /// Where an artifact landed in the store.
 public struct ArtifactRef: Codable, Sendable, Equatable {
@@ -103,7 +104,7 @@ public struct ArtifactServiceClient: Sendable {
     public func uploadURL(for key: String) -> String { url(for: key) }
 
     private func url(for key: String) -> String {
-        let encoded = key.split(separator: "/", omittingEmptySubsequences: false).map {
+        let encoded = key.slashSegments().map {
             $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0)
         }
         return "\(baseURL)/v1/artifacts/" + encoded.joined(separator: "/")

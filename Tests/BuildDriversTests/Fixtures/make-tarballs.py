@@ -35,6 +35,10 @@ F, D, S, H = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
 
 write("parent.tar.gz", [info("ok.txt", data=b"ok"), info(f"../{token}-escape", data=b"x")])
 write("absolute.tar.gz", [info(f"/{token}-abs", data=b"x")])
+# A prepended concatenation mark (U+0600) before "/" and a combining mark (U+0301) after it
+# hide separators from a check made on Swift Characters; the kernel still sees "..".
+write("hidden-parent.tar.gz", [info("ok.txt", data=b"ok"), info(f"\u0600/../../\u0301{token}-escape", data=b"x")])
+write("hidden-link.tar.gz", [info("s", S, link="\u0600/../../\u0301..")])
 write("symlink-etc.tar.gz", [info("link", S, link="/etc"), info("link/passwd", data=b"root::0:0::/:/bin/sh\n")])
 write("through-link.tar.gz", [info("dir", D, mode=0o755), info("sub", S, link="dir"), info("sub/file", data=b"x")])
 write("relative-escape.tar.gz", [info("a", D, mode=0o755), info("a/up", S, link="../..")])
