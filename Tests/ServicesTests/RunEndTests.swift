@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import Postgres
+import Records
 import TestSupport
 import Testing
 
@@ -294,7 +295,7 @@ struct RunEndTests {
         }
     }
 
-    /// A cancel recorded by another replica (the row set to cancelled, as its DELETE does):
+    /// A cancel recorded by another replica (the status and its state event, as its DELETE writes):
     /// the process running the build learns it at its next heartbeat and stops the builder.
     @Test func aCancelRecordedElsewhereStopsTheBuilderWhereItRuns() async throws {
         try await BuildStack.with(environment: ["RUN_STALE_AFTER": "60s"], services: Self.services()) { stack in
@@ -305,9 +306,8 @@ struct RunEndTests {
             try await Self.eventually("buildah running the build", timeout: .seconds(60)) {
                 !LeftoverBuildFolders.builders(naming: [folder]).isEmpty
             }
-            try await stack.pool.execute(
-                "UPDATE stage_runs SET status = 'cancelled', finished_at = now() WHERE id = $1::uuid AND status = 'running'",
-                [runID])
+            // What another replica's DELETE writes: the status and its state event (with NOTIFY).
+            _ = try await RunStore(pool: stack.pool).markCancelled(try #require(UUID(uuidString: runID)))
             let cancelled = ContinuousClock.now
             try await Self.eventually("the builder stopped", timeout: .seconds(10)) {
                 LeftoverBuildFolders.builders(naming: [folder]).isEmpty
