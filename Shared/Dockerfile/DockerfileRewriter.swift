@@ -219,14 +219,9 @@ struct RewriteSession {
             }
             for flag in command.flags {
                 guard let value = flag.value(named: "mount") else { continue }
-                for field in csvFields(value.bytes, value.positions) {
-                    guard let equals = field.bytes.firstIndex(of: UInt8(ascii: "=")),
-                        lowered(field.bytes[field.bytes.startIndex..<equals]) == "from"
-                    else { continue }
-                    let offset = equals + 1 - field.bytes.startIndex + field.positions.startIndex
+                for source in mountSources(value.bytes, value.positions) {
                     reference(
-                        instruction, field.bytes[(equals + 1)...], field.positions[offset...], keyword: keyword,
-                        pulledAs: onbuild ? nil : "RUN")
+                        instruction, source.bytes, source.positions, keyword: keyword, pulledAs: onbuild ? nil : "RUN")
                 }
             }
         case "onbuild":
@@ -559,6 +554,18 @@ func csvFields(_ bytes: ArraySlice<UInt8>, _ positions: ArraySlice<Int>) -> [(by
         i += 1
     }
     return fields
+}
+
+/// The images a `RUN --mount` value names: the value of each `from=` field, with the logical
+/// position of each byte.
+func mountSources(_ bytes: ArraySlice<UInt8>, _ positions: ArraySlice<Int>) -> [(bytes: ArraySlice<UInt8>, positions: ArraySlice<Int>)] {
+    csvFields(bytes, positions).compactMap { field in
+        guard let equals = field.bytes.firstIndex(of: UInt8(ascii: "=")),
+            lowered(field.bytes[field.bytes.startIndex..<equals]) == "from"
+        else { return nil }
+        let offset = equals + 1 - field.bytes.startIndex + field.positions.startIndex
+        return (field.bytes[(equals + 1)...], field.positions[offset...])
+    }
 }
 
 @inline(__always)

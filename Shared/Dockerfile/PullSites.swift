@@ -124,11 +124,8 @@ struct PullSiteLister {
             case "run":
                 for flag in command.flags {
                     guard let value = flag.value(named: "mount") else { continue }
-                    for field in csvFields(value.bytes, value.positions) {
-                        guard let equals = field.bytes.firstIndex(of: UInt8(ascii: "=")),
-                            lowered(field.bytes[field.bytes.startIndex..<equals]) == "from"
-                        else { continue }
-                        let raw = field.bytes[(equals + 1)...]
+                    for source in mountSources(value.bytes, value.positions) {
+                        let raw = source.bytes
                         let outcome = ShellExpansion.expand(raw, escape: escape, lookup: stageLookup)
                         let kind = classify(outcome, raw: raw) { isStageReference($0, stageNames) }
                         sites.append(PullSite(line: instruction.startLine, instruction: "RUN", kind: kind))
