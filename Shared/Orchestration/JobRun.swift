@@ -23,7 +23,8 @@ public enum JobStopReason: Sendable, Equatable {
 /// to the end instead of starting a second one.
 final class JobRun: Sendable {
     let job: Job
-    private let owner: String
+    /// This claim of the job: every write of the run is fenced on its token.
+    private let lease: JobLease
     private let store: JobStore
     private let services: StageServices
     private let settings: OrchestrationSettings
@@ -33,11 +34,11 @@ final class JobRun: Sendable {
     private let masker = Mutex(SecretMasker.none)
 
     init(
-        job: Job, owner: String, store: JobStore, services: StageServices, settings: OrchestrationSettings,
+        job: Job, lease: JobLease, store: JobStore, services: StageServices, settings: OrchestrationSettings,
         logger: Logger
     ) {
         self.job = job
-        self.owner = owner
+        self.lease = lease
         self.store = store
         self.services = services
         self.settings = settings
@@ -68,7 +69,7 @@ final class JobRun: Sendable {
             }
             let result = try masked(json: progress.jobResult().text())
             try await shielded { [self] in
-                try await store.finish(job.id, owner: owner, state: .succeeded, result: result)
+                try await store.finish(lease, state: .succeeded, result: result)
             }
             logger.info("job succeeded")
         } catch {
@@ -102,22 +103,23 @@ final class JobRun: Sendable {
         _ stage: JobStage, request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress
     ) async throws -> JSONValue {
         var retries = 0
-        var pending: JobStage? = stage.status == .running && stage.runID != nil ? stage : nil
+        var pending = try await leftRun(of: stage)
         while true {
             let failure: RunFailure
             do {
-                if let adopted = pending, let runID = adopted.runID {
+                if case let (runID, seen)? = pending {
                     pending = nil
-                    try await store.log("adopting run \(runID.uuidString.lowercased()) left by the previous holder", stage: stage.name, of: job.id, owner: owner)
-                    let result = try await follow(runID, of: stage.name, seen: adopted.runEventsSeen)
+                    try await store.log("adopting run \(runID.uuidString.lowercased()) left by the previous holder", stage: stage.name, lease: lease)
+                    try await store.recordRun(runID, stage: stage.name, lease: lease)
+                    let result = try await follow(runID, of: stage.name, seen: seen)
                     try await store.finishStage(
-                        stage.name, of: job.id, owner: owner, status: .succeeded, result: try masked(json: result.text()))
+                        stage.name, lease: lease, status: .succeeded, result: try masked(json: result.text()))
                     return result
                 }
-                _ = try await store.startStage(stage.name, of: job.id, owner: owner)
+                _ = try await store.startStage(stage.name, lease: lease)
                 let result = try await perform(stage.name, request: request, secrets: secrets, progress: progress)
                 try await store.finishStage(
-                    stage.name, of: job.id, owner: owner, status: .succeeded, result: try masked(json: result.text()))
+                    stage.name, lease: lease, status: .succeeded, result: try masked(json: result.text()))
                 return result
             } catch let caught as RunFailure {
                 failure = caught
@@ -130,15 +132,24 @@ final class JobRun: Sendable {
             if Task.isCancelled { throw CancellationError() }
             let final = !failure.retryable || retries >= settings.stageRetries
             try await store.finishStage(
-                stage.name, of: job.id, owner: owner, status: .failed, error: try masked(json: JSONValue.encoding(failure).text()))
+                stage.name, lease: lease, status: .failed, error: try masked(json: JSONValue.encoding(failure).text()))
             if final { throw StageFailure(stage: stage.name, failure: failure) }
             retries += 1
             let wait = backoff(retry: retries)
             try await store.log(
                 masked("\(failure.code): \(failure.message)") + "; retry \(retries) of \(settings.stageRetries) in \(wait.wholeMilliseconds) ms",
-                stage: stage.name, of: job.id, owner: owner)
+                stage: stage.name, lease: lease)
             try await Task.sleep(for: wait)
         }
+    }
+
+    /// The stage service's run a previous claim left for this stage (and how many of its
+    /// events were copied): the one it recorded, or one started for this attempt whose id it
+    /// could not record (the database went away between the call and the write).
+    private func leftRun(of stage: JobStage) async throws -> (UUID, Int64)? {
+        guard stage.status == .running else { return nil }
+        if let runID = stage.runID { return (runID, stage.runEventsSeen) }
+        return try await store.unrecordedRun(of: stage.name, jobID: job.id).map { ($0, 0) }
     }
 
     private func perform(
@@ -179,13 +190,13 @@ final class JobRun: Sendable {
             let image = try? result.decode(as: BuildOutcome.self).image,
             try await services.artifact.exists("/v1/artifacts/\(image.key)")
         {
-            try await store.setBuildKey(key.value, reusedFrom: earlier.jobID, of: job.id, owner: owner)
+            try await store.setBuildKey(key.value, reusedFrom: earlier.jobID, lease: lease)
             try await store.log(
                 "reusing the image of job \(earlier.jobID.uuidString.lowercased()) (same build key \(key.value))",
-                stage: .build, of: job.id, owner: owner)
+                stage: .build, lease: lease)
             return result.merging(["reused_from": .string(earlier.jobID.uuidString.lowercased())])
         }
-        try await store.setBuildKey(key.value, reusedFrom: nil, of: job.id, owner: owner)
+        try await store.setBuildKey(key.value, reusedFrom: nil, lease: lease)
         let call = BuildCall(
             contextKey: checkout.context.key, dockerfile: rewrite.dockerfile, buildArgs: rewrite.buildArgs,
             target: request.target, workload: request.workload, service: request.service, cache: request.cache ?? true,
@@ -202,7 +213,7 @@ final class JobRun: Sendable {
     /// Starts a run on the stage's service, records its id, and follows it to the end.
     private func start(_ stage: StageName, path: String, body: some Encodable & Sendable) async throws -> JSONValue {
         let run = try await services.client(for: stage).post(path, body: body, accepting: [202], as: RemoteRun.self)
-        try await store.recordRun(run.id, stage: stage, of: job.id, owner: owner)
+        try await store.recordRun(run.id, stage: stage, lease: lease)
         return try await follow(run.id, of: stage, seen: 0)
     }
 
@@ -220,7 +231,7 @@ final class JobRun: Sendable {
                 do {
                     try await client.followEvents(path, id: runID, after: seen) { events in
                         let events = events.map { CopiedEvent(seq: $0.seq, kind: $0.kind, stream: $0.stream, message: masked($0.message)) }
-                        try await store.copyRunEvents(events, stage: stage, of: job.id, owner: owner)
+                        try await store.copyRunEvents(events, stage: stage, lease: lease)
                         seen = events.last?.seq ?? seen
                     }
                     let run = try await client.run(path, id: runID)
@@ -266,7 +277,7 @@ final class JobRun: Sendable {
     private func end(failing failure: StageFailure) async {
         logger.notice("job failed", metadata: ["code": "\(failure.failure.code)", "stage": "\(failure.stage?.rawValue ?? "-")"])
         try? await shielded { [self] in
-            try await store.finish(job.id, owner: owner, state: .failed, error: try masked(json: failure.document().text()))
+            try await store.finish(lease, state: .failed, error: try masked(json: failure.document().text()))
         }
     }
 
@@ -282,11 +293,11 @@ final class JobRun: Sendable {
             let running = try await store.stages(of: job.id).filter { $0.status == .running }
             for stage in running {
                 try await store.finishStage(
-                    stage.name, of: job.id, owner: owner, status: .cancelled, error: try JSONValue.encoding(failure).text())
+                    stage.name, lease: lease, status: .cancelled, error: try JSONValue.encoding(failure).text())
             }
             let document = try StageFailure(stage: running.first?.name, failure: failure).document()
             try await store.finish(
-                job.id, owner: owner, state: reason == .timedOut ? .failed : .cancelled, error: try document.text())
+                lease, state: reason == .timedOut ? .failed : .cancelled, error: try document.text())
         }
     }
 

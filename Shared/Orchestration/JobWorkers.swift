@@ -1,14 +1,20 @@
 import Foundation
 import Logging
+import Postgres
 import Records
 import ServiceLifecycle
 import Synchronization
 
 /// The gateway's workers: up to `settings.workers` jobs at once, each claimed from
-/// PostgreSQL and held by a lease renewed while it runs. Every second the lease renewal
-/// also reads the job's cancel flag and deadline, so a cancel sent to any replica, or a
-/// timeout, reaches the worker running the job. On shutdown the workers stop, leave their
-/// stage runs running, and release their leases so another replica resumes at once.
+/// PostgreSQL under a lease token of its own and held by renewing that claim while it runs.
+/// The renewal (every second, and at once when a cancel of the job is notified on
+/// `JobStore.cancelChannel`) also reads the job's cancel flag and deadline, so a cancel sent
+/// to any replica, or a timeout, reaches the worker running the job. A renewal that finds the
+/// claim gone (the job was claimed again, perhaps by this process after an outage), or that
+/// cannot reach the database for a whole lease, stops the run at once: its in-flight stage
+/// call is cancelled and its stage run left for the new claim to adopt. On shutdown the
+/// workers stop, leave their stage runs running, and release their leases so another replica
+/// resumes at once.
 public final class JobWorkers: Service, Sendable {
     private let store: JobStore
     private let services: StageServices
@@ -57,7 +63,7 @@ public final class JobWorkers: Service, Sendable {
     /// Runs the claimed job while renewing its lease; stops it when the lease is lost,
     /// a cancel is requested, or its deadline passes.
     private func hold(_ claim: JobClaim) async {
-        let run = JobRun(job: claim.job, owner: owner, store: store, services: services, settings: settings, logger: logger)
+        let run = JobRun(job: claim.job, lease: claim.lease, store: store, services: services, settings: settings, logger: logger)
         logger.info(
             "job claimed",
             metadata: ["job.id": "\(claim.job.id.uuidString.lowercased())", "previous_owner": "\(claim.previousOwner ?? "-")"])
@@ -65,7 +71,7 @@ public final class JobWorkers: Service, Sendable {
             let work = Task { await run.execute() }
             group.addTask { await work.value }
             group.addTask { [self] in
-                await watch(claim.job.id, run: run, work: work)
+                await watch(claim.lease, run: run, work: work)
             }
             await group.next()
             group.cancelAll()
@@ -73,13 +79,16 @@ public final class JobWorkers: Service, Sendable {
         }
     }
 
-    private func watch(_ jobID: UUID, run: JobRun, work: Task<Void, Never>) async {
+    private func watch(_ lease: JobLease, run: JobRun, work: Task<Void, Never>) async {
         let interval = min(Duration.seconds(1), settings.lease / 3)
+        let cancels = store.cancels(of: lease.jobID)
+        defer { cancels.cancel() }
+        // Measured on this process's monotonic clock from a renewal it saw succeed: the
+        // database's lease (set by its own clock) ran out no later than that.
         var lastRenewed = ContinuousClock.now
         while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
+            await Self.sleep(for: interval, orUntil: cancels)
+            if Task.isCancelled {
                 // Shutting down: the job is handed over to another replica.
                 run.stop(.handedOver)
                 work.cancel()
@@ -87,7 +96,7 @@ public final class JobWorkers: Service, Sendable {
             }
             let renewal: LeaseRenewal?
             do {
-                renewal = try await store.renew(jobID, owner: owner, lease: settings.lease)
+                renewal = try await store.renew(lease, for: settings.lease)
                 lastRenewed = .now
             } catch {
                 if ContinuousClock.now - lastRenewed < settings.lease { continue }
@@ -103,6 +112,16 @@ public final class JobWorkers: Service, Sendable {
                 work.cancel()
                 return
             }
+        }
+    }
+
+    /// Returns after `interval`, or sooner when `subscription` is woken.
+    private static func sleep(for interval: Duration, orUntil subscription: NotificationSubscription) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: interval) }
+            group.addTask { await subscription.next() }
+            await group.next()
+            group.cancelAll()
         }
     }
 }

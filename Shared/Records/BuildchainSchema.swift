@@ -9,7 +9,14 @@ public enum BuildchainSchema {
         Migration(version: 3, name: "job stages, job events, leases and build keys", sql: version3),
         Migration(version: 4, name: "open multipart uploads", sql: version4),
         Migration(version: 5, name: "sealed job secrets", sql: version5),
+        Migration(version: 6, name: "a lease token per job claim", sql: version6),
     ]
+
+    /// The token of a job's current claim (see `JobLease`): a new one at every claim, and
+    /// every write of the run holding it is conditioned on it, not on the owner's name.
+    private static let version6 = """
+        ALTER TABLE jobs ADD COLUMN lease_token uuid;
+        """
 
     /// A job's declared secrets, sealed with AES-256-GCM by the gateway (`key_id` names the key,
     /// `sealed` is the base64 box; see `SealingKeyring`), kept while the job may still run:

@@ -2,14 +2,17 @@ import Foundation
 import Postgres
 
 public enum JobStoreError: Error, Sendable, Equatable {
-    /// This gateway no longer holds the job's lease: another one took it over, or it ended.
+    /// This claim no longer holds the job's lease: another claim took it over (perhaps by the
+    /// same gateway), or the job ended.
     case leaseLost(UUID)
     case jobNotFound(UUID)
 }
 
-/// A job claimed by a gateway, and who held it before when it was taken over from a lost lease.
+/// A job claimed by a gateway, with the claim's lease, and who held it before when it was
+/// taken over from a lost lease.
 public struct JobClaim: Sendable {
     public var job: Job
+    public var lease: JobLease
     public var previousOwner: String?
 }
 
@@ -40,11 +43,16 @@ public struct CopiedEvent: Sendable {
 }
 
 /// The gateway's job records. Workers claim queued jobs (and jobs whose lease expired) with
-/// `FOR UPDATE SKIP LOCKED`, so replicas never claim the same job at once; every write a
-/// worker makes while running a job is fenced by its lease, so a worker that lost the lease
-/// (it stalled, another took over) cannot overwrite the new owner's progress.
+/// `FOR UPDATE SKIP LOCKED`, so replicas never claim the same job at once. Every claim gets a
+/// fresh `lease_token`, and every write a worker makes while running a job locks the job row
+/// and checks that token (`fenced`), so a run that lost its lease (it stalled, another claim
+/// took over, even one by the same process) cannot overwrite the new claim's progress. Lease
+/// times are the database's (`now()`), never a local clock.
 public struct JobStore: Sendable {
     public static let eventsChannel = "job_events"
+    /// Notified with a job's id when a cancel of it is recorded, so the gateway running it
+    /// stops it at once (its lease renewal reads the flag too, as the fallback).
+    public static let cancelChannel = "job_cancels"
 
     let pool: PostgresPool
 
@@ -163,6 +171,7 @@ public struct JobStore: Sendable {
                 try await connection.execute(
                     "UPDATE jobs SET cancel_requested = true, updated_at = now() WHERE id = $1", [id])
                 try await Self.append(jobID: id, stage: nil, kind: .log, message: "cancel requested", on: connection)
+                try await connection.execute("SELECT pg_notify($1, $2::text)", [Self.cancelChannel, id.uuidString.lowercased()])
             case .succeeded, .failed, .cancelled:
                 return job
             }
@@ -184,7 +193,7 @@ public struct JobStore: Sendable {
                 """
                 UPDATE jobs SET state = 'queued', attempt = attempt + 1, error = NULL, result = NULL,
                     finished_at = NULL, cancel_requested = false, deadline_at = NULL,
-                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
                 WHERE id = $1
                 """, [id])
             try await connection.execute(
@@ -202,13 +211,14 @@ public struct JobStore: Sendable {
 
     // MARK: workers
 
-    /// Claims the oldest job that is queued or whose lease expired, for `lease`; the job's
-    /// deadline is set at its first claim after being queued.
+    /// Claims the oldest job that is queued or whose lease expired (by the database's clock),
+    /// for `lease`, under a new lease token; the job's deadline is set at its first claim after
+    /// being queued.
     public func claim(owner: String, lease: Duration, timeout: Duration) async throws -> JobClaim? {
         try await pool.transaction { connection in
             let rows = try await connection.query(
                 """
-                UPDATE jobs j SET state = 'running', lease_owner = $1,
+                UPDATE jobs j SET state = 'running', lease_owner = $1, lease_token = gen_random_uuid(),
                     lease_expires_at = now() + make_interval(secs => $2),
                     started_at = coalesce(j.started_at, now()),
                     deadline_at = coalesce(j.deadline_at, now() + make_interval(secs => $3)),
@@ -222,26 +232,28 @@ public struct JobStore: Sendable {
                 ) candidate
                 WHERE j.id = candidate.id
                 RETURNING \(Job.columns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
-                    candidate.previous_owner
+                    j.lease_token, candidate.previous_owner
                 """, [owner, lease.inSeconds, timeout.inSeconds])
             guard let row = rows.first else { return nil }
             let job = try Job(row: row)
+            let token: UUID = try row.decode("lease_token")
             let previous: String? = try row.decode("previous_owner")
             let message = previous.map { "taken over by \(owner) after the lease of \($0) expired" } ?? "claimed by \(owner)"
             try await Self.append(jobID: job.id, stage: nil, kind: .state, message: JobState.running.rawValue, on: connection)
             try await Self.append(jobID: job.id, stage: nil, kind: .log, message: message, on: connection)
-            return JobClaim(job: job, previousOwner: previous)
+            return JobClaim(job: job, lease: JobLease(jobID: job.id, owner: owner, token: token), previousOwner: previous)
         }
     }
 
-    /// Extends the lease; nil when `owner` no longer holds it.
-    public func renew(_ jobID: UUID, owner: String, lease: Duration) async throws -> LeaseRenewal? {
+    /// Extends the lease to `duration` from the database's now; nil when the claim no longer
+    /// holds it (the job was claimed again, or ended).
+    public func renew(_ lease: JobLease, for duration: Duration) async throws -> LeaseRenewal? {
         let rows = try await pool.query(
             """
             UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3)
-            WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+            WHERE id = $1 AND lease_token = $2 AND state = 'running'
             RETURNING cancel_requested, deadline_at < now() AS past_deadline
-            """, [jobID, owner, lease.inSeconds])
+            """, [lease.jobID, lease.token, duration.inSeconds])
         guard let row = rows.first else { return nil }
         return LeaseRenewal(cancelRequested: try row.decode("cancel_requested"), pastDeadline: try row.decode("past_deadline"))
     }
@@ -255,8 +267,9 @@ public struct JobStore: Sendable {
     }
 
     /// Moves a stage to running for a new attempt.
-    public func startStage(_ stage: StageName, of jobID: UUID, owner: String) async throws -> JobStage {
-        try await fenced(jobID, owner: owner) { connection in
+    public func startStage(_ stage: StageName, lease: JobLease) async throws -> JobStage {
+        let jobID = lease.jobID
+        return try await fenced(lease) { connection in
             let rows = try await connection.query(
                 """
                 UPDATE job_stages SET status = 'running', attempt = attempt + 1, run_id = NULL, run_events_seen = 0,
@@ -273,17 +286,33 @@ public struct JobStore: Sendable {
     }
 
     /// Notes the stage service's run the stage follows, so a gateway resuming the job adopts it.
-    public func recordRun(_ runID: UUID, stage: StageName, of jobID: UUID, owner: String) async throws {
-        try await fenced(jobID, owner: owner) { connection in
+    public func recordRun(_ runID: UUID, stage: StageName, lease: JobLease) async throws {
+        let jobID = lease.jobID
+        try await fenced(lease) { connection in
             try await connection.execute(
                 "UPDATE job_stages SET run_id = $3 WHERE job_id = $1 AND name = $2", [jobID, stage.rawValue, runID])
         }
     }
 
+    /// A stage service's run of this job's stage, started during the stage's current attempt
+    /// and not failed or cancelled, whose id the stage does not record; the newest.
+    public func unrecordedRun(of stage: StageName, jobID: UUID) async throws -> UUID? {
+        try await pool.query(
+            """
+            SELECT r.id FROM job_stages s JOIN stage_runs r ON r.job_id = s.job_id AND r.kind = s.name
+            WHERE s.job_id = $1 AND s.name = $2 AND s.status = 'running' AND s.run_id IS NULL
+              AND r.created_at >= s.started_at AND r.status IN ('queued', 'running', 'succeeded')
+            ORDER BY r.created_at DESC
+            LIMIT 1
+            """, [jobID, stage.rawValue]
+        ).first.map { try $0.decode("id", as: UUID.self) }
+    }
+
     /// Copies a run's events into the job's log and remembers the last seq copied.
-    public func copyRunEvents(_ events: [CopiedEvent], stage: StageName, of jobID: UUID, owner: String) async throws {
+    public func copyRunEvents(_ events: [CopiedEvent], stage: StageName, lease: JobLease) async throws {
         guard let last = events.last?.seq else { return }
-        try await fenced(jobID, owner: owner) { connection in
+        let jobID = lease.jobID
+        try await fenced(lease) { connection in
             for event in events {
                 try await Self.append(
                     jobID: jobID, stage: stage, kind: event.kind, stream: event.stream, message: event.message,
@@ -297,9 +326,10 @@ public struct JobStore: Sendable {
 
     /// Ends the stage's attempt with its result or error (JSON text, redacted).
     public func finishStage(
-        _ stage: StageName, of jobID: UUID, owner: String, status: StageStatus, result: String? = nil, error: String? = nil
+        _ stage: StageName, lease: JobLease, status: StageStatus, result: String? = nil, error: String? = nil
     ) async throws {
-        try await fenced(jobID, owner: owner) { connection in
+        let jobID = lease.jobID
+        try await fenced(lease) { connection in
             try await connection.execute(
                 """
                 UPDATE job_stages SET status = $3, result = $4::jsonb, error = $5::jsonb, finished_at = now()
@@ -311,13 +341,14 @@ public struct JobStore: Sendable {
 
     /// Ends the job and gives up its lease.
     public func finish(
-        _ jobID: UUID, owner: String, state: JobState, result: String? = nil, error: String? = nil
+        _ lease: JobLease, state: JobState, result: String? = nil, error: String? = nil
     ) async throws {
-        try await fenced(jobID, owner: owner) { connection in
+        let jobID = lease.jobID
+        try await fenced(lease) { connection in
             try await connection.execute(
                 """
                 UPDATE jobs SET state = $2, result = $3::jsonb, error = $4::jsonb, finished_at = now(), updated_at = now(),
-                    lease_owner = NULL, lease_expires_at = NULL
+                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                 WHERE id = $1
                 """, [jobID, state.rawValue, result, error])
             try await Self.append(jobID: jobID, stage: nil, kind: .state, message: state.rawValue, on: connection)
@@ -325,17 +356,17 @@ public struct JobStore: Sendable {
     }
 
     /// A line from the gateway itself in the job's log (retries, dedupe decisions…).
-    public func log(_ message: String, stage: StageName?, of jobID: UUID, owner: String) async throws {
-        try await fenced(jobID, owner: owner) { connection in
-            try await Self.append(jobID: jobID, stage: stage, kind: .log, stream: "gateway", message: message, on: connection)
+    public func log(_ message: String, stage: StageName?, lease: JobLease) async throws {
+        try await fenced(lease) { connection in
+            try await Self.append(jobID: lease.jobID, stage: stage, kind: .log, stream: "gateway", message: message, on: connection)
         }
     }
 
     /// Records the job's build key, and the job whose build it reused (if any).
-    public func setBuildKey(_ key: String, reusedFrom: UUID?, of jobID: UUID, owner: String) async throws {
-        try await fenced(jobID, owner: owner) { connection in
+    public func setBuildKey(_ key: String, reusedFrom: UUID?, lease: JobLease) async throws {
+        try await fenced(lease) { connection in
             try await connection.execute(
-                "UPDATE jobs SET build_key = $2, reused_from = $3 WHERE id = $1", [jobID, key, reusedFrom])
+                "UPDATE jobs SET build_key = $2, reused_from = $3 WHERE id = $1", [lease.jobID, key, reusedFrom])
         }
     }
 
@@ -355,16 +386,16 @@ public struct JobStore: Sendable {
 
     // MARK: internals
 
-    /// Runs `body` in a transaction that first locks the job and checks `owner` still holds it.
+    /// Runs `body` in a transaction that first locks the job and checks the claim's token is
+    /// still the job's: a claim (which sets a new token) waits for the lock, so nothing this
+    /// transaction writes can land after the job was claimed again.
     @discardableResult
-    private func fenced<T>(
-        _ jobID: UUID, owner: String, _ body: (PostgresConnection) async throws -> T
-    ) async throws -> T {
+    private func fenced<T>(_ lease: JobLease, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await pool.transaction { connection in
             let held = try await connection.query(
-                "SELECT 1 FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE",
-                [jobID, owner])
-            guard !held.isEmpty else { throw JobStoreError.leaseLost(jobID) }
+                "SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND state = 'running' FOR UPDATE",
+                [lease.jobID, lease.token])
+            guard !held.isEmpty else { throw JobStoreError.leaseLost(lease.jobID) }
             return try await body(connection)
         }
     }

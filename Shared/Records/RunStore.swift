@@ -11,9 +11,12 @@ public enum RunStoreError: Error, Sendable, Equatable {
 ///
 /// Every status change also appends a `state` event, and every event appended sends
 /// `NOTIFY run_events, '<run id>'` (at commit), so followers can listen on `eventsChannel`
-/// and read the events after the last seq they saw.
+/// and read the events after the last seq they saw. A run ended by someone other than its
+/// work (cancelled, possibly by another replica; closed as abandoned) is also notified on
+/// `stopChannel`, so the replica whose process runs it stops the work at once.
 public struct RunStore: Sendable {
     public static let eventsChannel = "run_events"
+    public static let stopChannel = "run_stops"
 
     let pool: PostgresPool
 
@@ -120,6 +123,7 @@ public struct RunStore: Sendable {
             let runs = try rows.map(StageRun.init(row:))
             for run in runs {
                 try await Self.append(runID: run.id, kind: .state, message: RunStatus.failed.rawValue, on: connection)
+                try await Self.notifyStop(of: run.id, on: connection)
             }
             return runs
         }
@@ -171,8 +175,14 @@ public struct RunStore: Sendable {
             }
             let run = try StageRun(row: row)
             try await Self.append(runID: id, kind: .state, message: status.rawValue, on: connection)
+            if status == .cancelled { try await Self.notifyStop(of: id, on: connection) }
             return run
         }
+    }
+
+    /// Sent at commit: the run's work must stop wherever it runs.
+    private static func notifyStop(of runID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.execute("SELECT pg_notify($1, $2::text)", [stopChannel, runID.uuidString.lowercased()])
     }
 
     /// One statement: take the run's next seq (the row lock orders concurrent appends), insert

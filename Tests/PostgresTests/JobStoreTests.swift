@@ -85,39 +85,101 @@ extension DatabaseTests {
                 let job = try await submit(store)
                 let first = try #require(try await store.claim(owner: "a", lease: .milliseconds(300), timeout: .seconds(600)))
                 #expect(first.job.id == job.id)
-                #expect(try await store.renew(job.id, owner: "a", lease: .milliseconds(300)) == LeaseRenewal(cancelRequested: false, pastDeadline: false))
+                #expect(try await store.renew(first.lease, for: .milliseconds(300)) == LeaseRenewal(cancelRequested: false, pastDeadline: false))
                 #expect(try await store.claim(owner: "b", lease: .seconds(30), timeout: .seconds(600)) == nil)
-                _ = try await store.startStage(.checkout, of: job.id, owner: "a")
+                _ = try await store.startStage(.checkout, lease: first.lease)
                 try await Task.sleep(for: .milliseconds(600))
 
                 let second = try #require(try await store.claim(owner: "b", lease: .seconds(30), timeout: .seconds(600)))
                 #expect(second.job.id == job.id && second.previousOwner == "a")
                 #expect(second.job.deadlineAt == first.job.deadlineAt)
-                #expect(try await store.renew(job.id, owner: "a", lease: .seconds(30)) == nil)
+                #expect(try await store.renew(first.lease, for: .seconds(30)) == nil)
                 await #expect(throws: JobStoreError.leaseLost(job.id)) {
-                    try await store.finishStage(.checkout, of: job.id, owner: "a", status: .succeeded, result: "{}")
+                    try await store.finishStage(.checkout, lease: first.lease, status: .succeeded, result: "{}")
                 }
                 // The new holder sees the stage the old one left running.
                 let stage = try #require(try await store.stages(of: job.id).first)
                 #expect(stage.status == .running && stage.attempt == 1)
-                try await store.finishStage(.checkout, of: job.id, owner: "b", status: .succeeded, result: #"{"commit":"c"}"#)
+                try await store.finishStage(.checkout, lease: second.lease, status: .succeeded, result: #"{"commit":"c"}"#)
                 let messages = try await store.events(of: job.id).map(\.message)
                 #expect(messages.contains("taken over by b after the lease of a expired"))
             }
         }
 
+        /// The same process claims the job again after its lease ran out (the database was away
+        /// longer than the lease): the first claim's run is fenced out although its owner is the
+        /// same, and it cannot renew.
+        @Test func aClaimBySameOwnerAfterItsLeaseRanOutFencesOutTheEarlierClaim() async throws {
+            try await withStore { store, pool in
+                let job = try await submit(store)
+                let first = try #require(try await store.claim(owner: "gw", lease: .milliseconds(200), timeout: .seconds(600)))
+                _ = try await store.startStage(.checkout, lease: first.lease)
+                try await Task.sleep(for: .milliseconds(400))
+                let second = try #require(try await store.claim(owner: "gw", lease: .seconds(30), timeout: .seconds(600)))
+                #expect(second.job.id == job.id && second.previousOwner == "gw")
+                #expect(second.lease.owner == first.lease.owner && second.lease.token != first.lease.token)
+
+                #expect(try await store.renew(first.lease, for: .seconds(30)) == nil, "the first claim's renewal finds its lease gone")
+                for write in [
+                    { try await store.recordRun(UUID(), stage: .checkout, lease: first.lease) },
+                    { try await store.copyRunEvents([CopiedEvent(seq: 1, kind: .log, stream: nil, message: "late")], stage: .checkout, lease: first.lease) },
+                    { try await store.finishStage(.checkout, lease: first.lease, status: .succeeded, result: "{}") },
+                    { try await store.log("late", stage: nil, lease: first.lease) },
+                    { try await store.setBuildKey("k", reusedFrom: nil, lease: first.lease) },
+                    { _ = try await store.startStage(.rewrite, lease: first.lease) },
+                    { try await store.finish(first.lease, state: .succeeded, result: "{}") },
+                ] as [@Sendable () async throws -> Void] {
+                    await #expect(throws: JobStoreError.leaseLost(job.id)) { try await write() }
+                }
+                let row = try await pool.query(
+                    "SELECT state, build_key, (lease_token = $2) AS second_holds FROM jobs WHERE id = $1", [job.id, second.lease.token])[0]
+                #expect(try row.decode("state", as: String.self) == "running")
+                #expect(try row.decode("build_key", as: String?.self) == nil)
+                #expect(try row.decode("second_holds", as: Bool.self))
+                let stages = try await store.stages(of: job.id)
+                #expect(stages.map(\.status) == [.running, .pending, .pending] && stages[0].runID == nil)
+                #expect(!(try await store.events(of: job.id).map(\.message)).contains("late"))
+                #expect(try await store.renew(second.lease, for: .seconds(30)) != nil)
+            }
+        }
+
+        /// A stage service's run started for the stage's current attempt whose id the claim
+        /// could not record is found, so the next claim adopts it instead of starting another.
+        @Test func aStageRunWhoseIdWasNotRecordedIsFoundForTheNextClaim() async throws {
+            try await withStore { store, pool in
+                let job = try await submit(store)
+                let lease = try #require(try await store.claim(owner: "gw", lease: .seconds(30), timeout: .seconds(600))).lease
+                let runs = RunStore(pool: pool)
+                _ = try await runs.createRun(service: "checkout-service", kind: "checkout", jobID: job.id, request: "{}")
+                #expect(try await store.unrecordedRun(of: .checkout, jobID: job.id) == nil, "a run of an earlier attempt")
+                _ = try await store.startStage(.checkout, lease: lease)
+                let failed = try await runs.createRun(service: "checkout-service", kind: "checkout", jobID: job.id, request: "{}")
+                try await runs.markFailed(failed.id, error: "{}")
+                let live = try await runs.createRun(service: "checkout-service", kind: "checkout", jobID: job.id, request: "{}")
+                #expect(try await store.unrecordedRun(of: .checkout, jobID: job.id) == live.id)
+                #expect(try await store.unrecordedRun(of: .build, jobID: job.id) == nil)
+                try await store.recordRun(live.id, stage: .checkout, lease: lease)
+                #expect(try await store.unrecordedRun(of: .checkout, jobID: job.id) == nil, "recorded: adopted by its id")
+            }
+        }
+
         @Test func cancellingAQueuedJobEndsItAndARunningOneIsFlaggedForItsHolder() async throws {
-            try await withStore { store, _ in
+            try await withStore { store, pool in
                 let queued = try await submit(store)
                 let cancelled = try #require(try await store.requestCancel(queued.id))
                 #expect(cancelled.state == .cancelled && cancelled.finishedAt != nil)
                 #expect(cancelled.error?.contains("CANCELLED") == true)
 
                 let running = try await submit(store)
-                _ = try #require(try await store.claim(owner: "a", lease: .seconds(30), timeout: .seconds(600)))
+                let claim = try #require(try await store.claim(owner: "a", lease: .seconds(30), timeout: .seconds(600)))
+                let cancels = store.cancels(of: running.id)
+                defer { cancels.cancel() }
+                try await Wakes.settle(cancels, on: pool, channel: JobStore.cancelChannel)
+                #expect(await !Wakes.woken(cancels, within: .milliseconds(200)), "not woken before the cancel")
                 let flagged = try #require(try await store.requestCancel(running.id))
                 #expect(flagged.state == .running && flagged.cancelRequested)
-                #expect(try await store.renew(running.id, owner: "a", lease: .seconds(30))?.cancelRequested == true)
+                #expect(await Wakes.woken(cancels, within: .seconds(2)), "the cancel is notified to the worker holding the job")
+                #expect(try await store.renew(claim.lease, for: .seconds(30))?.cancelRequested == true)
                 // An ended job stays as it is.
                 #expect(try await store.requestCancel(queued.id)?.state == .cancelled)
                 #expect(try await store.requestCancel(UUID()) == nil)
@@ -127,13 +189,13 @@ extension DatabaseTests {
         @Test func aRetryQueuesTheJobAgainKeepingTheStagesThatSucceeded() async throws {
             try await withStore { store, _ in
                 let job = try await submit(store)
-                _ = try #require(try await store.claim(owner: "a", lease: .seconds(30), timeout: .seconds(600)))
-                _ = try await store.startStage(.checkout, of: job.id, owner: "a")
-                try await store.finishStage(.checkout, of: job.id, owner: "a", status: .succeeded, result: #"{"commit":"c"}"#)
-                _ = try await store.startStage(.rewrite, of: job.id, owner: "a")
-                try await store.finishStage(.rewrite, of: job.id, owner: "a", status: .failed, error: #"{"code":"X"}"#)
+                let lease = try #require(try await store.claim(owner: "a", lease: .seconds(30), timeout: .seconds(600))).lease
+                _ = try await store.startStage(.checkout, lease: lease)
+                try await store.finishStage(.checkout, lease: lease, status: .succeeded, result: #"{"commit":"c"}"#)
+                _ = try await store.startStage(.rewrite, lease: lease)
+                try await store.finishStage(.rewrite, lease: lease, status: .failed, error: #"{"code":"X"}"#)
                 #expect(try await store.retry(job.id)?.state == .running)  // not ended: unchanged
-                try await store.finish(job.id, owner: "a", state: .failed, error: #"{"code":"X"}"#)
+                try await store.finish(lease, state: .failed, error: #"{"code":"X"}"#)
 
                 let retried = try #require(try await store.retry(job.id))
                 #expect(retried.state == .queued && retried.attempt == 2 && retried.error == nil && retried.leaseOwner == nil)
@@ -148,12 +210,12 @@ extension DatabaseTests {
             try await withStore { store, _ in
                 let builder = try await submit(store)
                 let reuser = try await submit(store)
-                _ = try #require(try await store.claim(owner: "a", lease: .seconds(30), timeout: .seconds(600)))
+                let lease = try #require(try await store.claim(owner: "a", lease: .seconds(30), timeout: .seconds(600))).lease
                 #expect(try await store.reusableBuild(key: "k", excluding: reuser.id) == nil)
-                try await store.setBuildKey("k", reusedFrom: nil, of: builder.id, owner: "a")
-                _ = try await store.startStage(.build, of: builder.id, owner: "a")
+                try await store.setBuildKey("k", reusedFrom: nil, lease: lease)
+                _ = try await store.startStage(.build, lease: lease)
                 #expect(try await store.reusableBuild(key: "k", excluding: reuser.id) == nil)  // not built yet
-                try await store.finishStage(.build, of: builder.id, owner: "a", status: .succeeded, result: #"{"image":{}}"#)
+                try await store.finishStage(.build, lease: lease, status: .succeeded, result: #"{"image":{}}"#)
 
                 let found = try #require(try await store.reusableBuild(key: "k", excluding: reuser.id))
                 #expect(found.jobID == builder.id)
@@ -200,7 +262,7 @@ extension DatabaseTests {
                 #expect(try await store.sealedSecrets(of: job.id) == sealed)
                 let claim = try #require(try await store.claim(owner: "o", lease: .seconds(30), timeout: .seconds(60)))
                 #expect(try await store.sealedSecrets(of: claim.job.id) == sealed, "a running job keeps them")
-                try await store.finish(job.id, owner: "o", state: .failed, error: #"{"code":"X"}"#)
+                try await store.finish(claim.lease, state: .failed, error: #"{"code":"X"}"#)
                 #expect(try await store.sealedSecrets(of: job.id) == nil, "deleted when the job failed")
 
                 let again = SealedSecrets(keyID: "k2", box: "YWdhaW4=")

@@ -108,6 +108,28 @@ extension DatabaseTests {
             }
         }
 
+        /// A run cancelled (from any replica) or closed as abandoned is notified on
+        /// `stopChannel` for the process running it; a run's own success is not.
+        @Test func aCancelOrAnAbandonedCloseIsNotifiedToTheProcessRunningTheRun() async throws {
+            try await withStore { store, pool in
+                let cancelled = try await store.createRun(service: service, kind: "build", request: "{}", owner: owner)
+                let abandoned = try await store.createRun(service: service, kind: "build", request: "{}", owner: owner)
+                let succeeded = try await store.createRun(service: service, kind: "build", request: "{}", owner: owner)
+                let stops = [cancelled, abandoned, succeeded].map { store.stops(of: $0.id) }
+                defer { for stop in stops { stop.cancel() } }
+                for stop in stops { try await Wakes.settle(stop, on: pool, channel: RunStore.stopChannel) }
+                for run in [abandoned, succeeded] { try await store.markRunning(run.id, owner: owner) }
+
+                try await store.markCancelled(cancelled.id)
+                #expect(await Wakes.woken(stops[0], within: .seconds(2)), "the cancel is notified")
+                try await Task.sleep(for: .milliseconds(400))
+                try await store.markSucceeded(succeeded.id, result: "{}")
+                _ = try await store.closeStale(olderThan: .milliseconds(300), id: abandoned.id, error: #"{"code":"RUN_ABANDONED"}"#)
+                #expect(await Wakes.woken(stops[1], within: .seconds(2)), "the abandoned close is notified")
+                #expect(await !Wakes.woken(stops[2], within: .milliseconds(300)), "a run's own success is not a stop")
+            }
+        }
+
         @Test func heartbeatKeepsARunFromGoingStale() async throws {
             try await withStore { store, _ in
                 let run = try await store.createRun(service: service, kind: "build", request: "{}")

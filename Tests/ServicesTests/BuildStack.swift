@@ -19,6 +19,10 @@ final class BuildStack: @unchecked Sendable {
     let pool: PostgresPool
     private(set) var services: [String: ServiceProcess] = [:]
     private(set) var gateways: [ServiceProcess] = []
+    /// With `buildReplicas` > 1: the build-service processes (`build-1`, `build-2`…, each with
+    /// its own work folder) and the HAProxy in front of them that the gateways call.
+    private(set) var buildReplicas: [ServiceProcess] = []
+    private(set) var buildBalancer: LoadBalancer?
     let http = HTTPClient()
     private let gatewayEnvironment: [String: String]
     /// Settings of a stage service beyond the stack's own, by service name.
@@ -33,9 +37,10 @@ final class BuildStack: @unchecked Sendable {
                 && TestEnvironment.variables["BUILDCHAIN_TEST_REGISTRY"] != nil)
     }
 
-    /// Starts the stage services and `gateways` gateways (`gateway-0`, `gateway-1`…).
+    /// Starts the stage services (build-service `buildReplicas` times behind HAProxy when more
+    /// than one) and `gateways` gateways (`gateway-0`, `gateway-1`…).
     init(
-        gateways count: Int = 1, gatewayEnvironment: [String: String] = [:],
+        gateways count: Int = 1, buildReplicas: Int = 1, gatewayEnvironment: [String: String] = [:],
         serviceEnvironment: [String: [String: String]] = [:], gatedDatabase: (gate: TCPGate, processes: Set<String>)? = nil
     ) async throws {
         registry = try TestEnvironment.require("BUILDCHAIN_TEST_REGISTRY")
@@ -57,18 +62,32 @@ final class BuildStack: @unchecked Sendable {
 
         // The artifact store first: checkout and build need it.
         try await start("artifact-service")
-        for name in ["checkout-service", "rewrite-service", "build-service"] { try await start(name) }
+        for name in ["checkout-service", "rewrite-service"] { try await start(name) }
+        if buildReplicas > 1 {
+            for index in 1...buildReplicas {
+                try await start(
+                    "build-service",
+                    extra: ["INSTANCE_ID": "build-\(index)", "BUILD_WORK_DIR": buildFolder(replica: index).path])
+                self.buildReplicas.append(services["build-service"]!)
+            }
+            services["build-service"] = self.buildReplicas[0]
+            buildBalancer = try await LoadBalancer(name: "build-service", replicas: self.buildReplicas, http: http)
+        } else {
+            try await start("build-service")
+        }
         for index in 0..<count { _ = try await startGateway(instance: "gateway-\(index)") }
     }
 
     /// The gateway started last (after a crash test kills one, its successor).
     /// Runs `body` on a new stack and stops it afterwards, whether or not `body` threw.
     static func with(
-        gateways: Int = 1, environment: [String: String] = [:], services: [String: [String: String]] = [:],
+        gateways: Int = 1, buildReplicas: Int = 1, environment: [String: String] = [:],
+        services: [String: [String: String]] = [:],
         gatedDatabase: (gate: TCPGate, processes: Set<String>)? = nil, _ body: (BuildStack) async throws -> Void
     ) async throws {
         let stack = try await BuildStack(
-            gateways: gateways, gatewayEnvironment: environment, serviceEnvironment: services, gatedDatabase: gatedDatabase)
+            gateways: gateways, buildReplicas: buildReplicas, gatewayEnvironment: environment, serviceEnvironment: services,
+            gatedDatabase: gatedDatabase)
         do {
             try await body(stack)
             await stack.stop()
@@ -80,19 +99,25 @@ final class BuildStack: @unchecked Sendable {
 
     var gateway: ServiceProcess { gateways[gateways.count - 1] }
 
-    /// (Re)starts a stage service; on `port` when given (a restart the gateways can find again).
-    func start(_ name: String, port: Int? = nil) async throws {
+    /// (Re)starts a stage service; on `port` when given (a restart the gateways can find again),
+    /// with `extra` settings last.
+    func start(_ name: String, port: Int? = nil, extra: [String: String] = [:]) async throws {
         var environment = common(for: name)
         for (key, value) in try settings(of: name) { environment[key] = value }
         for (key, value) in serviceEnvironment[name] ?? [:] { environment[key] = value }
+        for (key, value) in extra { environment[key] = value }
         if let port { environment["PORT"] = "\(port)" }
         services[name] = try await ServiceProcess(name, environment: environment)
     }
 
     func service(_ name: String) -> ServiceProcess { services[name]! }
 
+    /// Where build-service replica `replica` (from 1) keeps its builds.
+    func buildFolder(replica: Int) -> URL { work.appendingPathComponent("builds-\(replica)") }
+
+    /// Starts a gateway named `instance`, with `extra` settings last.
     @discardableResult
-    func startGateway(instance: String) async throws -> ServiceProcess {
+    func startGateway(instance: String, extra: [String: String] = [:]) async throws -> ServiceProcess {
         var environment = common(for: "gateway")
         environment["INSTANCE_ID"] = instance
         environment["API_TOKEN_SHA256"] = SHA256.hash(token).hex
@@ -104,12 +129,14 @@ final class BuildStack: @unchecked Sendable {
             environment["\(prefix)_SERVICE_URL"] = service(name).baseURL
             environment["\(prefix)_SERVICE_TOKEN"] = token
         }
+        if let buildBalancer { environment["BUILD_SERVICE_URL"] = buildBalancer.baseURL }
         environment["JOB_LEASE"] = "3s"
         environment["RUN_STALE_AFTER"] = "15s"
         environment["STAGE_RETRY_BACKOFF"] = "200ms"
         environment["STAGE_RETRIES"] = "2"
         environment["JOB_POLL_INTERVAL"] = "200ms"
         for (key, value) in gatewayEnvironment { environment[key] = value }
+        for (key, value) in extra { environment[key] = value }
         let process = try await ServiceProcess("gateway", environment: environment)
         gateways.append(process)
         return process
@@ -159,6 +186,8 @@ final class BuildStack: @unchecked Sendable {
 
     func stop() async {
         for gateway in gateways { _ = await gateway.terminate() }
+        buildBalancer?.stop()
+        for replica in buildReplicas.dropFirst() { _ = await replica.terminate() }
         for name in ["build-service", "checkout-service", "rewrite-service", "artifact-service"] {
             _ = await services[name]?.terminate()
         }

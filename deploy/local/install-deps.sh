@@ -16,6 +16,9 @@ APT_PACKAGES=(
   docker-registry buildah skopeo umoci golang-github-containers-common uidmap netavark runc iptables
   # base image content, built offline
   busybox-static
+  # the two-wide local stack's load balancer (services.sh --replicas 2) and the clock-skew
+  # fault tests (a gateway run under faketime)
+  haproxy faketime
   # the dashboard's browser tests (headless, driven by Playwright from PyPI)
   chromium
   # tools used by the scripts and tests

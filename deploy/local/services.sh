@@ -2,9 +2,13 @@
 # The five buildchain services as local processes on 127.0.0.1:
 #   gateway 8080, checkout-service 8081, rewrite-service 8082, build-service 8083,
 #   artifact-service 8084
-# Usage: services.sh start [--build] | stop | status
+# Usage: services.sh start [--build] [--replicas N] | stop | status
 #   start   builds first (`swift build` in the repo root) if a binary is missing or
 #           --build is given, starts what is not running, waits for GET /readyz = 200.
+#           --replicas 2 runs two processes of every service (gateway included) on ports
+#           8180-8184 and 8280-8284, behind HAProxy on 8080-8084 (round robin, each
+#           process health-checked on /readyz): everyone, the services themselves
+#           included, calls the front ends. The count is kept in .local/run/replicas.
 #   stop    SIGTERM, waits for each to exit, reports whether it exited with status 0.
 # Env: DATABASE_URL and API_TOKEN come from .local/env (deploy/local/env.sh);
 #      BUILDCHAIN_BIN_DIR overrides <repo>/.build/debug (then nothing is built).
@@ -19,10 +23,54 @@ BIN_DIR=${BUILDCHAIN_BIN_DIR:-$DEFAULT_BIN_DIR}
 READY_TIMEOUT=${SERVICES_READY_TIMEOUT:-60}
 STOP_TIMEOUT=${SERVICES_STOP_TIMEOUT:-30}
 
+REPLICAS_FILE="$RUN_DIR/replicas"
+HAPROXY_CONFIG="$RUN_DIR/haproxy.cfg"
+
 pidfile() { echo "$RUN_DIR/$1.pid"; }
 exitfile() { echo "$RUN_DIR/$1.exit"; }
 logfile() { echo "$LOGS_DIR/$1.log"; }
-alive() { pid_alive "$(pidfile "$1")" "$BIN_DIR/$1"; }
+# A process is named after its binary, with .N for replica N (gateway.1); haproxy is one too.
+binary() { if [[ $1 == haproxy ]]; then command -v haproxy || echo /usr/sbin/haproxy; else echo "$BIN_DIR/${1%%.*}"; fi; }
+alive() { pid_alive "$(pidfile "$1")" "$(binary "$1")"; }
+
+# processes [REPLICAS]: the processes to run, one NAME:PORT a line. With one replica, the
+# services themselves on the front ports; with more, replica N of a service on its front
+# port + N*100, then haproxy (no port of its own: it holds all the front ports).
+processes() {
+  local replicas=${1:-1} entry name port index
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*} port=${entry##*:}
+    if ((replicas == 1)); then
+      echo "$name:$port"
+    else
+      for ((index = 1; index <= replicas; index++)); do echo "$name.$index:$((port + index * 100))"; done
+    fi
+  done
+  if ((replicas > 1)); then echo "haproxy:"; fi
+}
+
+# Every process that may be running, whatever count it was started with.
+known_processes() {
+  local entry name
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*}
+    echo "$name"
+    echo "$name.1"
+    echo "$name.2"
+  done
+  echo haproxy
+}
+
+write_haproxy_config() {
+  local replicas=$1 entry name port index specs=() ports
+  for entry in "${SERVICES[@]}"; do
+    name=${entry%%:*} port=${entry##*:} ports=()
+    for ((index = 1; index <= replicas; index++)); do ports+=("$((port + index * 100))"); done
+    specs+=("$name=$port:$(IFS=,; echo "${ports[*]}")")
+  done
+  "$LIB_DIR/haproxy-config.sh" "${specs[@]}" >"$HAPROXY_CONFIG"
+  haproxy -c -q -f "$HAPROXY_CONFIG" || die "haproxy refused $HAPROXY_CONFIG"
+}
 
 build_if_needed() {
   local want_build=$1 missing=() entry name
@@ -46,9 +94,10 @@ build_if_needed() {
 }
 
 # service_env NAME: the settings of one service beyond HOST/PORT/DATABASE_URL/API_TOKEN,
-# one NAME=value a line.
+# one NAME=value a line. Replicas (NAME.N) get their own INSTANCE_ID.
 service_env() {
-  case "$1" in
+  if [[ $1 == *.* ]]; then echo "INSTANCE_ID=local-$1"; fi
+  case "${1%%.*}" in
   gateway)
     # The gateway keeps only the hash of the token callers present, and calls each
     # stage service with that service's token (one token for all on this stack).
@@ -93,7 +142,12 @@ service_env() {
 # launch NAME PORT: runs the binary under a small bash wrapper that records the
 # pid and, when the service ends, its exit status (for `stop` to report).
 launch() {
-  local name=$1 port=$2 pf ef lf
+  local name=$1 port=$2 pf ef lf command=()
+  if [[ $name == haproxy ]]; then
+    command=("$(binary haproxy)" -db -f "$HAPROXY_CONFIG")
+  else
+    command=("$(binary "$name")")
+  fi
   pf="$(pidfile "$name")" ef="$(exitfile "$name")" lf="$(logfile "$name")"
   rm -f "$pf" "$ef"
   private_log "$lf"
@@ -113,12 +167,22 @@ launch() {
       echo "$child" >"$pf"
       wait "$child"
       echo "$?" >"$ef"
-    ' services-wrapper "$pf" "$ef" "$lf" "$BIN_DIR/$name"
+    ' services-wrapper "$pf" "$ef" "$lf" "${command[@]}"
   ) </dev/null >/dev/null 2>&1 &
   wait_for 5 "$name pid file" test -s "$pf" || die "$name: wrapper did not start"
 }
 
 ready() { [[ $(http_status "http://127.0.0.1:$1/readyz") == 200 ]]; }
+
+# Ready as a process: a service answers /readyz itself; haproxy once every front end answers it.
+process_ready() {
+  local name=$1 port=$2 entry
+  if [[ $name == haproxy ]]; then
+    for entry in "${SERVICES[@]}"; do ready "${entry##*:}" || return 1; done
+  else
+    ready "$port"
+  fi
+}
 
 fail_with_log() {
   local name=$1 why=$2
@@ -129,9 +193,30 @@ fail_with_log() {
 }
 
 start() {
-  local want_build=0 entry name port pending=() deadline
-  [[ ${1:-} == --build ]] && want_build=1
+  local want_build=0 replicas=1 entry name port pending=() deadline
+  while (($# > 0)); do
+    case "$1" in
+    --build) want_build=1 ;;
+    --replicas)
+      replicas=${2:-}
+      shift
+      ;;
+    *) die "start: unknown option $1" ;;
+    esac
+    shift
+  done
+  [[ $replicas =~ ^[12]$ ]] || die "--replicas takes 1 or 2 (got '$replicas')"
+  ((replicas == 1)) || command -v haproxy >/dev/null || die "--replicas $replicas needs haproxy (install-deps.sh)"
   ensure_local_dirs
+  local running
+  running="$(cat "$REPLICAS_FILE" 2>/dev/null || echo "$replicas")"
+  for name in $(known_processes); do
+    if alive "$name" && [[ $running != "$replicas" ]]; then
+      die "the services run with --replicas $running: stop them first (deploy/local/services.sh stop)"
+    fi
+  done
+  echo "$replicas" >"$REPLICAS_FILE"
+  ((replicas == 1)) || write_haproxy_config "$replicas"
   [[ -f $ENV_FILE ]] || die "no $ENV_FILE: run deploy/local/env.sh (or up.sh) first"
   # shellcheck source=/dev/null
   source "$ENV_FILE"
@@ -140,13 +225,19 @@ start() {
   unset "${!BUILDCHAIN_TEST_@}"
   build_if_needed "$want_build"
 
-  for entry in "${SERVICES[@]}"; do
+  local taken front
+  for entry in $(processes "$replicas"); do
     name=${entry%%:*} port=${entry##*:}
     if alive "$name"; then
-      log "$name: already running (pid $(cat "$(pidfile "$name")"), port $port)"
-    elif port_in_use 127.0.0.1 "$port"; then
-      die "$name: port $port is taken by another process"
+      log "$name: already running (pid $(cat "$(pidfile "$name")")${port:+, port $port})"
     else
+      taken=""
+      if [[ $name == haproxy ]]; then
+        for front in "${SERVICES[@]##*:}"; do if port_in_use 127.0.0.1 "$front"; then taken=$front; fi; done
+      elif port_in_use 127.0.0.1 "$port"; then
+        taken=$port
+      fi
+      [[ -z $taken ]] || die "$name: port $taken is taken by another process"
       launch "$name" "$port"
     fi
     pending+=("$entry")
@@ -159,8 +250,8 @@ start() {
       name=${entry%%:*} port=${entry##*:}
       if ! alive "$name"; then
         fail_with_log "$name" "exited during start (status $(cat "$(exitfile "$name")" 2>/dev/null || echo '?'))"
-      elif ready "$port"; then
-        log "$name: ready on 127.0.0.1:$port (pid $(cat "$(pidfile "$name")"), log $(logfile "$name"))"
+      elif process_ready "$name" "$port"; then
+        log "$name: ready${port:+ on 127.0.0.1:$port} (pid $(cat "$(pidfile "$name")"), log $(logfile "$name"))"
       else
         still+=("$entry")
       fi
@@ -169,7 +260,7 @@ start() {
     ((${#pending[@]} == 0)) && break
     if ((SECONDS >= deadline)); then
       name=${pending[0]%%:*} port=${pending[0]##*:}
-      fail_with_log "$name" "GET /readyz on port $port did not answer 200 within ${READY_TIMEOUT}s (last: $(http_status "http://127.0.0.1:$port/readyz"))"
+      fail_with_log "$name" "GET /readyz${port:+ on port $port} did not answer 200 within ${READY_TIMEOUT}s"
     fi
     sleep 0.25
   done
@@ -177,17 +268,15 @@ start() {
 
 stop() {
   local entry name pid ef deadline status failed=0 pids=()
-  # SIGTERM to all first so they shut down in parallel, gateway first in the list
-  for entry in "${SERVICES[@]}"; do
-    name=${entry%%:*}
+  # SIGTERM to all first so they shut down in parallel, gateways first in the list
+  for name in $(known_processes); do
     if alive "$name"; then
       pid="$(cat "$(pidfile "$name")")"
       kill -TERM "$pid" 2>/dev/null || true
       pids+=("$name:$pid")
-    else
-      log "$name: not running"
     fi
   done
+  ((${#pids[@]} > 0)) || log "no service running"
   for entry in "${pids[@]+"${pids[@]}"}"; do
     name=${entry%%:*} pid=${entry##*:}
     ef="$(exitfile "$name")"
@@ -216,10 +305,10 @@ stop() {
 
 status() {
   local entry name port rc=0
-  for entry in "${SERVICES[@]}"; do
+  for entry in $(processes "$(cat "$REPLICAS_FILE" 2>/dev/null || echo 1)"); do
     name=${entry%%:*} port=${entry##*:}
     if alive "$name"; then
-      log "$name: running (pid $(cat "$(pidfile "$name")"), port $port, /readyz $(http_status "http://127.0.0.1:$port/readyz"))"
+      log "$name: running (pid $(cat "$(pidfile "$name")")${port:+, port $port, /readyz $(http_status "http://127.0.0.1:$port/readyz")})"
     else
       log "$name: not running"
       rc=3
@@ -229,11 +318,14 @@ status() {
 }
 
 case "${1:-}" in
-start) start "${2:-}" ;;
+start)
+  shift
+  start "$@"
+  ;;
 stop) stop ;;
 status) status ;;
 *)
-  echo "usage: $0 {start [--build]|stop|status}" >&2
+  echo "usage: $0 {start [--build] [--replicas N]|stop|status}" >&2
   exit 2
   ;;
 esac

@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
 # Brings up the whole local stack and checks it.
-# Usage: up.sh [--no-install] [--infra-only] [--build]
+# Usage: up.sh [--no-install] [--infra-only] [--build] [--replicas N]
 #   --no-install  skip install-deps.sh
 #   --infra-only  PostgreSQL, registry, S3 (moto), base image and .local/env only;
 #                 no services
 #   --build       rebuild the services (swift build) before starting them
+#   --replicas 2  two processes of every service behind HAProxy on the usual ports
+#                 (services.sh start --replicas 2)
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-install=1 services=1 build_flag=()
-for arg in "$@"; do
-  case "$arg" in
+install=1 services=1 build_flag=() replicas=1
+while (($# > 0)); do
+  case "$1" in
   --no-install) install=0 ;;
   --infra-only) services=0 ;;
   --build) build_flag=(--build) ;;
+  --replicas)
+    replicas=${2:-}
+    shift
+    ;;
   *)
-    echo "usage: $0 [--no-install] [--infra-only] [--build]" >&2
+    echo "usage: $0 [--no-install] [--infra-only] [--build] [--replicas N]" >&2
     exit 2
     ;;
   esac
+  shift
 done
 
 started=$SECONDS
@@ -41,7 +48,7 @@ fi
 "$here/seed-base-image.sh"
 "$here/env.sh"
 if ((services)); then
-  "$here/services.sh" start "${build_flag[@]}"
+  "$here/services.sh" start "${build_flag[@]}" --replicas "$replicas"
 fi
 check_rc=0
 "$here/check.sh" || check_rc=$?
@@ -57,7 +64,7 @@ EOF2
 if ((services)); then
   cat <<EOF2
   services    gateway :8080, checkout-service :8081, rewrite-service :8082,
-              build-service :8083, artifact-service :8084  (logs in $LOGS_DIR)
+              build-service :8083, artifact-service :8084  (logs in $LOGS_DIR)$( ((replicas == 1)) || printf '\n              %s processes of each behind HAProxy (replicas on :81xx, :82xx)' "$replicas")
   API token   $(read_secret "$SECRETS_DIR/api-token")   (also in $SECRETS_DIR/api-token)
 EOF2
 fi

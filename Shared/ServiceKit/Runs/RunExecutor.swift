@@ -13,7 +13,9 @@ import Synchronization
 /// - the heartbeat refreshes only the runs whose work is live in this process (running, or
 ///   its end still being written), never all runs of the owner; a run the database no longer
 ///   shows as this owner's and queued or running (cancelled from another replica, closed as
-///   abandoned) has its work stopped here;
+///   abandoned) has its work stopped here. Such an end is also notified on
+///   `RunStore.stopChannel`, which stops the work within a notification's delay; the
+///   heartbeat is the fallback when a notification is lost;
 /// - writing a run's end is retried with backoff through a database outage, for at most
 ///   `Settings.endWriteLimit`; then the run is let go: its heartbeat stops, and it goes stale;
 /// - runs of this service whose heartbeat is older than `Settings.staleAfter` by the database's
@@ -61,7 +63,10 @@ public final class RunExecutor: Service, Sendable {
         let run = try await store.createRun(
             service: service, kind: kind, jobID: jobID, request: redacted, owner: owner)
         let log = RunLog(store: store, runID: run.id, logger: logger, masker: masker)
+        let stops = store.stops(of: run.id)
         let task = Task { [store, owner] in
+            let watcher = Task { await self.stopWhenEndedElsewhere(run.id, woken: stops) }
+            defer { watcher.cancel() }
             await limiter?.acquire()
             let end: RunEnd
             do {
@@ -115,11 +120,28 @@ public final class RunExecutor: Service, Sendable {
     private func heartbeat() async throws {
         let live = tasks.withLock { Array($0.keys) }
         let held = try await store.heartbeat(runs: live, owner: owner)
-        for id in live where !held.contains(id) {
-            guard let task = tasks.withLock({ $0[id] }) else { continue }
-            logger.notice("run ended elsewhere; stopping its work", metadata: ["run.id": "\(id)"])
-            task.cancel()
+        for id in live where !held.contains(id) { stopWork(of: id) }
+    }
+
+    /// Re-reads the run each time `woken` is notified (or polled while the listener is down)
+    /// and stops its work here once the records show it ended, or held by another owner.
+    private func stopWhenEndedElsewhere(_ id: UUID, woken: NotificationSubscription) async {
+        defer { woken.cancel() }
+        while true {
+            await woken.next()
+            if Task.isCancelled { return }
+            guard let run = try? await store.run(id) else { continue }
+            if run.status.isTerminal || run.owner != owner {
+                stopWork(of: id)
+                return
+            }
         }
+    }
+
+    private func stopWork(of id: UUID) {
+        guard let task = tasks.withLock({ $0[id] }) else { return }
+        logger.notice("run ended elsewhere; stopping its work", metadata: ["run.id": "\(id)"])
+        task.cancel()
     }
 
     private func closeAbandonedRuns() async throws {
