@@ -59,7 +59,10 @@ struct PushRoutes {
             guard try await index.find(key.value) != nil else {
                 throw ServiceError.notFound("no artifact \(key)", code: "ARTIFACT_NOT_FOUND")
             }
-            let run = try await executor.start(kind: "push", jobID: body.jobID, request: body) { log in
+            let run = try await executor.start(
+                kind: "push", jobID: body.jobID, leaseToken: try RunRoutes<ServiceRequestContext>.leaseToken(of: request),
+                request: body
+            ) { log in
                 try await push(key, to: destination, log: log)
             }
             return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)

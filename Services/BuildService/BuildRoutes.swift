@@ -57,7 +57,8 @@ struct BuildRoutes {
             if let driver = try? drivers.driver(body.driver ?? configuration.driver) { try Self.checkSecrets(body, driver: driver) }
             let masker = SecretMasker(values: Array((body.secretBuildArgs ?? [:]).values) + Array((body.secrets ?? [:]).values))
             let run = try await executor.start(
-                kind: "build", jobID: body.jobID, request: body, masker: masker, limiter: limiter
+                kind: "build", jobID: body.jobID, leaseToken: try RunRoutes<ServiceRequestContext>.leaseToken(of: request),
+                request: body, masker: masker, limiter: limiter
             ) { log in
                 try await BuildRun(body: body, configuration: configuration, drivers: drivers, artifacts: artifacts, log: log)
                     .perform()

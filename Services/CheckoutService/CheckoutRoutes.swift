@@ -62,7 +62,10 @@ struct CheckoutRoutes {
             } catch let error as CheckoutError {
                 throw ServiceError.badRequest(error.description, code: "INVALID_CHECKOUT")
             }
-            let run = try await executor.start(kind: "checkout", jobID: body.jobID, request: body) { log in
+            let run = try await executor.start(
+                kind: "checkout", jobID: body.jobID, leaseToken: try RunRoutes<ServiceRequestContext>.leaseToken(of: request),
+                request: body
+            ) { log in
                 try await perform(body, log: log)
             }
             return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)

@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import HTTPClient
 import Logging
 import Records
 import ServiceKit
@@ -210,9 +211,12 @@ final class JobRun: Sendable {
 
     // MARK: runs on stage services
 
-    /// Starts a run on the stage's service, records its id, and follows it to the end.
+    /// Starts a run on the stage's service under this claim's lease token (the service records
+    /// it only while the claim holds the job), records its id, and follows it to the end.
     private func start(_ stage: StageName, path: String, body: some Encodable & Sendable) async throws -> JSONValue {
-        let run = try await services.client(for: stage).post(path, body: body, accepting: [202], as: RemoteRun.self)
+        let run = try await services.client(for: stage).post(
+            path, body: body, headers: [LeaseTokenHeader.name: lease.token.uuidString.lowercased()],
+            accepting: [202], as: RemoteRun.self)
         try await store.recordRun(run.id, stage: stage, lease: lease)
         return try await follow(run.id, of: stage, seen: 0)
     }

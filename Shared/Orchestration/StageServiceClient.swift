@@ -31,16 +31,18 @@ public struct StageServiceClient: Sendable {
         self.http = http
     }
 
-    /// `POST path` with a JSON body; the decoded answer when it is one of `accepting`.
+    /// `POST path` with a JSON body (and `extra` headers); the decoded answer when it is one of `accepting`.
     public func post<Answer: Decodable>(
-        _ path: String, body: some Encodable, accepting: Set<Int> = [200, 202], as: Answer.Type,
-        timeout: Duration = .seconds(60)
+        _ path: String, body: some Encodable, headers extra: HTTPHeaders = [:], accepting: Set<Int> = [200, 202],
+        as: Answer.Type, timeout: Duration = .seconds(60)
     ) async throws -> Answer {
         let bytes = Array(try JSONResponse<JSONValue>.encoder.encode(AnyEncodable(body)))
+        var requestHeaders = extra
+        requestHeaders.set("Content-Type", "application/json")
         let response = try await send(
             ClientRequest(
                 method: "POST", url: endpoint.baseURL + path,
-                headers: headers(["Content-Type": "application/json"]), body: .bytes(bytes), timeout: timeout,
+                headers: headers(requestHeaders), body: .bytes(bytes), timeout: timeout,
                 retry: .never))
         guard accepting.contains(response.status) else { throw failure(response, path: path) }
         return try decode(Answer.self, from: response, path: path)

@@ -5,6 +5,8 @@ import Postgres
 public enum RunStoreError: Error, Sendable, Equatable {
     case runNotFound(UUID)
     case invalidTransition(run: UUID, from: RunStatus, to: RunStatus)
+    /// The run was asked for under a claim of job `job` that no longer holds it: not recorded.
+    case leaseLost(job: UUID)
 }
 
 /// Records stage runs and their events in PostgreSQL.
@@ -26,18 +28,26 @@ public struct RunStore: Sendable {
 
     /// Records a new queued run. `request` is JSON text, already redacted. With `owner`, the
     /// instance that will run it heartbeats it from now on, so a queued run of an instance
-    /// that died shows up stale too.
+    /// that died shows up stale too. With `leaseToken` (of a gateway's claim of `jobID`), the
+    /// run is recorded only while that claim holds the job: the job's row is share-locked in
+    /// the same statement, so a claim taking the job over waits for this insert (and then
+    /// finds the run to adopt) or comes first (and this throws `leaseLost`).
     public func createRun(
-        id: UUID = UUID(), service: String, kind: String, jobID: UUID? = nil, request: String, owner: String? = nil
+        id: UUID = UUID(), service: String, kind: String, jobID: UUID? = nil, request: String, owner: String? = nil,
+        leaseToken: UUID? = nil
     ) async throws -> StageRun {
         try await pool.transaction { connection in
             let rows = try await connection.query(
                 """
                 INSERT INTO stage_runs (id, service, kind, job_id, status, request, owner, heartbeat_at)
-                VALUES ($1, $2, $3, $4, 'queued', $5::jsonb, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END)
+                SELECT $1, $2, $3, $4, 'queued', $5::jsonb, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END
+                WHERE $7::uuid IS NULL OR EXISTS (
+                    SELECT 1 FROM jobs WHERE id = $4 AND lease_token = $7 AND state = 'running' FOR SHARE
+                )
                 RETURNING \(StageRun.columns)
-                """, [id, service, kind, jobID, request, owner])
-            let run = try StageRun(row: rows[0])
+                """, [id, service, kind, jobID, request, owner, leaseToken])
+            guard let row = rows.first else { throw RunStoreError.leaseLost(job: jobID ?? id) }
+            let run = try StageRun(row: row)
             try await Self.append(runID: id, kind: .state, message: RunStatus.queued.rawValue, on: connection)
             return run
         }

@@ -131,6 +131,16 @@ extension DatabaseTests {
                 ] as [@Sendable () async throws -> Void] {
                     await #expect(throws: JobStoreError.leaseLost(job.id)) { try await write() }
                 }
+                // A stage service asked by the first claim records no run; asked by the second, it does.
+                let runs = RunStore(pool: pool)
+                await #expect(throws: RunStoreError.leaseLost(job: job.id)) {
+                    try await runs.createRun(
+                        service: "checkout-service", kind: "checkout", jobID: job.id, request: "{}", leaseToken: first.lease.token)
+                }
+                #expect(try await store.unrecordedRun(of: .checkout, jobID: job.id) == nil)
+                let adopted = try await runs.createRun(
+                    service: "checkout-service", kind: "checkout", jobID: job.id, request: "{}", leaseToken: second.lease.token)
+                #expect(try await store.unrecordedRun(of: .checkout, jobID: job.id) == adopted.id)
                 let row = try await pool.query(
                     "SELECT state, build_key, (lease_token = $2) AS second_holds FROM jobs WHERE id = $1", [job.id, second.lease.token])[0]
                 #expect(try row.decode("state", as: String.self) == "running")

@@ -54,14 +54,26 @@ public final class RunExecutor: Service, Sendable {
     /// is recorded as INTERNAL, without its text).
     /// With a `limiter`, the run stays queued until the limiter admits it. `masker` masks the
     /// run's secret values in everything recorded of it: request, log lines, result, failure.
+    /// With `leaseToken` (the `Buildchain-Lease-Token` of a gateway's call), nothing is recorded
+    /// or run unless that claim still holds job `jobID`: 409 `LEASE_LOST` otherwise.
     public func start<Request: Encodable & Sendable, Result: Encodable & Sendable>(
-        kind: String, jobID: UUID?, request: Request, masker: SecretMasker = .none, limiter: RunLimiter? = nil,
-        work: @escaping @Sendable (RunLog) async throws -> Result
+        kind: String, jobID: UUID?, leaseToken: UUID? = nil, request: Request, masker: SecretMasker = .none,
+        limiter: RunLimiter? = nil, work: @escaping @Sendable (RunLog) async throws -> Result
     ) async throws -> StageRun {
         let requestText = String(decoding: try JSONResponse<Request>.encoder.encode(request), as: UTF8.self)
         let redacted = try Redaction.redact(jsonText: try masker.mask(jsonText: requestText))
-        let run = try await store.createRun(
-            service: service, kind: kind, jobID: jobID, request: redacted, owner: owner)
+        if leaseToken != nil && jobID == nil {
+            throw ServiceError.badRequest("a lease token needs the job_id it is a lease of", code: "INVALID_LEASE_TOKEN")
+        }
+        let run: StageRun
+        do {
+            run = try await store.createRun(
+                service: service, kind: kind, jobID: jobID, request: redacted, owner: owner, leaseToken: leaseToken)
+        } catch RunStoreError.leaseLost {
+            throw ServiceError.conflict(
+                "the gateway's claim of job \(jobID?.uuidString.lowercased() ?? "-") no longer holds it; nothing was started",
+                code: "LEASE_LOST")
+        }
         let log = RunLog(store: store, runID: run.id, logger: logger, masker: masker)
         let stops = store.stops(of: run.id)
         let task = Task { [store, owner] in

@@ -80,6 +80,15 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
         self.pollInterval = pollInterval
     }
 
+    /// The `Buildchain-Lease-Token` of the `POST` that starts a run (see `LeaseTokenHeader`).
+    public static func leaseToken(of request: Request) throws -> UUID? {
+        guard let name = HTTPField.Name(LeaseTokenHeader.name), let text = request.headers[name] else { return nil }
+        guard let token = UUID(uuidString: text) else {
+            throw ServiceError.badRequest("\(LeaseTokenHeader.name) must be a UUID", code: "INVALID_LEASE_TOKEN")
+        }
+        return token
+    }
+
     /// The answer to the `POST` that started `run`: 202, the run, and its Location.
     public static func accepted(_ run: StageRun, path: String) throws -> Response {
         var response = try JSONResponse(try RunBody(run, path: path)).response(status: .accepted)
