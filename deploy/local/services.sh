@@ -272,7 +272,8 @@ stop() {
   for name in $(known_processes); do
     if alive "$name"; then
       pid="$(cat "$(pidfile "$name")")"
-      kill -TERM "$pid" 2>/dev/null || true
+      # HAProxy's graceful stop (finish what it carries, exit 0) is SIGUSR1; SIGTERM is its hard stop.
+      if [[ $name == haproxy ]]; then kill -USR1 "$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
       pids+=("$name:$pid")
     fi
   done
