@@ -65,10 +65,12 @@ public struct BuildahOutput: BuildOutputParser {
     ///    `requires at least one argument`, `requires exactly`, `was not found in the provided Dockerfile`
     ///    (the `--target`), `repository name must be lowercase`, `invalid reference format`,
     ///    `parse error`, `invalid duration`.
-    /// 3. `.baseImageNotFound`: `creating build container:` (the `FROM` pull), `no stage or image found`
+    /// 3. `.registryUnreachable`: `BuildFailure.unreachablePatterns` (connection refused, no such
+    ///    host, timeouts, TLS, HTTP to an HTTPS client).
+    /// 4. `.baseImageNotFound`: `creating build container:` (the `FROM` pull), `no stage or image found`
     ///    (`COPY --from=<image>`), `manifest unknown`, `name unknown`, `initializing source`.
-    /// 4. `.stepFailed`: any other `building at STEP` (a missing `COPY` source…).
-    /// 5. `.other`.
+    /// 5. `.stepFailed`: any other `building at STEP` (a missing `COPY` source…).
+    /// 6. `.other`.
     public static func classify(errorLine line: String) -> BuildFailure.Kind {
         let (step, reason) = splitStep(line)
         if let step, step.lowercased().hasPrefix("run"), reason.lowercased().hasPrefix("exit status") {
@@ -81,6 +83,7 @@ public struct BuildahOutput: BuildOutputParser {
             "invalid reference format", "parse error", "invalid duration",
         ]
         if invalid.contains(where: text.contains) { return .dockerfileInvalid }
+        if BuildFailure.unreachablePatterns.contains(where: text.contains) { return .registryUnreachable }
         let missingImage = [
             "creating build container:", "no stage or image found", "manifest unknown", "name unknown",
             "initializing source",

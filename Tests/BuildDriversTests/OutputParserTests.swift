@@ -89,7 +89,7 @@ struct BuildahOutputTests {
         Classification(
             line:
                 #"Error: creating build container: initializing source docker://127.0.0.1:5001/x:1: pinging container registry 127.0.0.1:5001: Get "https://127.0.0.1:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused"#,
-            kind: .baseImageNotFound),
+            kind: .registryUnreachable),
         Classification(
             line: "Error: COPY --from=127.0.0.1:5000/nope:1: no stage or image found with that name",
             kind: .baseImageNotFound),
