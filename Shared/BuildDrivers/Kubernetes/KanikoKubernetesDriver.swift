@@ -117,17 +117,27 @@ public final class KanikoKubernetesDriver: BuildDriver {
         while true {
             let job = try await api.job(name)
             let status = job["status"] as? [String: Any] ?? [:]
-            if (status["succeeded"] as? Int ?? 0) > 0 { return }
-            if (status["failed"] as? Int ?? 0) > 0 || Self.condition("Failed", in: status) {
+            let succeeded = (status["succeeded"] as? Int ?? 0) > 0
+            let failed = (status["failed"] as? Int ?? 0) > 0 || Self.condition("Failed", in: status)
+            let pod = try await api.podsOfJob(name).first
+            let podName = (pod?["metadata"] as? [String: Any])?["name"] as? String
+            if succeeded || failed {
+                // Logs not followed yet (containers that ended between two looks) hold the steps and the error line.
+                while followed < logged.count, let podName,
+                    (try? await api.followLog(pod: podName, container: logged[followed], onLine: { log.record($0) })) == true
+                {
+                    followed += 1
+                }
+                if succeeded { return }
                 throw try await failure(name, status: status, log: log)
             }
-            if let pod = try await api.podsOfJob(name).first {
+            if let pod {
                 if let stuck = KanikoPodStatus(pod).stuckContainer {
                     throw BuildFailure(
                         kind: .other, exitStatus: nil, message: "the build pod cannot start: \(stuck)",
                         lastLines: log.lastLines, builder: Self.builderName)
                 }
-                if followed < logged.count, let podName = (pod["metadata"] as? [String: Any])?["name"] as? String,
+                if followed < logged.count, let podName,
                     try await api.followLog(pod: podName, container: logged[followed], onLine: { log.record($0) })
                 {
                     followed += 1
