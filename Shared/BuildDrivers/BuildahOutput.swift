@@ -60,7 +60,8 @@ public struct BuildahOutput: BuildOutputParser {
     /// (case-insensitive; the quoted step text of `building at STEP "…"` is not searched, so a
     /// `RUN parse-manifest` cannot look like a parse error):
     ///
-    /// 1. `.stepFailed`: `building at STEP "RUN …": exit status N`.
+    /// 1. `.stepFailed`: `building at STEP "RUN …": exit status N` (`…: while running runtime: exit status N`
+    ///    under `--isolation oci`).
     /// 2. `.dockerfileInvalid`: `Unknown instruction`, `no FROM statement`, `no contents in`,
     ///    `requires at least one argument`, `requires exactly`, `was not found in the provided Dockerfile`
     ///    (the `--target`), `repository name must be lowercase`, `invalid reference format`,
@@ -73,7 +74,7 @@ public struct BuildahOutput: BuildOutputParser {
     /// 6. `.other`.
     public static func classify(errorLine line: String) -> BuildFailure.Kind {
         let (step, reason) = splitStep(line)
-        if let step, step.lowercased().hasPrefix("run"), reason.lowercased().hasPrefix("exit status") {
+        if let step, step.lowercased().hasPrefix("run"), Self.isExitStatus(reason) {
             return .stepFailed
         }
         let text = reason.lowercased()
@@ -91,6 +92,12 @@ public struct BuildahOutput: BuildOutputParser {
         if missingImage.contains(where: text.contains) { return .baseImageNotFound }
         if step != nil { return .stepFailed }
         return .other
+    }
+
+    /// `exit status 3`, or `while running runtime: exit status 3` (a step under `--isolation oci`).
+    static func isExitStatus(_ reason: String) -> Bool {
+        let reason = reason.lowercased()
+        return reason.hasPrefix("exit status") || reason.hasPrefix("while running runtime: exit status")
     }
 
     /// `Error: building at STEP "RUN x": exit status 3` → (`RUN x`, `exit status 3`);
@@ -112,7 +119,7 @@ public struct BuildahOutput: BuildOutputParser {
         let split =
             candidates.last { index in
                 let reason = rest[rest.index(index, offsetBy: 3)...].lowercased()
-                return reason.hasPrefix("exit status") || reason.hasPrefix("build error")
+                return isExitStatus(reason) || reason.hasPrefix("build error")
             } ?? first
         return (String(rest[..<split]), String(rest[rest.index(split, offsetBy: 3)...]))
     }

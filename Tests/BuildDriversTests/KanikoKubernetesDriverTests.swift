@@ -129,22 +129,49 @@ import Testing
         #expect(transfer.events == ["stage \(name)", "upload \(name)", "fetch \(name)", "clean \(name)"])
     }
 
-    @Test func aFailingStepFailsTheBuildWithTheExecutorsErrorAndTheJobIsDeleted() async throws {
-        let server = FakeKubernetes(outcome: .stepFailed)
-        let transfer = RecordingTransfer()
+    /// Builds against a server playing `outcome`; the build's failure (nil if it did not fail so).
+    private func failure(
+        of outcome: FakeKubernetes.Outcome, transfer: RecordingTransfer = RecordingTransfer()
+    ) async throws -> (BuildFailure?, FakeKubernetes) {
+        let server = FakeKubernetes(outcome: outcome)
         let directory = try temporaryDirectory()
-        await #expect {
-            try await server.serve { port in
-                try await driver(port: port, transfer: transfer, tokenFile: try writeToken()).build(request(in: directory)) { _ in }
+        let tokenFile = try writeToken()
+        do {
+            _ = try await server.serve { port in
+                try await driver(port: port, transfer: transfer, tokenFile: tokenFile).build(request(in: directory)) { _ in }
             }
-        } throws: { error in
-            guard let failure = error as? BuildFailure else { return false }
-            return failure.kind == .stepFailed && failure.exitStatus == 1 && failure.message.contains("exit status 3")
-                && failure.builder == "kaniko-kubernetes"
+            return (nil, server)
+        } catch let failure as BuildFailure {
+            return (failure, server)
         }
+    }
+
+    @Test func aFailingStepFailsTheBuildWithTheExecutorsErrorAndTheJobIsDeleted() async throws {
+        let transfer = RecordingTransfer()
+        let (failure, server) = try await failure(of: .stepFailed, transfer: transfer)
+        #expect(failure?.kind == .stepFailed && failure?.exitStatus == 1 && failure?.builder == "kaniko-kubernetes")
+        #expect(failure?.message.contains("exit status 3") == true)
         #expect(server.calls.last?.method == "DELETE")
         #expect(transfer.events.last?.hasPrefix("clean") == true)
         #expect(!transfer.events.contains { $0.hasPrefix("fetch") })
+    }
+
+    @Test func aContextThePodCannotFetchFailsAsContextInvalidWithCurlsLine() async throws {
+        let transfer = RecordingTransfer()
+        let (failure, server) = try await failure(of: .contextFetchFailed, transfer: transfer)
+        #expect(failure?.kind == .contextInvalid && failure?.exitStatus == 22)
+        #expect(failure?.message == "the build pod could not fetch the context: curl: (22) The requested URL returned error: 404")
+        #expect(server.calls.last?.method == "DELETE")
+        #expect(transfer.events.last?.hasPrefix("clean") == true)
+    }
+
+    @Test func aPodThatCannotPullAnImageFailsAtOnce() async throws {
+        let started = ContinuousClock.now
+        let (failure, server) = try await failure(of: .imagePullStuck)
+        #expect(failure?.kind == .other)
+        #expect(failure?.message.contains(#"container "upload" (docker.io/curlimages/curl:0.0.404): ImagePullBackOff"#) == true)
+        #expect(ContinuousClock.now - started < .seconds(10), "not at the build's deadline (120 s)")
+        #expect(server.calls.last?.method == "DELETE")
     }
 
     @Test func cancellingTheBuildDeletesTheJob() async throws {
@@ -223,7 +250,7 @@ final class RecordingTransfer: KanikoTransfer, Sendable {
 
 /// The Kubernetes API calls the driver makes, served on loopback.
 final class FakeKubernetes: Sendable {
-    enum Outcome: Sendable { case succeeded, stepFailed, neverEnds }
+    enum Outcome: Sendable { case succeeded, stepFailed, neverEnds, contextFetchFailed, imagePullStuck }
 
     struct Call: Sendable {
         var method: String
@@ -273,7 +300,14 @@ final class FakeKubernetes: Sendable {
                 return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"message":"container \"fetch-context\" in pod is waiting to start: PodInitializing"}"#)))
             }
             if request.uri.queryParameters.get("container") == "fetch-context" {
-                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "context unpacked: 2 entries\n")))
+                guard outcome == .contextFetchFailed else {
+                    return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "context unpacked: 2 entries\n")))
+                }
+                logServed.withLock { $0 = true }
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "curl: (22) The requested URL returned error: 404\n")))
+            }
+            if outcome == .contextFetchFailed || outcome == .imagePullStuck {
+                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"message":"PodInitializing"}"#)))
             }
             let outcome = outcome
             let lines = Self.executorLines + (outcome == .stepFailed
@@ -304,11 +338,23 @@ final class FakeKubernetes: Sendable {
         case .succeeded: return #"{"status":{"succeeded":1,"conditions":[{"type":"Complete","status":"True"}]}}"#
         case .stepFailed:
             return #"{"status":{"failed":1,"conditions":[{"type":"Failed","status":"True","reason":"BackoffLimitExceeded"}]}}"#
-        case .neverEnds: return #"{"status":{"active":1}}"#
+        case .neverEnds, .imagePullStuck: return #"{"status":{"active":1}}"#
+        case .contextFetchFailed:
+            return #"{"status":{"failed":1,"conditions":[{"type":"Failed","status":"True","reason":"BackoffLimitExceeded"}]}}"#
         }
     }
 
+    /// The `status` of a pod a real cluster reported (Fixtures/pod-<name>.json).
+    private static func recordedStatus(_ name: String) -> String {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pod-\(name).json")
+        let pod = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] ?? [:]
+        let data = (try? JSONSerialization.data(withJSONObject: pod["status"] ?? [String: Any]())) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     private var podStatus: String {
+        if outcome == .imagePullStuck { return Self.recordedStatus("pull-fails") }
+        if outcome == .contextFetchFailed, logServed.withLock({ $0 }) { return Self.recordedStatus("fetch-fails") }
         guard outcome == .stepFailed, logServed.withLock({ $0 }) else { return #"{"phase":"Pending"}"# }
         return #"{"phase":"Failed","initContainerStatuses":[{"name":"kaniko","state":{"terminated":{"exitCode":1}}}]}"#
     }

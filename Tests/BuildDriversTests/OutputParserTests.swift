@@ -64,6 +64,9 @@ struct BuildahOutputTests {
         Classification(
             line: #"Error: building at STEP "RUN ./parse-manifest --no-contents in": exit status 1"#, kind: .stepFailed),
         Classification(
+            line: #"Error: building at STEP "RUN echo about-to-fail && exit 3": while running runtime: exit status 3"#,
+            kind: .stepFailed),
+        Classification(
             line:
                 #"Error: building at STEP "COPY nothere /x": checking on sources under "/ctx": copier: stat: "/nothere": no such file or directory"#,
             kind: .stepFailed),
