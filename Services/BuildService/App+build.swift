@@ -61,6 +61,7 @@ private func kanikoKubernetesDriver(
         artifacts: artifacts, podArtifacts: podArtifacts, workDirectory: configuration.workDirectory)
     let settings = KanikoJobManifest.Settings(
         namespace: kubernetes.namespace, kanikoImage: kubernetes.kanikoImage, uploaderImage: kubernetes.uploaderImage,
+        contextImage: kubernetes.initImage,
         ttlSecondsAfterFinished: kubernetes.jobTTLSeconds, serviceAccount: kubernetes.serviceAccount,
         registryAuthSecret: kubernetes.registryAuthSecret, uploadTokenSecret: kubernetes.uploadTokenSecret)
     return KanikoKubernetesDriver(

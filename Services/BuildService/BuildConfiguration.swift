@@ -28,7 +28,8 @@ import ServiceKit
 /// (https://kubernetes.default.svc), `KUBERNETES_NAMESPACE` (the pod's own, from the service
 /// account), `KUBERNETES_TOKEN_FILE` and `KUBERNETES_CA_FILE` (the service account's),
 /// `KANIKO_IMAGE` (gcr.io/kaniko-project/executor:v1.23.2), `KANIKO_UPLOADER_IMAGE`
-/// (curlimages/curl:8.10.1), `KANIKO_JOB_TTL_SECONDS` (600), `KANIKO_SERVICE_ACCOUNT`,
+/// (curlimages/curl:8.10.1), `KUBERNETES_INIT_IMAGE` (the init container that downloads and unpacks
+/// the context: sh, curl, tar, gzip; curlimages/curl:8.10.1), `KANIKO_JOB_TTL_SECONDS` (600), `KANIKO_SERVICE_ACCOUNT`,
 /// `KANIKO_REGISTRY_AUTH_SECRET` (a dockerconfigjson Secret for Kaniko), `KANIKO_UPLOAD_TOKEN_SECRET`
 /// (the Secret whose `token` the pod presents to artifact-service; buildchain-kaniko-upload),
 /// `KANIKO_ARTIFACT_SERVICE_URL` (artifact-service as the pods reach it; `ARTIFACT_SERVICE_URL`).
@@ -48,6 +49,7 @@ public struct BuildConfiguration: Sendable {
         public var caFile: String?
         public var kanikoImage: String
         public var uploaderImage: String
+        public var initImage: String
         public var jobTTLSeconds: Int
         public var serviceAccount: String?
         public var registryAuthSecret: String?
@@ -57,7 +59,7 @@ public struct BuildConfiguration: Sendable {
         public init(
             apiURL: String, namespace: String, tokenFile: String? = nil, caFile: String? = nil,
             kanikoImage: String = "gcr.io/kaniko-project/executor:v1.23.2", uploaderImage: String = "curlimages/curl:8.10.1",
-            jobTTLSeconds: Int = 600, serviceAccount: String? = nil, registryAuthSecret: String? = nil,
+            initImage: String = "curlimages/curl:8.10.1", jobTTLSeconds: Int = 600, serviceAccount: String? = nil, registryAuthSecret: String? = nil,
             uploadTokenSecret: String = "buildchain-kaniko-upload", artifactServiceURL: String? = nil
         ) {
             self.apiURL = apiURL
@@ -66,6 +68,7 @@ public struct BuildConfiguration: Sendable {
             self.caFile = caFile
             self.kanikoImage = kanikoImage
             self.uploaderImage = uploaderImage
+            self.initImage = initImage
             self.jobTTLSeconds = jobTTLSeconds
             self.serviceAccount = serviceAccount
             self.registryAuthSecret = registryAuthSecret
@@ -89,6 +92,7 @@ public struct BuildConfiguration: Sendable {
                 caFile: env.string("KUBERNETES_CA_FILE") ?? (inCluster ? "\(account)/ca.crt" : nil),
                 kanikoImage: env.string("KANIKO_IMAGE", default: "gcr.io/kaniko-project/executor:v1.23.2"),
                 uploaderImage: env.string("KANIKO_UPLOADER_IMAGE", default: "curlimages/curl:8.10.1"),
+                initImage: env.string("KUBERNETES_INIT_IMAGE", default: "curlimages/curl:8.10.1"),
                 jobTTLSeconds: try env.int("KANIKO_JOB_TTL_SECONDS", default: 600, in: 0...604_800),
                 serviceAccount: env.string("KANIKO_SERVICE_ACCOUNT"),
                 registryAuthSecret: env.string("KANIKO_REGISTRY_AUTH_SECRET"),

@@ -145,12 +145,19 @@ struct BuildRun: Sendable {
             case .stepFailed: "BUILD_STEP_FAILED"
             case .dockerfileInvalid: "DOCKERFILE_INVALID"
             case .baseImageNotFound: "BASE_IMAGE_NOT_FOUND"
+            case .registryUnreachable: "REGISTRY_UNREACHABLE"
+            case .contextInvalid: "CONTEXT_INVALID"
             case .timedOut: "TIMEOUT"
             case .cancelled: "CANCELLED"
             case .other: "BUILD_FAILED"
             }
+        // The builder's error line first (with a failing step's exit status), then its last lines.
+        var headline = failure.message
+        if failure.kind == .stepFailed, let status = failure.exitStatus, !headline.contains("exit status \(status)") {
+            headline += " (exit status \(status))"
+        }
         return RunFailure(
-            code: code, message: tail.isEmpty ? failure.message : "\(failure.message)\n\(tail)",
-            retryable: failure.kind == .timedOut || failure.kind == .other)
+            code: code, message: tail.isEmpty ? headline : "\(headline)\n\(tail)",
+            retryable: [.timedOut, .other, .registryUnreachable].contains(failure.kind))
     }
 }

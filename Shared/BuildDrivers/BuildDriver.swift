@@ -72,8 +72,14 @@ public struct BuildFailure: Error, Sendable, Equatable, CustomStringConvertible 
         /// The Dockerfile cannot be parsed or is missing, an instruction is unknown or lacks arguments,
         /// the `--target` stage does not exist.
         case dockerfileInvalid
-        /// A `FROM` (or `COPY --from`) image cannot be pulled: unknown name or tag, registry unreachable.
+        /// A `FROM` (or `COPY --from`) image does not exist: unknown name or tag.
         case baseImageNotFound
+        /// A registry (base images, mirror, cache) cannot be reached: connection refused, no such
+        /// host, timeout, TLS trouble, HTTP spoken to an HTTPS client.
+        case registryUnreachable
+        /// The build context cannot be read: the builder refused it, or the build pod could not
+        /// download or unpack it.
+        case contextInvalid
         /// The request's timeout stopped the builder.
         case timedOut
         /// The calling task was cancelled.
@@ -83,7 +89,8 @@ public struct BuildFailure: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public let kind: Kind
-    /// The builder's exit status; nil when a signal ended it or it never ran.
+    /// The builder's exit status (for a failing `RUN`, the step's own exit status when the builder
+    /// names it); nil when a signal ended it or it never ran.
     public let exitStatus: Int32?
     /// The builder's error line (`Error: building at STEP "RUN …": exit status 3`), or what went wrong.
     public let message: String
@@ -99,6 +106,13 @@ public struct BuildFailure: Error, Sendable, Equatable, CustomStringConvertible 
         self.lastLines = lastLines
         self.builder = builder
     }
+
+    /// What in a builder's error line says a registry could not be reached (lowercased).
+    public static let unreachablePatterns = [
+        "connection refused", "no such host", "i/o timeout", "network is unreachable", "no route to host",
+        "tls handshake timeout", "x509:", "server gave http response to https client", "connection reset by peer",
+        "context deadline exceeded", "temporary failure in name resolution",
+    ]
 
     public var description: String {
         let status = exitStatus.map { " (exit status \($0))" } ?? ""

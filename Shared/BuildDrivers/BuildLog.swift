@@ -11,6 +11,13 @@ public protocol BuildOutputParser: Sendable {
     var errorLine: String? { get }
     /// The failure kind `errorLine` stands for (`.other` when there is none or it matches no pattern).
     var failureKind: BuildFailure.Kind { get }
+    /// Whether the line just consumed says nothing about the failure (usage text) and is not kept
+    /// among the last lines (it is still passed on).
+    func isNoise(_ line: String) -> Bool
+}
+
+extension BuildOutputParser {
+    public func isNoise(_ line: String) -> Bool { false }
 }
 
 /// The output of one builder run: passed on line by line, parsed, and the last
@@ -35,6 +42,7 @@ final class BuildLog<Parser: BuildOutputParser>: Sendable {
     func record(_ line: String) {
         state.withLock { state in
             state.parser.consume(line)
+            if state.parser.isNoise(line) { return }
             if state.recent.count < Self.keptLines {
                 state.recent.append(line)
             } else {
@@ -46,6 +54,15 @@ final class BuildLog<Parser: BuildOutputParser>: Sendable {
     }
 
     var parser: Parser { state.withLock { $0.parser } }
+
+    /// The failure of a builder that exited with `exitStatus` (both Kaniko and buildah exit with a
+    /// failing `RUN`'s own status): its error line, classified, else `otherwise`.
+    func failure(exitStatus: Int32?, otherwise: String, builder: String) -> BuildFailure {
+        let parser = self.parser
+        return BuildFailure(
+            kind: parser.failureKind, exitStatus: exitStatus, message: parser.errorLine ?? otherwise, lastLines: lastLines,
+            builder: builder)
+    }
 
     /// The last lines, oldest first.
     var lastLines: [String] {

@@ -60,18 +60,21 @@ public struct BuildahOutput: BuildOutputParser {
     /// (case-insensitive; the quoted step text of `building at STEP "…"` is not searched, so a
     /// `RUN parse-manifest` cannot look like a parse error):
     ///
-    /// 1. `.stepFailed`: `building at STEP "RUN …": exit status N`.
+    /// 1. `.stepFailed`: `building at STEP "RUN …": exit status N` (`…: while running runtime: exit status N`
+    ///    under `--isolation oci`).
     /// 2. `.dockerfileInvalid`: `Unknown instruction`, `no FROM statement`, `no contents in`,
     ///    `requires at least one argument`, `requires exactly`, `was not found in the provided Dockerfile`
     ///    (the `--target`), `repository name must be lowercase`, `invalid reference format`,
     ///    `parse error`, `invalid duration`.
-    /// 3. `.baseImageNotFound`: `creating build container:` (the `FROM` pull), `no stage or image found`
+    /// 3. `.registryUnreachable`: `BuildFailure.unreachablePatterns` (connection refused, no such
+    ///    host, timeouts, TLS, HTTP to an HTTPS client).
+    /// 4. `.baseImageNotFound`: `creating build container:` (the `FROM` pull), `no stage or image found`
     ///    (`COPY --from=<image>`), `manifest unknown`, `name unknown`, `initializing source`.
-    /// 4. `.stepFailed`: any other `building at STEP` (a missing `COPY` source…).
-    /// 5. `.other`.
+    /// 5. `.stepFailed`: any other `building at STEP` (a missing `COPY` source…).
+    /// 6. `.other`.
     public static func classify(errorLine line: String) -> BuildFailure.Kind {
         let (step, reason) = splitStep(line)
-        if let step, step.lowercased().hasPrefix("run"), reason.lowercased().hasPrefix("exit status") {
+        if let step, step.lowercased().hasPrefix("run"), Self.isExitStatus(reason) {
             return .stepFailed
         }
         let text = reason.lowercased()
@@ -81,6 +84,7 @@ public struct BuildahOutput: BuildOutputParser {
             "invalid reference format", "parse error", "invalid duration",
         ]
         if invalid.contains(where: text.contains) { return .dockerfileInvalid }
+        if BuildFailure.unreachablePatterns.contains(where: text.contains) { return .registryUnreachable }
         let missingImage = [
             "creating build container:", "no stage or image found", "manifest unknown", "name unknown",
             "initializing source",
@@ -88,6 +92,12 @@ public struct BuildahOutput: BuildOutputParser {
         if missingImage.contains(where: text.contains) { return .baseImageNotFound }
         if step != nil { return .stepFailed }
         return .other
+    }
+
+    /// `exit status 3`, or `while running runtime: exit status 3` (a step under `--isolation oci`).
+    static func isExitStatus(_ reason: String) -> Bool {
+        let reason = reason.lowercased()
+        return reason.hasPrefix("exit status") || reason.hasPrefix("while running runtime: exit status")
     }
 
     /// `Error: building at STEP "RUN x": exit status 3` → (`RUN x`, `exit status 3`);
@@ -109,7 +119,7 @@ public struct BuildahOutput: BuildOutputParser {
         let split =
             candidates.last { index in
                 let reason = rest[rest.index(index, offsetBy: 3)...].lowercased()
-                return reason.hasPrefix("exit status") || reason.hasPrefix("build error")
+                return isExitStatus(reason) || reason.hasPrefix("build error")
             } ?? first
         return (String(rest[..<split]), String(rest[rest.index(split, offsetBy: 3)...]))
     }

@@ -58,11 +58,8 @@ struct BuilderProcess: Sendable {
         if result.cancelled { return cancelled(log) }
         if result.timedOut { return timedOut(log) }
         if result.succeeded { return nil }
-        let parser = log.parser
         let status = result.exitStatus.map { "exit status \($0)" } ?? "signal \(result.signal ?? 0)"
-        return BuildFailure(
-            kind: parser.failureKind, exitStatus: result.exitStatus,
-            message: parser.errorLine ?? "\(builder) ended with \(status)", lastLines: log.lastLines, builder: builder)
+        return log.failure(exitStatus: result.exitStatus, otherwise: "\(builder) ended with \(status)", builder: builder)
     }
 
     func cancelled<Parser>(_ log: BuildLog<Parser>) -> BuildFailure {

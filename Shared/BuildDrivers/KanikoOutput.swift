@@ -11,8 +11,10 @@ import Foundation
 /// - steps: `Building stage '…'` (the stage's FROM) plus each command Kaniko logs before
 ///   running it: the command text itself (`RUN …`, `COPY …`, `ENV …`: a Dockerfile keyword).
 /// - pulled images: `Retrieving image manifest <name>`.
-/// - the error: the last `error building image: …` line, else the last error- or fatal-level
-///   message; classified by `classify(errorLine:)`.
+/// - the error: the last `error building image: …` line (what the executor prints when a build
+///   fails), else cobra's `Error: …` line before any stage (a flag or the context refused), else
+///   the last error- or fatal-level message; classified by `classify(errorLine:)`.
+/// - noise: the usage text cobra prints after its `Error:` line is not kept among the last lines.
 public struct KanikoOutput: BuildOutputParser {
     private var usingCache = 0
     private var foundCachedLayer = 0
@@ -21,6 +23,7 @@ public struct KanikoOutput: BuildOutputParser {
     public private(set) var pulledImages: [String] = []
     public private(set) var errorLine: String?
     private var buildErrorSeen = false
+    private var inUsage = false
 
     public init() {}
 
@@ -39,6 +42,14 @@ public struct KanikoOutput: BuildOutputParser {
             buildErrorSeen = true
             return
         }
+        // Cobra's line comes before any stage is built; a RUN step's own `Error:` output is not it.
+        if plain.hasPrefix("Error: "), !buildErrorSeen, stages == 0 {
+            errorLine = String(plain.dropFirst("Error: ".count))
+            buildErrorSeen = true
+            return
+        }
+        if buildErrorSeen, plain == "Usage:" { inUsage = true }
+        if inUsage { return }
         guard let (level, message) = Self.message(plain) else { return }
         if message.hasPrefix("Using caching version of cmd: ") {
             usingCache += 1
@@ -58,15 +69,21 @@ public struct KanikoOutput: BuildOutputParser {
 
     public var failureKind: BuildFailure.Kind { errorLine.map(Self.classify(errorLine:)) ?? .other }
 
+    public func isNoise(_ line: String) -> Bool { inUsage }
+
     /// The failure kind of Kaniko's error line, by the first rule that matches (case-insensitive):
     ///
     /// 1. `.dockerfileInvalid`: `dockerfile parse error`, `parsing dockerfile`, `unknown instruction`,
     ///    `resolving dockerfile path`, `target stage`, `requires at least one argument`, `requires exactly`.
-    /// 2. `.baseImageNotFound`: `MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `manifest unknown`,
+    /// 2. `.contextInvalid`: `error resolving source context`, `unknown build context prefix`.
+    /// 3. `.stepFailed`: `failed to execute command` (a `RUN`), `failed to get files used from
+    ///    context`, `copy failed` (a `COPY` source).
+    /// 4. `.registryUnreachable`: `BuildFailure.unreachablePatterns` (connection refused, no such
+    ///    host, timeouts, TLS, HTTP to an HTTPS client).
+    /// 5. `.baseImageNotFound`: `MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `manifest unknown`,
     ///    `retrieving image`, `retrieving remote image`, `retrieving source image`.
-    /// 3. `.stepFailed`: `failed to execute command`, `waiting for process to exit`,
-    ///    `failed to get files used from context`, `copy failed`, `no such file or directory`.
-    /// 4. `.other` (cache repository not writable, …).
+    /// 6. `.stepFailed`: `waiting for process to exit`, `no such file or directory`.
+    /// 7. `.other` (cache repository not writable, …).
     public static func classify(errorLine line: String) -> BuildFailure.Kind {
         let text = line.lowercased()
         let invalid = [
@@ -74,16 +91,19 @@ public struct KanikoOutput: BuildOutputParser {
             "target stage", "requires at least one argument", "requires exactly",
         ]
         if invalid.contains(where: text.contains) { return .dockerfileInvalid }
+        if ["error resolving source context", "unknown build context prefix"].contains(where: text.contains) {
+            return .contextInvalid
+        }
+        if ["failed to execute command", "failed to get files used from context", "copy failed"].contains(where: text.contains) {
+            return .stepFailed
+        }
+        if BuildFailure.unreachablePatterns.contains(where: text.contains) { return .registryUnreachable }
         let missingImage = [
             "manifest_unknown", "name_unknown", "manifest unknown", "retrieving image", "retrieving remote image",
             "retrieving source image",
         ]
         if missingImage.contains(where: text.contains) { return .baseImageNotFound }
-        let step = [
-            "failed to execute command", "waiting for process to exit", "failed to get files used from context",
-            "copy failed", "no such file or directory",
-        ]
-        if step.contains(where: text.contains) { return .stepFailed }
+        if ["waiting for process to exit", "no such file or directory"].contains(where: text.contains) { return .stepFailed }
         return .other
     }
 

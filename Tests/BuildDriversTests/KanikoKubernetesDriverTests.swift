@@ -40,24 +40,31 @@ import Testing
         let directory = try temporaryDirectory()
         let driver = driver(port: 1, transfer: RecordingTransfer(), tokenFile: "/dev/null")
         let manifest = driver.manifest(
-            for: request(in: directory), name: "kaniko-golden", contextURL: "https://s3.example.com/ctx.tar.gz?X-Amz-Signature=abc",
+            for: request(in: directory), name: "kaniko-golden",
+            context: KanikoContextSource(url: "https://s3.example.com/ctx.tar.gz?X-Amz-Signature=abc", presentsToken: false),
             uploadURL: "http://artifact-service.buildchain:8084/v1/artifacts/kaniko/kaniko-golden/image.tar")
-        let golden = try String(
-            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/kaniko-job.golden.json"),
-            encoding: .utf8)
+        let goldenURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/kaniko-job.golden.json")
         let pretty = try JSONSerialization.data(
             withJSONObject: manifest.object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        // A deliberate change of the manifest: `UPDATE_GOLDEN=1 swift test --filter theJobManifestIsTheGoldenOne`, then review the diff.
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" { try (pretty + Data("\n".utf8)).write(to: goldenURL) }
+        let golden = try String(contentsOf: goldenURL, encoding: .utf8)
         #expect(String(decoding: pretty, as: UTF8.self) == golden.trimmingCharacters(in: .whitespacesAndNewlines))
         // What goes to the API server is the same object.
         #expect(try JSONSerialization.jsonObject(with: manifest.json) as? NSDictionary == manifest.object as NSDictionary)
     }
 
     /// The pod is the build's sandbox: no API token, no Service variables, no host path, and the
-    /// upload token only in the uploader's environment.
-    @Test func theBuildPodHoldsNoTokenAndNoHostPath() throws {
+    /// upload token only in the uploader's environment, and in the context fetcher's only when the
+    /// context comes from artifact-service; never in the executor's.
+    @Test(arguments: [false, true]) func theBuildPodHoldsNoTokenAndNoHostPath(fromArtifactService: Bool) throws {
         let directory = try temporaryDirectory()
+        let context =
+            fromArtifactService
+            ? KanikoContextSource(url: "http://10.0.0.5:8084/v1/artifacts/kaniko/kaniko-pod/context.tar.gz", presentsToken: true)
+            : KanikoContextSource(url: "https://s3.example.com/ctx.tar.gz", presentsToken: false)
         let manifest = driver(port: 1, transfer: RecordingTransfer(), tokenFile: "/dev/null").manifest(
-            for: request(in: directory), name: "kaniko-pod", contextURL: "https://s3.example.com/ctx.tar.gz",
+            for: request(in: directory), name: "kaniko-pod", context: context,
             uploadURL: "http://artifact-service.buildchain:8084/v1/artifacts/kaniko/kaniko-pod/image.tar")
         let template = try #require((manifest.object["spec"] as? [String: Any])?["template"] as? [String: Any])
         let pod = try #require(template["spec"] as? [String: Any])
@@ -72,8 +79,17 @@ import Testing
             let env = container["env"] as? [[String: Any]] ?? []
             return env.contains { ($0["valueFrom"] as? [String: Any])?["secretKeyRef"] != nil }
         }
-        #expect(initContainers.allSatisfy { !holdsToken($0) }, "the executor must not see the upload token")
+        #expect(initContainers.map { $0["name"] as? String } == ["fetch-context", "kaniko"])
+        #expect(!holdsToken(initContainers[1]), "the executor must not see the upload token")
+        #expect(holdsToken(initContainers[0]) == fromArtifactService)
         #expect(containers.map(\.self).filter(holdsToken).map { $0["name"] as? String } == ["upload"])
+        let fetchEnvironment = initContainers[0]["env"] as? [[String: Any]] ?? []
+        #expect(fetchEnvironment.first?["value"] as? String == context.url, "the URL is in the environment, not the script")
+        let script = ((initContainers[0]["command"] as? [String]) ?? []).last ?? ""
+        #expect(!script.contains(context.url) && script.contains("$UPLOAD_TOKEN") == fromArtifactService)
+        let executor = initContainers[1]["args"] as? [String] ?? []
+        #expect(executor.contains("--context=dir:///workspace/context"))
+        #expect(executor.contains("--dockerfile=/workspace/context/.buildchain.Dockerfile"))
     }
 
     @Test func aBuildCreatesTheJobFollowsTheLogFetchesTheTarballAndDeletesTheJob() async throws {
@@ -99,8 +115,10 @@ import Testing
         #expect(calls.first?.method == "POST" && calls.first?.path == jobs)
         #expect(calls.contains { $0.method == "GET" && $0.path == "/api/v1/namespaces/builds/pods" && $0.query == "labelSelector=job-name%3D\(name)" })
         let logs = calls.filter { $0.path.hasSuffix("/log") }
-        #expect(logs.count == 2, "once while the executor was not started (400), then followed")
-        #expect(logs.allSatisfy { $0.query == "container=kaniko&follow=true" })
+        #expect(
+            logs.map(\.query) == ["container=fetch-context&follow=true", "container=fetch-context&follow=true", "container=kaniko&follow=true"],
+            "the context download's log once it was not started (400), then followed; then the executor's")
+        #expect(lines.withLock { $0 }.contains("context unpacked: 2 entries"))
         #expect(calls.last?.method == "DELETE" && calls.last?.path == "\(jobs)/\(name)")
         #expect(calls.last?.body.contains("Background") == true)
         #expect(calls.allSatisfy { $0.authorization == "Bearer \(Self.token)" }, "the service account's token on every call")
@@ -111,22 +129,49 @@ import Testing
         #expect(transfer.events == ["stage \(name)", "upload \(name)", "fetch \(name)", "clean \(name)"])
     }
 
-    @Test func aFailingStepFailsTheBuildWithTheExecutorsErrorAndTheJobIsDeleted() async throws {
-        let server = FakeKubernetes(outcome: .stepFailed)
-        let transfer = RecordingTransfer()
+    /// Builds against a server playing `outcome`; the build's failure (nil if it did not fail so).
+    private func failure(
+        of outcome: FakeKubernetes.Outcome, transfer: RecordingTransfer = RecordingTransfer()
+    ) async throws -> (BuildFailure?, FakeKubernetes) {
+        let server = FakeKubernetes(outcome: outcome)
         let directory = try temporaryDirectory()
-        await #expect {
-            try await server.serve { port in
-                try await driver(port: port, transfer: transfer, tokenFile: try writeToken()).build(request(in: directory)) { _ in }
+        let tokenFile = try writeToken()
+        do {
+            _ = try await server.serve { port in
+                try await driver(port: port, transfer: transfer, tokenFile: tokenFile).build(request(in: directory)) { _ in }
             }
-        } throws: { error in
-            guard let failure = error as? BuildFailure else { return false }
-            return failure.kind == .stepFailed && failure.exitStatus == 1 && failure.message.contains("exit status 3")
-                && failure.builder == "kaniko-kubernetes"
+            return (nil, server)
+        } catch let failure as BuildFailure {
+            return (failure, server)
         }
+    }
+
+    @Test func aFailingStepFailsTheBuildWithTheExecutorsErrorAndTheJobIsDeleted() async throws {
+        let transfer = RecordingTransfer()
+        let (failure, server) = try await failure(of: .stepFailed, transfer: transfer)
+        #expect(failure?.kind == .stepFailed && failure?.exitStatus == 1 && failure?.builder == "kaniko-kubernetes")
+        #expect(failure?.message.contains("exit status 3") == true)
         #expect(server.calls.last?.method == "DELETE")
         #expect(transfer.events.last?.hasPrefix("clean") == true)
         #expect(!transfer.events.contains { $0.hasPrefix("fetch") })
+    }
+
+    @Test func aContextThePodCannotFetchFailsAsContextInvalidWithCurlsLine() async throws {
+        let transfer = RecordingTransfer()
+        let (failure, server) = try await failure(of: .contextFetchFailed, transfer: transfer)
+        #expect(failure?.kind == .contextInvalid && failure?.exitStatus == 22)
+        #expect(failure?.message == "the build pod could not fetch the context: curl: (22) The requested URL returned error: 404")
+        #expect(server.calls.last?.method == "DELETE")
+        #expect(transfer.events.last?.hasPrefix("clean") == true)
+    }
+
+    @Test func aPodThatCannotPullAnImageFailsAtOnce() async throws {
+        let started = ContinuousClock.now
+        let (failure, server) = try await failure(of: .imagePullStuck)
+        #expect(failure?.kind == .other)
+        #expect(failure?.message.contains(#"container "upload" (docker.io/curlimages/curl:0.0.404): ImagePullBackOff"#) == true)
+        #expect(ContinuousClock.now - started < .seconds(10), "not at the build's deadline (120 s)")
+        #expect(server.calls.last?.method == "DELETE")
     }
 
     @Test func cancellingTheBuildDeletesTheJob() async throws {
@@ -183,9 +228,9 @@ final class RecordingTransfer: KanikoTransfer, Sendable {
     var events: [String] { log.withLock { $0 } }
     var names: [String] { events.compactMap { $0.hasPrefix("stage ") ? String($0.dropFirst(6)) : nil } }
 
-    func stageContext(directory: String, name: String) async throws -> String {
+    func stageContext(directory: String, name: String) async throws -> KanikoContextSource {
         log.withLock { $0.append("stage \(name)") }
-        return "https://s3.example.com/\(name)/context.tar.gz?X-Amz-Signature=abc"
+        return KanikoContextSource(url: "https://s3.example.com/\(name)/context.tar.gz?X-Amz-Signature=abc", presentsToken: false)
     }
 
     func outputUploadURL(name: String) async throws -> String {
@@ -205,7 +250,7 @@ final class RecordingTransfer: KanikoTransfer, Sendable {
 
 /// The Kubernetes API calls the driver makes, served on loopback.
 final class FakeKubernetes: Sendable {
-    enum Outcome: Sendable { case succeeded, stepFailed, neverEnds }
+    enum Outcome: Sendable { case succeeded, stepFailed, neverEnds, contextFetchFailed, imagePullStuck }
 
     struct Call: Sendable {
         var method: String
@@ -249,10 +294,20 @@ final class FakeKubernetes: Sendable {
             let job = selector.split(separator: "=").last.map(String.init) ?? "job"
             return json(#"{"items":[{"metadata":{"name":"\#(job)-x7k2p"},"status":\#(podStatus)}]}"#)
         }
-        router.get("/api/v1/namespaces/builds/pods/{pod}/log") { [self] _, _ in
+        router.get("/api/v1/namespaces/builds/pods/{pod}/log") { [self] request, _ in
             let attempt = logAttempts.withLock { $0 += 1; return $0 }
             if attempt == 1 {
-                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"message":"container \"kaniko\" in pod is waiting to start: PodInitializing"}"#)))
+                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"message":"container \"fetch-context\" in pod is waiting to start: PodInitializing"}"#)))
+            }
+            if request.uri.queryParameters.get("container") == "fetch-context" {
+                guard outcome == .contextFetchFailed else {
+                    return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "context unpacked: 2 entries\n")))
+                }
+                logServed.withLock { $0 = true }
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "curl: (22) The requested URL returned error: 404\n")))
+            }
+            if outcome == .contextFetchFailed || outcome == .imagePullStuck {
+                return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: #"{"message":"PodInitializing"}"#)))
             }
             let outcome = outcome
             let lines = Self.executorLines + (outcome == .stepFailed
@@ -283,11 +338,23 @@ final class FakeKubernetes: Sendable {
         case .succeeded: return #"{"status":{"succeeded":1,"conditions":[{"type":"Complete","status":"True"}]}}"#
         case .stepFailed:
             return #"{"status":{"failed":1,"conditions":[{"type":"Failed","status":"True","reason":"BackoffLimitExceeded"}]}}"#
-        case .neverEnds: return #"{"status":{"active":1}}"#
+        case .neverEnds, .imagePullStuck: return #"{"status":{"active":1}}"#
+        case .contextFetchFailed:
+            return #"{"status":{"failed":1,"conditions":[{"type":"Failed","status":"True","reason":"BackoffLimitExceeded"}]}}"#
         }
     }
 
+    /// The `status` of a pod a real cluster reported (Fixtures/pod-<name>.json).
+    private static func recordedStatus(_ name: String) -> String {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pod-\(name).json")
+        let pod = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any] ?? [:]
+        let data = (try? JSONSerialization.data(withJSONObject: pod["status"] ?? [String: Any]())) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     private var podStatus: String {
+        if outcome == .imagePullStuck { return Self.recordedStatus("pull-fails") }
+        if outcome == .contextFetchFailed, logServed.withLock({ $0 }) { return Self.recordedStatus("fetch-fails") }
         guard outcome == .stepFailed, logServed.withLock({ $0 }) else { return #"{"phase":"Pending"}"# }
         return #"{"phase":"Failed","initContainerStatuses":[{"name":"kaniko","state":{"terminated":{"exitCode":1}}}]}"#
     }

@@ -64,6 +64,9 @@ struct BuildahOutputTests {
         Classification(
             line: #"Error: building at STEP "RUN ./parse-manifest --no-contents in": exit status 1"#, kind: .stepFailed),
         Classification(
+            line: #"Error: building at STEP "RUN echo about-to-fail && exit 3": while running runtime: exit status 3"#,
+            kind: .stepFailed),
+        Classification(
             line:
                 #"Error: building at STEP "COPY nothere /x": checking on sources under "/ctx": copier: stat: "/nothere": no such file or directory"#,
             kind: .stepFailed),
@@ -89,7 +92,7 @@ struct BuildahOutputTests {
         Classification(
             line:
                 #"Error: creating build container: initializing source docker://127.0.0.1:5001/x:1: pinging container registry 127.0.0.1:5001: Get "https://127.0.0.1:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused"#,
-            kind: .baseImageNotFound),
+            kind: .registryUnreachable),
         Classification(
             line: "Error: COPY --from=127.0.0.1:5000/nope:1: no stage or image found with that name",
             kind: .baseImageNotFound),

@@ -109,6 +109,10 @@ struct BuildServiceTests {
             let error = try #require(run["error"] as? [String: Any])
             #expect(error["code"] as? String == "BUILD_STEP_FAILED")
             #expect((error["message"] as? String)?.contains("about-to-fail") == true)
+            // buildah's own error line first, with the step's exit status; then its last lines.
+            let firstLine = (error["message"] as? String)?.split(separator: "\n").first.map(String.init)
+            #expect(firstLine?.hasPrefix(#"Error: building at STEP "RUN echo about-to-fail && exit 3": "#) == true, "\(firstLine ?? "")")
+            #expect(firstLine?.hasSuffix("exit status 3") == true)
             #expect(error["retryable"] as? Bool == false)
         }
     }

@@ -2,9 +2,11 @@ import Foundation
 import Logging
 
 /// Builds as a Kubernetes Job running Kaniko's executor with the `kaniko` driver's exact
-/// arguments (context by URL, tarball into the pod's workspace), follows the executor's log
-/// into the run, maps the pod's failure to the build's, fetches the tarball, and deletes the
-/// Job (also on cancel; a TTL removes it should the service die first).
+/// arguments (the context unpacked into the pod's workspace by an init container, tarball into
+/// the workspace), follows the executor's log into the run, maps the pod's failure to the
+/// build's, fetches the tarball, and deletes the Job with its pods (propagation policy
+/// Background) whatever the end: success, failure, cancel or timeout. A TTL removes it should
+/// the service die first.
 public final class KanikoKubernetesDriver: BuildDriver {
     public struct Configuration: Sendable {
         public var job: KanikoJobManifest.Settings
@@ -42,19 +44,22 @@ public final class KanikoKubernetesDriver: BuildDriver {
         self.logger = logger
     }
 
-    /// The Job for `request`, its context at `contextURL` and its tarball going to `uploadURL`.
-    public func manifest(for request: BuildRequest, name: String, contextURL: String, uploadURL: String) -> KanikoJobManifest {
+    /// The Job for `request`, its context from `context` and its tarball going to `uploadURL`.
+    public func manifest(
+        for request: BuildRequest, name: String, context: KanikoContextSource, uploadURL: String
+    ) -> KanikoJobManifest {
         // Bytes, not Characters: a Dockerfile path starting with a combining mark makes "/\u{0301}" one Character.
         let inContext = request.dockerfilePath.utf8.dropFirst(request.contextDirectory.utf8.count)
         let dockerfile = String(decoding: inContext.first == UInt8(ascii: "/") ? inContext.dropFirst() : inContext, as: UTF8.self)
         let registries = DockerfileRegistries.registries(in: request.dockerfileText() ?? "", buildArguments: request.buildArguments)
+        let directory = KanikoJobManifest.contextDirectory
         let arguments = KanikoDriver.executorArguments(
-            for: request, context: contextURL, dockerfile: dockerfile,
+            for: request, context: "dir://\(directory)", dockerfile: "\(directory)/\(dockerfile)",
             tarPath: KanikoJobManifest.tarPath, registryMirror: configuration.registryMirror,
             cacheRegistry: configuration.cacheRegistry, insecureRegistries: configuration.insecureRegistries,
             dockerfileRegistries: registries, force: false)
         return KanikoJobManifest(
-            name: name, settings: configuration.job, executorArguments: arguments, uploadURL: uploadURL,
+            name: name, settings: configuration.job, executorArguments: arguments, context: context, uploadURL: uploadURL,
             labels: [
                 "app.kubernetes.io/managed-by": "buildchain", "buildchain.io/workload": request.workload,
                 "buildchain.io/service": request.service,
@@ -76,9 +81,9 @@ public final class KanikoKubernetesDriver: BuildDriver {
         var created = false
         do {
             try request.prepareDockerfile(builder: Self.builderName)
-            let contextURL = try await transfer.stageContext(directory: request.contextDirectory, name: name)
+            let context = try await transfer.stageContext(directory: request.contextDirectory, name: name)
             let uploadURL = try await transfer.outputUploadURL(name: name)
-            let manifest = manifest(for: request, name: name, contextURL: contextURL, uploadURL: uploadURL)
+            let manifest = manifest(for: request, name: name, context: context, uploadURL: uploadURL)
             try await api.createJob(manifest.json)
             created = true
             onLine("created Job \(name) in namespace \(configuration.job.namespace)")
@@ -103,44 +108,68 @@ public final class KanikoKubernetesDriver: BuildDriver {
         }
     }
 
-    /// Follows the executor's log once its container starts, then waits for the Job to end.
+    /// Follows the context download's and then the executor's log as each container starts,
+    /// then waits for the Job to end; a pod that cannot start a container (image pull, missing
+    /// Secret) fails the build at once instead of at its deadline.
     private func follow(_ name: String, log: BuildLog<KanikoOutput>) async throws {
-        var logFollowed = false
+        var followed = 0
+        let logged = ["fetch-context", "kaniko"]
         while true {
             let job = try await api.job(name)
             let status = job["status"] as? [String: Any] ?? [:]
-            if (status["succeeded"] as? Int ?? 0) > 0 { return }
-            if (status["failed"] as? Int ?? 0) > 0 || Self.condition("Failed", in: status) {
+            let succeeded = (status["succeeded"] as? Int ?? 0) > 0
+            let failed = (status["failed"] as? Int ?? 0) > 0 || Self.condition("Failed", in: status)
+            let pod = try await api.podsOfJob(name).first
+            let podName = (pod?["metadata"] as? [String: Any])?["name"] as? String
+            if succeeded || failed {
+                // Logs not followed yet (containers that ended between two looks) hold the steps and the error line.
+                while followed < logged.count, let podName,
+                    (try? await api.followLog(pod: podName, container: logged[followed], onLine: { log.record($0) })) == true
+                {
+                    followed += 1
+                }
+                if succeeded { return }
                 throw try await failure(name, status: status, log: log)
             }
-            if !logFollowed, let pod = try await api.podsOfJob(name).first,
-                let podName = (pod["metadata"] as? [String: Any])?["name"] as? String
-            {
-                logFollowed = try await api.followLog(pod: podName, container: "kaniko") { log.record($0) }
-                if logFollowed { continue }
+            if let pod {
+                if let stuck = KanikoPodStatus(pod).stuckContainer {
+                    throw BuildFailure(
+                        kind: .other, exitStatus: nil, message: "the build pod cannot start: \(stuck)",
+                        lastLines: log.lastLines, builder: Self.builderName)
+                }
+                if followed < logged.count, let podName,
+                    try await api.followLog(pod: podName, container: logged[followed], onLine: { log.record($0) })
+                {
+                    followed += 1
+                    continue
+                }
             }
             try await Task.sleep(for: configuration.pollInterval)
         }
     }
 
-    /// The build's failure from the pod: the executor's exit status and error line, or why the
-    /// pod never ran it (deadline, image pull…).
+    /// The build's failure from the pod: the context download's or the executor's exit status and
+    /// error line, the upload's, or why the pod never ran them (deadline, image pull…).
     private func failure(_ name: String, status: [String: Any], log: BuildLog<KanikoOutput>) async throws -> BuildFailure {
-        let pod = try? await api.podsOfJob(name).first
-        let podStatus = pod?["status"] as? [String: Any] ?? [:]
-        let kaniko = (podStatus["initContainerStatuses"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "kaniko" }
-        let terminated = (kaniko?["state"] as? [String: Any])?["terminated"] as? [String: Any]
-        let exitStatus = (terminated?["exitCode"] as? Int).map(Int32.init)
-        let parser = log.parser
-        if let exitStatus, exitStatus != 0 {
+        let pod = KanikoPodStatus((try? await api.podsOfJob(name).first) ?? [:])
+        if let exitStatus = pod.exitStatus(of: "fetch-context"), exitStatus != 0 {
+            let reason = log.lastLines.last { $0.hasPrefix("curl:") || $0.hasPrefix("tar:") } ?? "exit status \(exitStatus)"
             return BuildFailure(
-                kind: parser.failureKind, exitStatus: exitStatus,
-                message: parser.errorLine ?? "the executor exited with status \(exitStatus)", lastLines: log.lastLines,
-                builder: Self.builderName)
+                kind: .contextInvalid, exitStatus: exitStatus, message: "the build pod could not fetch the context: \(reason)",
+                lastLines: log.lastLines, builder: Self.builderName)
+        }
+        if let exitStatus = pod.exitStatus(of: "kaniko"), exitStatus != 0 {
+            return log.failure(
+                exitStatus: exitStatus, otherwise: "the executor exited with status \(exitStatus)", builder: Self.builderName)
+        }
+        if let exitStatus = pod.exitStatus(of: "upload"), exitStatus != 0 {
+            return BuildFailure(
+                kind: .other, exitStatus: exitStatus, message: "the build pod could not upload the image (curl exit \(exitStatus))",
+                lastLines: log.lastLines, builder: Self.builderName)
         }
         let reason = Self.conditionMessage("Failed", in: status) ?? "Job \(name) failed"
         let kind: BuildFailure.Kind = reason.contains("DeadlineExceeded") ? .timedOut : .other
-        return BuildFailure(kind: kind, exitStatus: exitStatus, message: reason, lastLines: log.lastLines, builder: Self.builderName)
+        return BuildFailure(kind: kind, exitStatus: nil, message: reason, lastLines: log.lastLines, builder: Self.builderName)
     }
 
     /// Runs `body`, cut short with a `.timedOut` failure at `deadline` (the log can be followed

@@ -59,8 +59,9 @@ public struct KubernetesAPI: Sendable {
         return try object(response)["items"] as? [[String: Any]] ?? []
     }
 
-    /// Follows the container's log until it ends, one line at a time. Returns false when the
-    /// container has not started yet (the API server answers 400 then).
+    /// Follows the container's log until it ends, one line at a time. Returns false when there is
+    /// no log to follow yet: the container has not started (400), its log is not there yet (204,
+    /// seen on a real v1.32 cluster just as an init container starts), the pod is not visible yet (404).
     public func followLog(pod: String, container: String, onLine: (String) -> Void) async throws -> Bool {
         let response = try await execute(
             ClientRequest(
@@ -68,7 +69,7 @@ public struct KubernetesAPI: Sendable {
                 retry: .never))
         guard response.status == 200 else {
             _ = try? await response.collect(upTo: 64 << 10)
-            if response.status == 400 { return false }
+            if [204, 400, 404].contains(response.status) { return false }
             throw KubernetesAPIError(status: response.status, message: "log of \(pod)/\(container)")
         }
         var lines = LineSplitter(keepsEmptyLines: true)
