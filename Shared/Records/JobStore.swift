@@ -72,7 +72,8 @@ public struct JobStore: Sendable {
             dryRun ? Self.unrunError(code: "DRY_RUN", message: "recorded, not run: the request was a dry run") : nil,
             Self.textArray(stages.map(\.rawValue)),
         ]
-        guard let secrets else {
+        // A dry run has ended before it is recorded: like any ended job it keeps no secrets.
+        guard let secrets, !dryRun else {
             // One statement is one transaction: no BEGIN and COMMIT round trips.
             return try await pool.withConnection { connection in
                 try Job(row: try await connection.query(Self.createStatement, parameters)[0])
