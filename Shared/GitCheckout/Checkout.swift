@@ -5,7 +5,9 @@ import Processes
 /// Checks out a repository at a ref through the mirror cache and packs its build
 /// context: validate → fetch (or clone) and resolve → write the work tree
 /// (submodules) → check the paths → pack; a commit packed before reuses its
-/// tarball (`ContextCache`). The work tree is removed afterwards; the tarball is
+/// tarball (`ContextCache`). Without submodules the repository's kept work tree is moved to the
+/// commit (`KeptWorkTree`) when no other checkout holds it; otherwise a fresh tree is written and
+/// removed afterwards. The tarball is
 /// the caller's to upload and delete, and must not be modified in place (it may
 /// be a hard link to the cached copy).
 public struct ContextCheckout: Sendable {
@@ -24,12 +26,15 @@ public struct ContextCheckout: Sendable {
         /// Packed contexts kept per repository for reuse by checkouts of the same commit; 0 turns reuse off.
         public var contextCacheLimit: Int
         public var gitExecutable: String
+        /// Keep one work tree per repository and move it to each new commit (`KeptWorkTree`)
+        /// instead of writing every file into a fresh folder.
+        public var keepWorkTrees: Bool
 
         public init(
             cacheDirectory: String, workDirectory: String, policy: RepositoryPolicy = RepositoryPolicy(),
             credentials: GitCredentials = GitCredentials(), gitTimeout: Duration = .seconds(600),
             stopGracePeriod: Duration = .seconds(2), maxDockerfileBytes: Int = 1 << 20, contextCacheLimit: Int = 4,
-            gitExecutable: String = "git"
+            gitExecutable: String = "git", keepWorkTrees: Bool = true
         ) {
             self.cacheDirectory = cacheDirectory
             self.workDirectory = workDirectory
@@ -40,6 +45,7 @@ public struct ContextCheckout: Sendable {
             self.maxDockerfileBytes = maxDockerfileBytes
             self.contextCacheLimit = contextCacheLimit
             self.gitExecutable = gitExecutable
+            self.keepWorkTrees = keepWorkTrees
         }
     }
 
@@ -119,13 +125,21 @@ public struct ContextCheckout: Sendable {
                 repository: plan.repository.text, commit: commit, resolvedRef: prepared.resolution.refName,
                 context: packed, contextReused: true, dockerfile: entry.dockerfile,
                 dockerfilePath: plan.dockerfilePathInRepository, contextPath: plan.contextPath,
-                mirror: prepared.outcome,
+                mirror: prepared.outcome, workTreeKept: false,
                 submodules: entry.submodules,
                 timings: CheckoutTimings(
                     fetch: fetched - started, checkout: .zero, pack: finished - fetched, total: finished - started))
         }
 
-        let tree = try await WorkTree.materialize(commit: commit, mirror: prepared.mirror, in: folder, git: git)
+        let kept = try await keptWorkTree(plan, commit: commit, mirror: prepared.mirror, git: git)
+        // Held until the tarball is written: the next checkout of this repository moves the tree.
+        defer { kept?.release() }
+        let tree: WorkTree
+        if let kept {
+            tree = kept.tree
+        } else {
+            tree = try await WorkTree.materialize(commit: commit, mirror: prepared.mirror, in: folder, git: git)
+        }
         var submodules: [String] = []
         if plan.submodules {
             // SubmoduleUpdater gives git every submodule URL resolved; should git resolve one
@@ -168,10 +182,20 @@ public struct ContextCheckout: Sendable {
             repository: plan.repository.text, commit: commit, resolvedRef: prepared.resolution.refName, context: packed,
             contextReused: false, dockerfile: dockerfileText, dockerfilePath: plan.dockerfilePathInRepository,
             contextPath: plan.contextPath,
-            mirror: prepared.outcome, submodules: submodules,
+            mirror: prepared.outcome, workTreeKept: kept != nil, submodules: submodules,
             timings: CheckoutTimings(
                 fetch: fetched - started, checkout: checkedOut - fetched, pack: finished - checkedOut,
                 total: finished - started))
+    }
+
+    /// The repository's kept work tree at `commit`; nil with submodules (their trees are written
+    /// fresh), when turned off, or while another checkout holds it.
+    private func keptWorkTree(_ plan: ValidatedRequest, commit: String, mirror: String, git: GitCommand) async throws
+        -> KeptWorkTree?
+    {
+        guard configuration.keepWorkTrees, !plan.submodules else { return nil }
+        return try await KeptWorkTree.borrow(
+            commit: commit, mirror: mirror, folder: mirrors.folder(for: plan.repository), git: git)
     }
 
     /// When the Dockerfile is missing from the context but `dockerfilePath` names a file from

@@ -17,6 +17,8 @@ public struct CheckoutResult: Sendable, Hashable {
     /// The context folder relative to the repository root ("." for the root).
     public let contextPath: String
     public let mirror: MirrorOutcome
+    /// The repository's kept work tree was moved to the commit (only changed files written).
+    public let workTreeKept: Bool
     /// Submodule paths (relative to the repository root) that were checked out.
     public let submodules: [String]
     public let timings: CheckoutTimings

@@ -9,7 +9,7 @@ import Processes
 /// Keeps the `limit` most recently used entries.
 struct ContextCache: Sendable {
     /// Bump when the packer's output changes, so older tarballs are never reused.
-    static let formatVersion = "1"
+    static let formatVersion = "2"
 
     struct Entry: Sendable, Codable {
         let size: Int64

@@ -11,6 +11,20 @@ final class FileLock: Sendable {
 
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
+    /// The lock if nobody holds it, nil if someone does (in this process or another: a `flock` is
+    /// held per open file, so two opens in one process exclude each other too).
+    static func tryAcquire(path: String) throws(CheckoutError) -> FileLock? {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw .storageFailed("cannot open lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return FileLock(descriptor: descriptor) }
+        let failure = errno
+        close(descriptor)
+        guard failure == EWOULDBLOCK else { throw .storageFailed("cannot lock \(path): \(String(cString: strerror(failure)))") }
+        return nil
+    }
+
     static func acquire(path: String) async throws -> FileLock {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
