@@ -17,10 +17,11 @@ public func buildApplication(
         BuildRoutes(store: store, secrets: secrets, dryRunAlways: configuration.dryRun).register(on: router)
         JobRoutes(store: store, secrets: secrets).register(on: router)
         let artifact = configuration.endpoints.artifact
+        let artifacts = ArtifactServiceClient(baseURL: artifact.baseURL, token: artifact.token, http: HTTPClient(logger: service.logger))
         DashboardRoutes(
-            store: store, secrets: secrets, accepted: configuration.common.acceptedTokens,
-            artifacts: ArtifactServiceClient(baseURL: artifact.baseURL, token: artifact.token, http: HTTPClient(logger: service.logger))
+            store: store, secrets: secrets, accepted: configuration.common.acceptedTokens, artifacts: artifacts
         ).register(on: router)
+        ProvenanceRoutes(store: store, artifacts: artifacts).register(on: router)
         guard configuration.orchestration.workers > 0 else { return [] }
         let services = StageServices(endpoints: configuration.endpoints, http: HTTPClient(logger: service.logger))
         return [

@@ -1,4 +1,5 @@
 import Digests
+import Foundation
 import Orchestration
 import ServiceKit
 
@@ -20,6 +21,8 @@ import ServiceKit
 /// | `GATEWAY_DRY_RUN` | every build submitted here is a dry run: recorded, never run (load tests, API fuzzing) | false |
 /// | `SECRETS_KEY` | 32 bytes in base64: seals jobs' secrets at rest (AES-256-GCM); unset: requests with secrets are refused | none |
 /// | `SECRETS_KEY_ID` | the id recorded with what `SECRETS_KEY` sealed | k1 |
+/// | `PROVENANCE_SIGNING_KEY_FILE` | a PEM private key (ECDSA P-256 or Ed25519) that signs each succeeded job's provenance; unset: none is written | none |
+/// | `PROVENANCE_BUILDER_ID` | `runDetails.builder.id` in the provenance | https://buildchain.dev/gateway/v1 |
 /// | `SECRETS_PREVIOUS_KEYS` | `id=base64,…`: keys that still open what they sealed (rotation, deploy/README.md) | none |
 public struct GatewayConfiguration: Sendable {
     public static let defaultPort = 8080
@@ -52,6 +55,8 @@ public struct GatewayConfiguration: Sendable {
         settings.runStaleAfter = try env.duration("RUN_STALE_AFTER", default: settings.runStaleAfter)
         settings.builder = try env.enumeration("BUILD_DRIVER", default: BuildDriverName.auto).rawValue
         settings.secretsKeyring = try Self.secretsKeyring(reading: env)
+        settings.provenanceKey = try Self.provenanceKey(reading: env)
+        settings.provenanceBuilderID = env.string("PROVENANCE_BUILDER_ID", default: settings.provenanceBuilderID)
         if settings.lease < .seconds(1) {
             throw ConfigurationError.invalid(variable: "JOB_LEASE", value: env.string("JOB_LEASE") ?? "", expected: "at least 1s")
         }
@@ -63,6 +68,21 @@ public struct GatewayConfiguration: Sendable {
                 build: try endpoint("BUILD", port: 8083), artifact: try endpoint("ARTIFACT", port: 8084)),
             orchestration: settings)
         dryRun = try env.bool("GATEWAY_DRY_RUN", default: false)
+    }
+
+    /// The key in the file `PROVENANCE_SIGNING_KEY_FILE` names; nil when unset. Errors name the
+    /// file, never its content.
+    static func provenanceKey(reading env: EnvironmentReader) throws -> SigningKey? {
+        guard let path = env.string("PROVENANCE_SIGNING_KEY_FILE"), !path.isEmpty else { return nil }
+        guard let pem = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError.invalid(variable: "PROVENANCE_SIGNING_KEY_FILE", value: path, expected: "a readable file")
+        }
+        do {
+            return try SigningKey(pem: Array(pem))
+        } catch {
+            throw ConfigurationError.invalid(
+                variable: "PROVENANCE_SIGNING_KEY_FILE", value: path, expected: "a PEM ECDSA P-256 or Ed25519 private key (\(error))")
+        }
     }
 
     /// The keyring from `SECRETS_KEY`, `SECRETS_KEY_ID` and `SECRETS_PREVIOUS_KEYS`; nil without a key.

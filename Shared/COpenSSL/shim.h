@@ -4,4 +4,10 @@
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/err.h>
 #endif
