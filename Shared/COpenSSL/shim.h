@@ -5,9 +5,5 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/pem.h>
-#include <openssl/bio.h>
-#include <openssl/x509.h>
-#include <openssl/ec.h>
-#include <openssl/obj_mac.h>
 #include <openssl/err.h>
 #endif

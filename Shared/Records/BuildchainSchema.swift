@@ -9,7 +9,25 @@ public enum BuildchainSchema {
         Migration(version: 3, name: "job stages, job events, leases and build keys", sql: version3),
         Migration(version: 4, name: "open multipart uploads", sql: version4),
         Migration(version: 5, name: "sealed job secrets", sql: version5),
+        Migration(version: 7, name: "webhook deliveries", sql: version7),
     ]
+
+    /// Each webhook delivery the gateway acted on, by the sender's delivery id (GitHub's
+    /// `X-GitHub-Delivery`): a redelivered id starts nothing, and a job shows which delivery
+    /// started it.
+    private static let version7 = """
+        CREATE TABLE webhook_deliveries (
+            delivery_id text PRIMARY KEY,
+            source text NOT NULL,
+            event text NOT NULL,
+            repository text NOT NULL,
+            ref text NOT NULL,
+            commit_sha text NOT NULL,
+            job_ids uuid[] NOT NULL DEFAULT '{}',
+            received_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX webhook_deliveries_jobs_idx ON webhook_deliveries USING gin (job_ids);
+        """
 
     /// A job's declared secrets, sealed with AES-256-GCM by the gateway (`key_id` names the key,
     /// `sealed` is the base64 box; see `SealingKeyring`), kept while the job may still run:
