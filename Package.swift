@@ -69,6 +69,7 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]),
 
         shared("Digests", ["COpenSSL"]),
+        shared("Provenance", ["Digests"]),
         shared("HTTPClient", ["CCurl", logging]),
         shared("Postgres", ["CLibPQ", logging]),
         shared("Records", ["Postgres", logging]),
@@ -106,13 +107,13 @@ let package = Package(
         + [shared(
             "Orchestration",
             [
-                "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", "PathBytes", logging,
+                "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", "PathBytes", "Provenance", logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ])]
-        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests"])
+        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests", "Provenance"])
         + [
             .target(
-                name: "BuildchainCLI", dependencies: ["HTTPClient", argumentParser, logging],
+                name: "BuildchainCLI", dependencies: ["HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging],
                 path: "Services/BuildchainCLI", swiftSettings: swiftSettings),
             .executableTarget(
                 name: "buildchain", dependencies: ["BuildchainCLI"],
@@ -122,6 +123,7 @@ let package = Package(
             .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
             tests("DigestsTests", ["Digests"]),
             tests("PathBytesTests", ["PathBytes"]),
+            tests("ProvenanceTests", ["Provenance", "Digests", "Processes"], exclude: ["verify_envelope.py"]),
             tests(
                 "HTTPClientTests", ["HTTPClient", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),
@@ -142,7 +144,7 @@ let package = Package(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
-                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "Records", "S3", "TestSupport",
+                    "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "Records", "S3", "TestSupport", "Provenance",
                     "PathBytes", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),
         ]

@@ -10,12 +10,12 @@ public struct Buildchain: AsyncParsableCommand {
         discussion: """
             Environment: BUILDCHAIN_URL (gateway URL), BUILDCHAIN_TOKEN (bearer token), \
             BUILDCHAIN_CACHE=false and BUILDCHAIN_MIRRORS=false (as --no-cache and --no-mirrors).
-            Exit status: 0 success, 1 the job failed or was cancelled, 2 bad usage or input, \
+            Exit status: 0 success, 1 the job failed or was cancelled (verify: a check failed), 2 bad usage or input, \
             3 the gateway could not be reached or answered an error.
             """,
         subcommands: [
             BuildCommand.self, JobsCommand.self, ShowCommand.self, LogsCommand.self, CancelCommand.self,
-            RetryCommand.self, StatusCommand.self,
+            RetryCommand.self, StatusCommand.self, VerifyCommand.self,
         ])
 
     public init() {}

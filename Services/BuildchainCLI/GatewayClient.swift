@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import Logging
+import Provenance
 
 /// A decoded answer of the gateway with the bytes it came from, for `--output json`.
 struct GatewayAnswer<Value: Sendable>: Sendable {
@@ -40,6 +41,11 @@ struct GatewayClient: Sendable {
 
     func job(_ id: JobID) async throws -> GatewayAnswer<Job> {
         try await call("GET", "/v1/jobs/\(id)")
+    }
+
+    /// The job's DSSE envelope (`GET /v1/jobs/{id}/provenance`).
+    func provenance(_ id: JobID) async throws -> GatewayAnswer<DSSEEnvelope> {
+        try await call("GET", "/v1/jobs/\(id)/provenance")
     }
 
     func cancel(_ id: JobID) async throws -> GatewayAnswer<Job> {

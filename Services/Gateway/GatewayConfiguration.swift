@@ -1,4 +1,5 @@
 import Digests
+import Foundation
 import Orchestration
 import ServiceKit
 
@@ -20,6 +21,10 @@ import ServiceKit
 /// | `GATEWAY_DRY_RUN` | every build submitted here is a dry run: recorded, never run (load tests, API fuzzing) | false |
 /// | `SECRETS_KEY` | 32 bytes in base64: seals jobs' secrets at rest (AES-256-GCM); unset: requests with secrets are refused | none |
 /// | `SECRETS_KEY_ID` | the id recorded with what `SECRETS_KEY` sealed | k1 |
+/// | `PROVENANCE_SIGNING_KEY_FILE` | a PEM private key (ECDSA P-256 or Ed25519) that signs each succeeded job's provenance; unset: none is written | none |
+/// | `PROVENANCE_BUILDER_ID` | `runDetails.builder.id` in the provenance | https://buildchain.dev/gateway/v1 |
+/// | `GITHUB_WEBHOOK_SECRET` | the secret GitHub signs deliveries with (`X-Hub-Signature-256`) | none: no webhook |
+/// | `GITHUB_WEBHOOK_TRIGGERS_FILE` | JSON: which pushes start which builds (README.md, "GitHub push webhooks") | none |
 /// | `SECRETS_PREVIOUS_KEYS` | `id=base64,…`: keys that still open what they sealed (rotation, deploy/README.md) | none |
 public struct GatewayConfiguration: Sendable {
     public static let defaultPort = 8080
@@ -29,6 +34,8 @@ public struct GatewayConfiguration: Sendable {
     public var orchestration: OrchestrationSettings
     /// Every `POST /v1/builds` is recorded as a dry run.
     public var dryRun = false
+    /// `POST /v1/webhooks/github`; nil: it answers 404 `WEBHOOK_NOT_CONFIGURED`.
+    public var githubWebhook: GitHubWebhookSettings?
 
     public init(common: CommonConfiguration, endpoints: StageEndpoints, orchestration: OrchestrationSettings = .init()) {
         self.common = common
@@ -52,6 +59,8 @@ public struct GatewayConfiguration: Sendable {
         settings.runStaleAfter = try env.duration("RUN_STALE_AFTER", default: settings.runStaleAfter)
         settings.builder = try env.enumeration("BUILD_DRIVER", default: BuildDriverName.auto).rawValue
         settings.secretsKeyring = try Self.secretsKeyring(reading: env)
+        settings.provenanceKey = try Self.provenanceKey(reading: env)
+        settings.provenanceBuilderID = env.string("PROVENANCE_BUILDER_ID", default: settings.provenanceBuilderID)
         if settings.lease < .seconds(1) {
             throw ConfigurationError.invalid(variable: "JOB_LEASE", value: env.string("JOB_LEASE") ?? "", expected: "at least 1s")
         }
@@ -63,6 +72,44 @@ public struct GatewayConfiguration: Sendable {
                 build: try endpoint("BUILD", port: 8083), artifact: try endpoint("ARTIFACT", port: 8084)),
             orchestration: settings)
         dryRun = try env.bool("GATEWAY_DRY_RUN", default: false)
+        githubWebhook = try Self.githubWebhook(reading: env)
+    }
+
+    /// The key in the file `PROVENANCE_SIGNING_KEY_FILE` names; nil when unset. Errors name the
+    /// file, never its content.
+    static func provenanceKey(reading env: EnvironmentReader) throws -> SigningKey? {
+        guard let path = env.string("PROVENANCE_SIGNING_KEY_FILE"), !path.isEmpty else { return nil }
+        guard let pem = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError.invalid(variable: "PROVENANCE_SIGNING_KEY_FILE", value: path, expected: "a readable file")
+        }
+        do {
+            return try SigningKey(pem: Array(pem))
+        } catch {
+            throw ConfigurationError.invalid(
+                variable: "PROVENANCE_SIGNING_KEY_FILE", value: path, expected: "a PEM ECDSA P-256 or Ed25519 private key (\(error))")
+        }
+    }
+
+    /// `GITHUB_WEBHOOK_SECRET` and the triggers in `GITHUB_WEBHOOK_TRIGGERS_FILE`: both or neither.
+    static func githubWebhook(reading env: EnvironmentReader) throws -> GitHubWebhookSettings? {
+        let secret = env.secret("GITHUB_WEBHOOK_SECRET")
+        let path = env.string("GITHUB_WEBHOOK_TRIGGERS_FILE")
+        switch (secret, path) {
+        case (nil, nil): return nil
+        case (nil, _): throw ConfigurationError.missing(variable: "GITHUB_WEBHOOK_SECRET")
+        case (_, nil): throw ConfigurationError.missing(variable: "GITHUB_WEBHOOK_TRIGGERS_FILE")
+        case (let secret?, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError.invalid(variable: "GITHUB_WEBHOOK_TRIGGERS_FILE", value: path, expected: "a readable file")
+            }
+            do {
+                return GitHubWebhookSettings(secret: secret, triggers: try GitHubTriggers(json: data))
+            } catch {
+                throw ConfigurationError.invalid(
+                    variable: "GITHUB_WEBHOOK_TRIGGERS_FILE", value: path,
+                    expected: "a JSON array of {repository, url?, refs, builds} (README.md, GitHub push webhooks): \(error)")
+            }
+        }
     }
 
     /// The keyring from `SECRETS_KEY`, `SECRETS_KEY_ID` and `SECRETS_PREVIOUS_KEYS`; nil without a key.

@@ -8,6 +8,8 @@ struct JobProgress {
     var build: BuildOutcome?
     var reusedFrom: String?
     var push: PushOutcome?
+    /// The signed statement, once the stages are done and a signing key is configured.
+    var provenance: ProvenanceRecord?
 
     mutating func absorb(_ stage: StageName, result: JSONValue) throws {
         do {
@@ -39,6 +41,6 @@ struct JobProgress {
         return try JSONValue.encoding(
             JobOutcome(
                 commit: checkout.commit, image: build.image, manifestDigest: push?.manifestDigest,
-                reference: push?.reference, reusedFrom: reusedFrom))
+                reference: push?.reference, reusedFrom: reusedFrom, provenance: provenance))
     }
 }

@@ -68,6 +68,11 @@ final class JobRun: Sendable {
                 let result = try await run(stage, request: request, secrets: secrets, progress: progress)
                 try progress.absorb(stage.name, result: result)
             }
+            if let key = settings.provenanceKey {
+                progress.provenance = try await ProvenanceRecorder(key: key, builderID: settings.provenanceBuilderID, services: services)
+                    .record(jobID: job.id, request: request, progress: progress, stages: try await store.stages(of: job.id),
+                            driver: settings.builder, masker: masker.withLock { $0 })
+            }
             let result = try masked(json: progress.jobResult().text())
             try await shielded { [self] in
                 try await store.finish(lease, state: .succeeded, result: result)

@@ -21,6 +21,10 @@ public struct OrchestrationSettings: Sendable {
     public var builder = "auto"
     /// Seals jobs' secrets at rest and keys their MAC in the build key; nil: jobs with secrets are refused.
     public var secretsKeyring: SealingKeyring?
+    /// Signs each succeeded job's provenance (DSSE, in-toto/SLSA); nil: no provenance is written.
+    public var provenanceKey: SigningKey?
+    /// `runDetails.builder.id` of the provenance: who vouches for the build.
+    public var provenanceBuilderID = "https://buildchain.dev/gateway/v1"
 
     public init() {}
 }

@@ -39,7 +39,20 @@ struct RewriteOutcome: Codable {
 }
 
 struct BuildOutcome: Decodable {
+    struct Builder: Decodable {
+        var name: String
+        var version: String
+    }
+
     var image: ArtifactRef
+    /// Where build-service put the build's metadata (base images as pulled); absent in older results.
+    var metadataKey: String?
+    var builder: Builder?
+
+    enum CodingKeys: String, CodingKey {
+        case image, builder
+        case metadataKey = "metadata_key"
+    }
 }
 
 struct PushOutcome: Decodable {
@@ -59,9 +72,10 @@ struct JobOutcome: Encodable {
     var manifestDigest: String?
     var reference: String?
     var reusedFrom: String?
+    var provenance: ProvenanceRecord?
 
     enum CodingKeys: String, CodingKey {
-        case commit, image, reference
+        case commit, image, reference, provenance
         case manifestDigest = "manifest_digest"
         case reusedFrom = "reused_from"
     }

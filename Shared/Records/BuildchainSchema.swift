@@ -10,12 +10,30 @@ public enum BuildchainSchema {
         Migration(version: 4, name: "open multipart uploads", sql: version4),
         Migration(version: 5, name: "sealed job secrets", sql: version5),
         Migration(version: 6, name: "a lease token per job claim", sql: version6),
+        Migration(version: 7, name: "webhook deliveries", sql: version7),
     ]
 
     /// The token of a job's current claim (see `JobLease`): a new one at every claim, and
     /// every write of the run holding it is conditioned on it, not on the owner's name.
     private static let version6 = """
         ALTER TABLE jobs ADD COLUMN lease_token uuid;
+        """
+
+    /// Each webhook delivery the gateway acted on, by the sender's delivery id (GitHub's
+    /// `X-GitHub-Delivery`): a redelivered id starts nothing, and a job shows which delivery
+    /// started it.
+    private static let version7 = """
+        CREATE TABLE webhook_deliveries (
+            delivery_id text PRIMARY KEY,
+            source text NOT NULL,
+            event text NOT NULL,
+            repository text NOT NULL,
+            ref text NOT NULL,
+            commit_sha text NOT NULL,
+            job_ids uuid[] NOT NULL DEFAULT '{}',
+            received_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX webhook_deliveries_jobs_idx ON webhook_deliveries USING gin (job_ids);
         """
 
     /// A job's declared secrets, sealed with AES-256-GCM by the gateway (`key_id` names the key,

@@ -26,14 +26,17 @@ public struct ServiceApplication: Sendable {
     /// tracing, problem+json errors, metrics, bearer auth, body limits) and
     /// `/healthz`, `/readyz`, `/metrics`.
     public func makeRouter(
-        readiness: [ReadinessCheck] = [], streamingPathPrefixes: [String] = [], browser: BrowserSession? = nil
+        readiness: [ReadinessCheck] = [], streamingPathPrefixes: [String] = [], browser: BrowserSession? = nil,
+        openPaths: Set<String> = []
     ) -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.middlewares.add(RequestTraceMiddleware())
         router.middlewares.add(ProblemMiddleware())
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(NULRefusalMiddleware())
-        router.middlewares.add(BearerAuthMiddleware(accepting: configuration.acceptedTokens, browser: browser))
+        router.middlewares.add(
+            BearerAuthMiddleware(
+                accepting: configuration.acceptedTokens, openPaths: openPaths.union(["/healthz", "/readyz"]), browser: browser))
         router.middlewares.add(
             BodyLimitMiddleware(limit: configuration.maxBodyBytes, streamingPrefixes: streamingPathPrefixes))
         OperationalRoutes(service: name, checks: readiness, registry: registry, checkTimeout: .seconds(3))
@@ -71,6 +74,7 @@ extension ServiceApplication {
     /// background services they need (started before the server, stopped after it).
     public func makeApplication(
         streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [], browser: BrowserSession? = nil,
+        openPaths: Set<String> = [],
         routes: (Router<ServiceRequestContext>, ServiceDatabase?) async throws -> [any Service]
     ) async throws -> some ApplicationProtocol {
         let database = configuration.databaseURL.map {
@@ -78,7 +82,7 @@ extension ServiceApplication {
         }
         let router = makeRouter(
             readiness: readiness + (database.map { [$0.readiness] } ?? []),
-            streamingPathPrefixes: streamingPathPrefixes, browser: browser)
+            streamingPathPrefixes: streamingPathPrefixes, browser: browser, openPaths: openPaths)
         let services = try await routes(router, database)
         return makeApplication(
             router: router, services: (database.map { [$0] } ?? []) + services,

@@ -12,6 +12,7 @@ struct DashboardRoutes: Sendable {
     let secrets: JobSecretsGate
     let accepted: AcceptedTokens
     let artifacts: ArtifactServiceClient
+    let deliveries: WebhookDeliveries
 
     func register(on router: Router<ServiceRequestContext>) {
         router.get("/ui/login") { _, _ in html(Self.loginPage(error: nil)) }
@@ -39,7 +40,11 @@ struct DashboardRoutes: Sendable {
         router.get("/ui/jobs/{id}") { request, context in
             let job = try await store.job(in: context)
             let csrf = DashboardSession.csrfToken(for: DashboardSession.browser.token(in: request) ?? "")
-            return html(JobDetailPage(job: job, stages: try await store.stages(of: job.id), csrf: csrf).html)
+            return html(
+                JobDetailPage(
+                    job: job, stages: try await store.stages(of: job.id), csrf: csrf,
+                    delivery: try await deliveries.delivery(startedJob: job.id)
+                ).html)
         }
         router.post("/ui/jobs/{id}/cancel") { request, context in
             try DashboardSession.checkCSRF(try await DashboardSession.form(request, context: context), request: request)

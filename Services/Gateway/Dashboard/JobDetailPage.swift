@@ -8,6 +8,8 @@ struct JobDetailPage {
     let job: Job
     let stages: [JobStage]
     let csrf: String
+    /// The webhook delivery that started the job, if one did.
+    var delivery: String? = nil
 
     var html: String {
         let id = job.id.uuidString.lowercased()
@@ -50,6 +52,9 @@ struct JobDetailPage {
 
     private func details(result: JSONValue?) -> String {
         var rows = ""
+        if let delivery {
+            rows += #"<dt>started by</dt><dd id="delivery">GitHub push, delivery <code>\#(escape(delivery))</code></dd>"#
+        }
         let build = stageResult(.build)
         if let checkout = stageResult(.checkout), let commit = checkout["commit"]?.string {
             rows += "<dt>commit</dt><dd><code>\(escape(commit))</code></dd>"
@@ -69,6 +74,10 @@ struct JobDetailPage {
         }
         if let digest = result?["manifest_digest"]?.string {
             rows += "<dt>pushed</dt><dd><code>\(escape(result?["reference"]?.string ?? digest))</code></dd>"
+        }
+        if result?["provenance"]?["key"]?.string != nil {
+            let link = "/v1/jobs/\(job.id.uuidString.lowercased())/provenance"
+            rows += #"<dt>provenance</dt><dd id="provenance"><a href="\#(link)">signed SLSA statement</a></dd>"#
         }
         return rows.isEmpty ? "" : "<h2>Result</h2><dl>\(rows)</dl>"
     }

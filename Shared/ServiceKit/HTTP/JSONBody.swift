@@ -2,21 +2,25 @@ import Foundation
 import Hummingbird
 
 extension Request {
-    /// Decodes a JSON body of at most the context's `maxBodyBytes`. A body
-    /// that is not JSON, not UTF-8 or not of the expected shape is a 400
-    /// `INVALID_JSON` naming the field; a larger one is a 413.
-    public func decodeJSON<T: Decodable, Context: BuildchainRequestContext>(
-        as type: T.Type, context: Context
-    ) async throws -> T {
-        let buffer: ByteBuffer
+    /// The body, at most the context's `maxBodyBytes`; a larger one is a 413 `BODY_TOO_LARGE`.
+    public func collectBody<Context: BuildchainRequestContext>(limitedBy context: Context) async throws -> ByteBuffer {
         do {
-            buffer = try await body.collect(upTo: context.maxBodyBytes)
+            return try await body.collect(upTo: context.maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             // A body without Content-Length is cut off here, by NIO's `NIOTooManyBytesError`.
             throw ServiceError(
                 .contentTooLarge, code: "BODY_TOO_LARGE",
                 detail: "the request body is larger than \(context.maxBodyBytes) bytes")
         }
+    }
+
+    /// Decodes a JSON body of at most the context's `maxBodyBytes`. A body
+    /// that is not JSON, not UTF-8 or not of the expected shape is a 400
+    /// `INVALID_JSON` naming the field; a larger one is a 413.
+    public func decodeJSON<T: Decodable, Context: BuildchainRequestContext>(
+        as type: T.Type, context: Context
+    ) async throws -> T {
+        let buffer = try await collectBody(limitedBy: context)
         let scan = JSONTextScan(buffer.readableBytesView)
         if scan.escapesNUL {
             // PostgreSQL's text and jsonb cannot hold U+0000, and no field of ours needs it.

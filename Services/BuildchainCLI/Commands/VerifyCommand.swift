@@ -1,0 +1,135 @@
+import ArgumentParser
+import Digests
+import Foundation
+import HTTPClient
+import Logging
+import OCI
+import Provenance
+
+/// `buildchain verify JOB --key public.pem`: checks a job's signed provenance.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a job's signed provenance and print what was built from what.",
+        discussion: """
+            Checks the DSSE signature with the public key, that a subject of the statement is the \
+            job's image tarball (and, with --artifact, that file's SHA-256), and, for a pushed image, \
+            that the registry still serves the manifest digest the statement names. Exit status 1 \
+            when any check fails.
+            """)
+
+    @OptionGroup var gateway: GatewayOptions
+
+    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
+    var id: JobID
+
+    @Option(help: ArgumentHelp("The signer's public key (PEM).", valueName: "path"))
+    var key: String
+
+    @Option(help: ArgumentHelp("An image tarball to check against the statement's subject.", valueName: "path"))
+    var artifact: String?
+
+    func run() async throws {
+        let verifyingKey = try ProvenanceCheck.publicKey(at: key)
+        let client = gateway.makeClient(try CLIEnvironment.current())
+        let job = try await client.job(id).value
+        let envelope: DSSEEnvelope = try await client.provenance(id).value
+        let statement = try ProvenanceCheck.verify(envelope, with: verifyingKey)
+        var checked: [String] = []
+        if let sha256 = job.result?.image?.sha256 {
+            try ProvenanceCheck.require(statement, sha256: sha256, what: "the job's image tarball")
+            checked.append("image tarball sha256:\(sha256)")
+        }
+        if let artifact {
+            let digest = try ProvenanceCheck.fileDigest(artifact)
+            try ProvenanceCheck.require(statement, sha256: digest, what: artifact)
+            checked.append("\(artifact) sha256:\(digest)")
+        }
+        if let reference = job.result?.reference, let manifest = job.result?.manifestDigest {
+            try ProvenanceCheck.require(statement, sha256: manifest, what: "the pushed manifest")
+            let served = try await ProvenanceCheck.registryDigest(of: reference)
+            guard served == manifest else {
+                throw ProvenanceCheck.failure("the registry serves \(served) for \(reference), the statement names \(manifest)")
+            }
+            checked.append("registry \(reference) serves \(manifest)")
+        }
+        Console.output(ProvenanceCheck.summary(statement, keyID: verifyingKey.keyID, checked: checked))
+    }
+}
+
+/// The checks `buildchain verify` runs, each failing with exit status 1.
+enum ProvenanceCheck {
+    static func failure(_ message: String) -> CLIError {
+        CLIError(exitStatus: ExitStatus.jobUnsuccessful, message: "verification failed: \(message)")
+    }
+
+    static func publicKey(at path: String) throws -> VerifyingKey {
+        guard let pem = FileManager.default.contents(atPath: path) else {
+            throw CLIError(exitStatus: ExitStatus.usage, message: "cannot read the public key \(path)")
+        }
+        do {
+            return try VerifyingKey(pem: Array(pem))
+        } catch {
+            throw CLIError(exitStatus: ExitStatus.usage, message: "\(path): \(error)")
+        }
+    }
+
+    static func verify(_ envelope: DSSEEnvelope, with key: VerifyingKey) throws -> InTotoStatement {
+        do {
+            return try InTotoStatement.verified(envelope, with: key)
+        } catch {
+            throw failure("\(error)")
+        }
+    }
+
+    static func require(_ statement: InTotoStatement, sha256: String, what: String) throws {
+        do {
+            try statement.requireSubject(sha256: sha256)
+        } catch {
+            throw failure("\(what): \(error)")
+        }
+    }
+
+    static func fileDigest(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CLIError(exitStatus: ExitStatus.usage, message: "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        return hasher.finalize().hex
+    }
+
+    /// The manifest digest the registry serves for `reference` (anonymous pull).
+    static func registryDigest(of reference: String) async throws -> String {
+        var logger = Logger(label: "buildchain.registry") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        do {
+            let parsed = try OCIReference(parsing: reference)
+            return try await RegistryClient(http: HTTPClient(logger: logger), logger: logger).resolveDigest(parsed)
+        } catch {
+            throw failure("cannot resolve \(reference) at its registry: \(error)")
+        }
+    }
+
+    /// What was built from what, for people.
+    static func summary(_ statement: InTotoStatement, keyID: String, checked: [String]) -> String {
+        let definition = statement.predicate.buildDefinition
+        let external = definition.externalParameters
+        let decided = definition.internalParameters
+        var lines = ["verified: signature by key \(keyID)"]
+        lines += checked.map { "  matches \($0)" }
+        lines.append("built \(external.workload)/\(external.service) by \(statement.predicate.runDetails.builder.id) (driver \(decided.driver))")
+        lines.append("  from \(external.repository.url) \(external.repository.ref) at commit \(decided.commit)")
+        lines.append("  Dockerfile \(external.dockerfilePath): \(decided.dockerfileDigest), rewritten \(decided.rewrittenDockerfileDigest)")
+        for rewrite in decided.rewrites { lines.append("    line \(rewrite.line): \(rewrite.from) -> \(rewrite.to)") }
+        for dependency in definition.resolvedDependencies where dependency.name == "base-image" {
+            let digest = dependency.digest["sha256"].map { "sha256:\($0)" } ?? "(digest not reported)"
+            lines.append("  base image \(dependency.uri ?? "?") \(digest)")
+        }
+        for subject in statement.subject {
+            lines.append("  subject \(subject.name ?? "?") sha256:\(subject.digest["sha256"] ?? "?")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import HTTPTypes
+import Orchestration
+import Records
+import ServiceKit
+
+/// Validates a build request and records its job (what `POST /v1/builds` and the webhooks do).
+struct JobSubmission: Sendable {
+    let store: JobStore
+    let secrets: JobSecretsGate
+    var dryRunAlways = false
+
+    func submit(_ body: BuildJobRequest) async throws -> Job {
+        do {
+            try body.validate()
+        } catch {
+            throw ServiceError(
+                .badRequest, code: "INVALID_BUILD", detail: "\(error.field) \(error.reason)",
+                extensions: ["field": error.field])
+        }
+        // The job runs from this record, so it holds the request as given, but for the
+        // declared secrets: their values are sealed apart and recorded as `***`.
+        let id = UUID()
+        let dryRun = dryRunAlways || body.dryRun == true
+        let sealed = try secrets.seal(body, for: id)
+        let text = String(decoding: try JSONResponse<BuildJobRequest>.encoder.encode(BuildSecrets.recorded(body)), as: UTF8.self)
+        let stages: [StageName] = [.checkout, .rewrite, .build] + (body.push == nil ? [] : [.push])
+        return try await store.create(
+            id: id, workload: body.workload, service: body.service, request: text, stages: stages, dryRun: dryRun,
+            secrets: dryRun ? nil : sealed)
+    }
+}

@@ -1,0 +1,12 @@
+import ServiceKit
+
+/// The gateway's GitHub webhook: its secret and its triggers.
+public struct GitHubWebhookSettings: Sendable {
+    public var secret: Secret
+    public var triggers: GitHubTriggers
+
+    public init(secret: Secret, triggers: GitHubTriggers) {
+        self.secret = secret
+        self.triggers = triggers
+    }
+}
