@@ -3,39 +3,46 @@ import Synchronization
 
 /// A server connection, lent by `PostgresPool` to one task at a time.
 ///
-/// Statements run on the connection's own serial dispatch queue, so libpq's blocking calls never
-/// occupy a thread of Swift's cooperative pool. Cancelling the calling task sends the server a
+/// Statements run on the connection's own thread (`StatementThread`), so libpq's blocking calls
+/// never occupy a thread of Swift's cooperative pool. Cancelling the calling task sends the server a
 /// cancel request for the running statement. Do not keep the connection past the closure that
 /// received it.
 ///
 /// `@unchecked Sendable`: the pool hands a connection to one task at a time, so the mutable
 /// bookkeeping (`statementsThisCheckout`) is only touched by that task; `LibPQConnection` is
-/// only used on `queue` (its thread-safe `requestCancel()` aside); `isInvalidated` is atomic
+/// only used on `thread` (its thread-safe `requestCancel()` aside); `isInvalidated` is atomic
 /// because the cancellation handler may run on any thread.
 public final class PostgresConnection: @unchecked Sendable {
     private let libpq: LibPQConnection
-    private let queue: DispatchQueue
+    private let thread: StatementThread
     /// Statements started since the pool lent this connection out.
     var statementsThisCheckout = 0
     /// Set when the session holds state that must not reach the next borrower. A cancel request,
     /// for one, can land on a later statement.
     private let isInvalidated = Atomic<Bool>(false)
 
-    private init(libpq: LibPQConnection, queue: DispatchQueue) {
+    private init(libpq: LibPQConnection, thread: StatementThread) {
         self.libpq = libpq
-        self.queue = queue
+        self.thread = thread
     }
 
+    deinit { thread.stop() }
+
     static func open(_ configuration: PostgresConfiguration) async throws(PostgresError) -> PostgresConnection {
-        let queue = DispatchQueue(label: "buildchain.postgres.connection")
+        let thread = StatementThread(name: "postgres")
         let result = await withCheckedContinuation {
             (continuation: CheckedContinuation<Result<LibPQConnection, PostgresError>, Never>) in
-            queue.async {
+            thread.submit {
                 continuation.resume(
                     returning: Result { () throws(PostgresError) in try LibPQConnection.connect(configuration) })
             }
         }
-        return PostgresConnection(libpq: try result.get(), queue: queue)
+        do {
+            return PostgresConnection(libpq: try result.get(), thread: thread)
+        } catch {
+            thread.stop()
+            throw error
+        }
     }
 
     /// Runs one statement with `$1…$n` bound to `parameters` and returns its rows.
@@ -77,7 +84,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let libpq = self.libpq
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, PostgresError>, Never>) in
-                queue.async { continuation.resume(returning: Result { () throws(PostgresError) in try work(libpq) }) }
+                thread.submit { continuation.resume(returning: Result { () throws(PostgresError) in try work(libpq) }) }
             }
         } onCancel: {
             self.invalidate()
