@@ -4,14 +4,22 @@
 # multi-stage Dockerfile whose bases are Docker Hub names becomes an image tarball in
 # the S3 store (moto, SigV4 checked), its base layers pulled through the registry's
 # proxy path, pushed to the local registry — and show the job and the pushed image.
-# Usage: scripts/demo.sh [--no-install]      (--no-install: skip apt/pip)
+# Usage: scripts/demo.sh [--no-install] [--replicas N]
+#   --no-install: skip apt/pip;  --replicas 2: two processes of every service behind HAProxy
 # Leaves the stack running; deploy/local/down.sh stops it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 
 up_flags=()
-[[ ${1:-} == --no-install ]] && up_flags+=(--no-install)
+while (($#)); do
+  case $1 in
+  --no-install) up_flags+=(--no-install) ;;
+  --replicas) up_flags+=(--replicas "${2:?--replicas needs a count}"); shift ;;
+  *) echo "usage: $0 [--no-install] [--replicas N]" >&2; exit 2 ;;
+  esac
+  shift
+done
 deploy/local/up.sh "${up_flags[@]}"
 # shellcheck source=/dev/null
 source .local/env
