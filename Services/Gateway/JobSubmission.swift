@@ -10,7 +10,8 @@ struct JobSubmission: Sendable {
     let secrets: JobSecretsGate
     var dryRunAlways = false
 
-    func submit(_ body: BuildJobRequest) async throws -> Job {
+    /// Throws the 400 `INVALID_BUILD` problem naming the field when `body` is not a valid request.
+    static func validate(_ body: BuildJobRequest) throws {
         do {
             try body.validate()
         } catch {
@@ -18,6 +19,10 @@ struct JobSubmission: Sendable {
                 .badRequest, code: "INVALID_BUILD", detail: "\(error.field) \(error.reason)",
                 extensions: ["field": error.field])
         }
+    }
+
+    func submit(_ body: BuildJobRequest) async throws -> Job {
+        try Self.validate(body)
         // The job runs from this record, so it holds the request as given, but for the
         // declared secrets: their values are sealed apart and recorded as `***`.
         let id = UUID()

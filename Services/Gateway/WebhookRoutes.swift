@@ -79,6 +79,8 @@ struct WebhookRoutes: Sendable {
             throw ServiceError.badRequest("after must be a full commit id", code: "INVALID_PAYLOAD")
         }
         let requests = trigger.requests(ref: push.ref, commit: push.after, cloneURL: push.repository.cloneURL)
+        // All or none: a mapping that makes an invalid request starts no build of the push.
+        for request in requests { try JobSubmission.validate(request) }
         guard
             try await deliveries.claim(
                 delivery, source: "github", event: "push", repository: push.repository.fullName, ref: push.ref,

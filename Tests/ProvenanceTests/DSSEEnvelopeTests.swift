@@ -61,3 +61,27 @@ import Testing
         #expect("\(key)".contains(key.verifyingKey.keyID))
     }
 }
+
+/// What signing and verifying cost per build (printed as `name = value` lines for the report).
+@Suite struct ProvenanceTimingTests {
+    @Test(arguments: ["EC", "ED25519"])
+    func signingAndVerifyingAStatementStaysFarBelowABuildsTime(algorithm: String) async throws {
+        let fixtures = try ProvenanceFixtures()
+        defer { fixtures.remove() }
+        let key = try SigningKey(pem: try await fixtures.generateKey(algorithm))
+        let statement = ProvenanceFixtures.statement(about: Array("image".utf8))
+        let rounds = 200
+        var envelope = try statement.signed(with: key)
+        let signStart = ContinuousClock.now
+        for _ in 0..<rounds { envelope = try statement.signed(with: key) }
+        let sign = (ContinuousClock.now - signStart) / rounds
+        let verifyStart = ContinuousClock.now
+        for _ in 0..<rounds { _ = try InTotoStatement.verified(envelope, with: key.verifyingKey) }
+        let verify = (ContinuousClock.now - verifyStart) / rounds
+        let name = algorithm == "EC" ? "ecdsa_p256" : "ed25519"
+        print("provenance_sign_\(name)_us = \(sign.components.attoseconds / 1_000_000_000_000)")
+        print("provenance_verify_\(name)_us = \(verify.components.attoseconds / 1_000_000_000_000)")
+        // A build takes seconds; provenance must stay a rounding error of it.
+        #expect(sign < .milliseconds(20) && verify < .milliseconds(20))
+    }
+}

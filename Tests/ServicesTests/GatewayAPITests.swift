@@ -145,7 +145,8 @@ struct GatewayAPITests {
         }
     }
 
-    private func cli(
+    /// Runs the built `buildchain` against the stack's gateway (ProvenanceEndToEndTests runs `verify` with it).
+    func cli(
         _ stack: BuildStack, _ arguments: [String], environment: [String: String] = [:]
     ) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()

@@ -89,6 +89,28 @@ struct ProvenanceEndToEndTests {
             #expect(details.byproducts.map(\.name) == ["stage/checkout", "stage/rewrite", "stage/build", "stage/push"])
             #expect(details.byproducts.allSatisfy { $0.annotations?["durationMs"].flatMap { Int($0) } != nil })
 
+            // `buildchain verify`: the signature, the tarball subject, and the registry's manifest.
+            let publicKey = folder.appendingPathComponent("signing.pub.pem")
+            try Data(signer.verifyingKey.pem.utf8).write(to: publicKey)
+            let verified = try GatewayAPITests().cli(stack, ["verify", id, "--key", publicKey.path])
+            #expect(verified.status == 0, "verify: \(verified.errors)")
+            #expect(verified.output.contains("verified: signature by key \(signer.verifyingKey.keyID)"))
+            #expect(verified.output.contains("registry \(destination) serves \(result["manifest_digest"] as? String ?? "?")"))
+            #expect(verified.output.contains("at commit \(result["commit"] as? String ?? "?")"))
+            let strangerPath = folder.appendingPathComponent("stranger.pem").path
+            _ = try await ChildProcess.output(
+                ProcessSpec("/usr/bin/openssl", ["genpkey", "-algorithm", "ED25519", "-out", strangerPath], timeout: .seconds(30)))
+            let stranger = try SigningKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: strangerPath))))
+            let strangerPublic = folder.appendingPathComponent("stranger.pub.pem")
+            try Data(stranger.verifyingKey.pem.utf8).write(to: strangerPublic)
+            let refused = try GatewayAPITests().cli(stack, ["verify", id, "--key", strangerPublic.path])
+            #expect(refused.status == 1 && refused.errors.contains("verification failed"), "\(refused.errors)")
+            let otherArtifact = folder.appendingPathComponent("other.tar")
+            try Data("not the image".utf8).write(to: otherArtifact)
+            let mismatched = try GatewayAPITests().cli(
+                stack, ["verify", id, "--key", publicKey.path, "--artifact", otherArtifact.path])
+            #expect(mismatched.status == 1 && mismatched.errors.contains("no subject"), "\(mismatched.errors)")
+
             // A job without provenance, and no job at all, answer 404 problems.
             let missing = try await stack.call("GET", "/v1/jobs/\(UUID().uuidString.lowercased())/provenance")
             #expect(missing.status == 404)

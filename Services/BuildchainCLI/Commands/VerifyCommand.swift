@@ -45,7 +45,8 @@ struct VerifyCommand: AsyncParsableCommand {
             try ProvenanceCheck.require(statement, sha256: digest, what: artifact)
             checked.append("\(artifact) sha256:\(digest)")
         }
-        if let reference = job.result?.reference, let manifest = job.result?.manifestDigest {
+        // The tag pushed to (the request's destination) must still name the signed manifest.
+        if let reference = job.request?.push?.destination ?? job.result?.reference, let manifest = job.result?.manifestDigest {
             try ProvenanceCheck.require(statement, sha256: manifest, what: "the pushed manifest")
             let served = try await ProvenanceCheck.registryDigest(of: reference)
             guard served == manifest else {
