@@ -70,4 +70,7 @@ image = json.load(sys.stdin)
 print("  digest:", image["Digest"])
 print("  layers:", *image["Layers"], sep="\n    ")'
 echo
+echo "== buildchain verify $job (the signed provenance)"
+"$cli" verify "$job" --key "$root/.local/secrets/provenance-key.pub"
+echo
 echo "demo done: the stack is still up (deploy/local/down.sh stops it)"

@@ -112,6 +112,14 @@ service_env() {
     fi
     echo "SECRETS_KEY=$(cat "$SECRETS_DIR/secrets-key")"
     echo "SECRETS_KEY_ID=local-1"
+    # Signs each succeeded job's provenance (README, "Provenance"): made once, kept; the
+    # public half beside it is what `buildchain verify --key` takes.
+    if [[ ! -s $SECRETS_DIR/provenance-key.pem ]]; then
+      (umask 077 && openssl genpkey -algorithm ed25519 -out "$SECRETS_DIR/provenance-key.pem.tmp" 2>/dev/null) &&
+        mv -f "$SECRETS_DIR/provenance-key.pem.tmp" "$SECRETS_DIR/provenance-key.pem"
+      openssl pkey -in "$SECRETS_DIR/provenance-key.pem" -pubout -out "$SECRETS_DIR/provenance-key.pub" 2>/dev/null
+    fi
+    echo "PROVENANCE_SIGNING_KEY_FILE=$SECRETS_DIR/provenance-key.pem"
     ;;
   rewrite-service) echo "REWRITE_PROXIES=docker.io=$REGISTRY_ADDR/dockerhub-proxy" ;;
   checkout-service)
