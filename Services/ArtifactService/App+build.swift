@@ -37,6 +37,7 @@ public func buildApplication(
             .register(on: router)
         PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)
             .register(on: router)
+        AttestationRoutes(backend: backend, registry: registryClient).register(on: router)
         return [runs] + (sweeper.map { [$0] } ?? [])
     }
 }

@@ -11,10 +11,25 @@ public struct ProvenanceRecord: Codable, Sendable, Equatable {
     public var sha256: String
     /// The signing key's id (SHA-256 of its public key's DER), as the envelope names it.
     public var keyID: String
+    /// The envelope in the registry beside the pushed image, when the job pushed.
+    public var attestation: PushedAttestation?
 
     enum CodingKeys: String, CodingKey {
-        case key, sha256
+        case key, sha256, attestation
         case keyID = "key_id"
+    }
+}
+
+/// The envelope attached to the pushed manifest, as artifact-service's `POST /v1/attestations` answers.
+public struct PushedAttestation: Codable, Sendable, Equatable {
+    public var manifestDigest: String
+    public var reference: String
+    public var fallbackTag: String?
+
+    enum CodingKeys: String, CodingKey {
+        case reference
+        case manifestDigest = "manifest_digest"
+        case fallbackTag = "fallback_tag"
     }
 }
 
@@ -48,7 +63,12 @@ struct ProvenanceRecorder: Sendable {
             throw RunFailure(code: "PROVENANCE_FAILED", message: "the provenance could not be signed: \(error)", retryable: false)
         }
         let stored = try await upload(envelope, as: Self.key(of: jobID, request: request), jobID: jobID)
-        let record = ProvenanceRecord(key: stored.key, sha256: stored.sha256, keyID: key.verifyingKey.keyID)
+        var record = ProvenanceRecord(key: stored.key, sha256: stored.sha256, keyID: key.verifyingKey.keyID)
+        if let push = progress.push {
+            record.attestation = try await services.artifact.post(
+                "/v1/attestations", body: AttestationCall(artifactKey: stored.key, subject: push.reference),
+                accepting: [201], as: PushedAttestation.self)
+        }
         return record
     }
 

@@ -73,3 +73,15 @@ struct PushCall: Encodable, Sendable {
         case jobID = "job_id"
     }
 }
+
+/// artifact-service's `POST /v1/attestations`: attach the stored envelope to the pushed manifest.
+struct AttestationCall: Encodable, Sendable {
+    var artifactKey: String
+    /// `registry/repository@sha256:<hex>`.
+    var subject: String
+
+    enum CodingKeys: String, CodingKey {
+        case subject
+        case artifactKey = "artifact_key"
+    }
+}

@@ -91,6 +91,24 @@ enum BadInputCatalogue {
         }
         cases.append(
             artifact(
+                "artifact_key ../seed/notes.txt", "POST", "/v1/attestations",
+                json: ["artifact_key": "../seed/notes.txt", "subject": "127.0.0.1:5000/badinput/x@sha256:" + String(repeating: "0", count: 64)],
+                .refused(400, code: "INVALID_KEY")))
+        cases.append(
+            artifact(
+                "subject unknown", "POST", "/v1/attestations",
+                json: ["artifact_key": "seed/notes.txt", "subject": "127.0.0.1:5000/badinput/x@sha256:" + String(repeating: "0", count: 64)],
+                .refused(404, code: "SUBJECT_NOT_FOUND")))
+        cases.append(
+            artifact(
+                "subject by tag", "POST", "/v1/attestations",
+                json: ["artifact_key": "seed/notes.txt", "subject": "127.0.0.1:5000/badinput/x:1"], .refused(400, code: "INVALID_SUBJECT")))
+        cases.append(
+            artifact(
+                "subject ../../x", "POST", "/v1/attestations", json: ["artifact_key": "seed/notes.txt", "subject": "../../x"],
+                .refused(400, code: "INVALID_SUBJECT")))
+        cases.append(
+            artifact(
                 "destination ../../x", "POST", "/v1/pushes", json: ["artifact_key": "seed/notes.txt", "destination": "../../x"],
                 .refused(400, code: "INVALID_DESTINATION")))
         cases.append(artifact("list prefix ../", "GET", "/v1/artifacts?prefix=..%2F", .answered(200)))
@@ -224,6 +242,13 @@ enum BadInputCatalogue {
             artifact(
                 "destination", "POST", "/v1/pushes", json: ["artifact_key": "seed/notes.txt", "destination": sql],
                 .refused(400, code: "INVALID_DESTINATION")),
+            artifact(
+                "artifact_key", "POST", "/v1/attestations",
+                json: ["artifact_key": sql, "subject": "127.0.0.1:5000/badinput/x@sha256:" + String(repeating: "0", count: 64)],
+                .refused(404, code: "ARTIFACT_NOT_FOUND")),
+            artifact(
+                "subject", "POST", "/v1/attestations", json: ["artifact_key": "seed/notes.txt", "subject": sql],
+                .refused(400, code: "INVALID_SUBJECT")),
         ]
         return cases
     }

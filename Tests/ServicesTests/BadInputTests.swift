@@ -43,6 +43,10 @@ struct BadInputTests {
             service: "artifact-service", path: "/v1/pushes",
             body: jsonText(["artifact_key": "seed/notes.txt", "destination": "127.0.0.1:5000/badinput/x:1"]),
             field: "destination"),
+        Endpoint(
+            service: "artifact-service", path: "/v1/attestations",
+            body: jsonText(["artifact_key": "seed/notes.txt", "subject": "127.0.0.1:5000/badinput/x@sha256:" + String(repeating: "0", count: 64)]),
+            field: "subject"),
     ]
 
     // MARK: bodies

@@ -37,6 +37,10 @@ struct GitHubWebhookTests {
         return (response.status, json, response.headers["Content-Type"])
     }
 
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
     private func jobCount(_ stack: BuildStack) async throws -> Int {
         ((try await stack.call("GET", "/v1/jobs?limit=500")).json["jobs"] as? [Any])?.count ?? -1
     }
@@ -65,7 +69,7 @@ struct GitHubWebhookTests {
             let started = ContinuousClock.now
             let push = try await deliver(stack, event: "push", body: Self.push(), delivery: delivery)
             let elapsed = ContinuousClock.now - started
-            print("webhook_to_jobs_queued_ms = \(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)")
+            print("webhook_to_jobs_queued_ms = \(Self.milliseconds(elapsed))")
             try #require(push.status == 202, "push answered \(push.status): \(push.json)")
             let jobs = try #require(push.json["jobs"] as? [String])
             #expect(jobs.count == 2)
@@ -113,6 +117,14 @@ struct GitHubWebhookTests {
             let tag = try await deliver(stack, event: "push", body: Self.push(ref: "refs/tags/v1.2.0"))
             #expect(tag.status == 202 && (tag.json["jobs"] as? [String])?.count == 2)
             #expect(!stack.gateway.logText.contains(Self.secret.value), "the webhook secret is not logged")
+
+            // The peer of the delivery's time: the same two builds submitted to POST /v1/builds.
+            let submitStart = ContinuousClock.now
+            let base: [String: Any] = ["workload": "shop", "repository": ["url": "file:///srv/git/shop.git", "ref": Self.commit]]
+            let builds: [[String: Any]] = [["service": "api", "dockerfile_path": "api/Dockerfile"], ["service": "web", "context_path": "web"]]
+            for build in builds { _ = try await stack.submit(base.merging(build) { $1 }) }
+            let submitted = ContinuousClock.now - submitStart
+            print("webhook_to_jobs_queued_ms_peer = the same two builds by POST /v1/builds: \(Self.milliseconds(submitted)) ms")
         }
     }
 }

@@ -1,5 +1,7 @@
 import Digests
 import Foundation
+import HTTPClient
+import OCI
 import Processes
 import Provenance
 import Testing
@@ -7,7 +9,8 @@ import Testing
 /// A build over the real chain (see BuildStack) with a signing key configured: the job's
 /// DSSE envelope is stored beside its tarball, served by the gateway, signed by that key, and
 /// says what went in — commit, Dockerfile before and after the rewrite, base images as pulled,
-/// every stage's timings — with the secret build arg's value nowhere.
+/// every stage's timings — with the secret build arg's value nowhere; the envelope is attached
+/// to the pushed manifest in the registry and `buildchain verify IMAGE` checks it there.
 @Suite(
     .serialized,
     .enabled(if: BuildStack.isAvailable, "needs the local stack's servers (deploy/local/up.sh --infra-only; source .local/env)"))
@@ -110,6 +113,33 @@ struct ProvenanceEndToEndTests {
             let mismatched = try GatewayAPITests().cli(
                 stack, ["verify", id, "--key", publicKey.path, "--artifact", otherArtifact.path])
             #expect(mismatched.status == 1 && mismatched.errors.contains("no subject"), "\(mismatched.errors)")
+
+            // The envelope went into the registry beside the image; the local registry has no
+            // referrers API, so the `sha256-<hex>.att` tag names it. Verify by image reference.
+            let manifestDigest = try #require(result["manifest_digest"] as? String)
+            let attestation = try #require(record["attestation"] as? [String: Any], "record: \(record)")
+            #expect(attestation["fallback_tag"] as? String == "sha256-\(manifestDigest.dropFirst(7)).att")
+            let pushedAt = try OCIReference(parsing: destination)
+            let referrers = try await stack.http.send(
+                ClientRequest(url: "http://\(pushedAt.registry)/v2/\(pushedAt.repository)/referrers/\(manifestDigest)"))
+            #expect(referrers.status == 404, "the local registry grew a referrers API: the fallback tag is no longer exercised")
+            let byImage = try GatewayAPITests().cli(stack, ["verify", destination, "--key", publicKey.path])
+            #expect(byImage.status == 0, "verify \(destination): \(byImage.errors)")
+            #expect(byImage.output.contains("registry \(destination) serves \(manifestDigest)"), "\(byImage.output)")
+            #expect(byImage.output.contains("at commit \(result["commit"] as? String ?? "?")"))
+            let byImageStranger = try GatewayAPITests().cli(stack, ["verify", destination, "--key", strangerPublic.path])
+            #expect(byImageStranger.status == 1 && byImageStranger.errors.contains("no signature of the envelope verifies"), "\(byImageStranger.errors)")
+
+            // One byte of the statement changed in the attached envelope: refused.
+            var changed = envelope
+            var changedPayload = Array(try #require(Data(base64Encoded: envelope.payload)))
+            changedPayload[changedPayload.count / 2] ^= 0x01
+            changed.payload = Data(changedPayload).base64EncodedString()
+            _ = try await RegistryClient(http: HTTPClient()).attach(
+                try changed.encoded(), artifactType: DSSEEnvelope.mediaType,
+                to: try OCIReference(registry: pushedAt.registry, repository: pushedAt.repository, digest: manifestDigest))
+            let refusedChanged = try GatewayAPITests().cli(stack, ["verify", destination, "--key", publicKey.path])
+            #expect(refusedChanged.status == 1 && refusedChanged.errors.contains("no signature of the envelope verifies"), "\(refusedChanged.errors)")
 
             // A job without provenance, and no job at all, answer 404 problems.
             let missing = try await stack.call("GET", "/v1/jobs/\(UUID().uuidString.lowercased())/provenance")

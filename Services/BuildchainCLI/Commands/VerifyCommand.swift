@@ -6,22 +6,26 @@ import Logging
 import OCI
 import Provenance
 
-/// `buildchain verify JOB --key public.pem`: checks a job's signed provenance.
+/// `buildchain verify JOB|IMAGE --key public.pem`: checks a job's signed provenance, or the one
+/// attached to a pushed image in its registry.
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a job's signed provenance and print what was built from what.",
+        abstract: "Verify a job's or a pushed image's signed provenance and print what was built from what.",
         discussion: """
-            Checks the DSSE signature with the public key, that a subject of the statement is the \
-            job's image tarball (and, with --artifact, that file's SHA-256), and, for a pushed image, \
-            that the registry still serves the manifest digest the statement names. Exit status 1 \
-            when any check fails.
+            For a job id: checks the DSSE signature with the public key, that a subject of the \
+            statement is the job's image tarball (and, with --artifact, that file's SHA-256), and, \
+            for a pushed image, that the registry still serves the manifest digest the statement \
+            names. For an image reference (registry/repository:tag or @sha256:…): resolves the \
+            manifest digest, finds the envelope attached to it (the referrers API, else the \
+            sha256-<hex>.att tag) and checks its signature and that a subject is that manifest. \
+            Exit status 1 when any check fails.
             """)
 
     @OptionGroup var gateway: GatewayOptions
 
-    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
-    var id: JobID
+    @Argument(help: ArgumentHelp("A job's id (a UUID) or a pushed image reference.", valueName: "job-id|image"))
+    var subject: String
 
     @Option(help: ArgumentHelp("The signer's public key (PEM).", valueName: "path"))
     var key: String
@@ -31,6 +35,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let verifyingKey = try ProvenanceCheck.publicKey(at: key)
+        guard let id = JobID(argument: subject) else {
+            return try await verifyImage(subject, with: verifyingKey)
+        }
         let client = gateway.makeClient(try CLIEnvironment.current())
         let job = try await client.job(id).value
         let envelope: DSSEEnvelope = try await client.provenance(id).value
@@ -55,6 +62,22 @@ struct VerifyCommand: AsyncParsableCommand {
             checked.append("registry \(reference) serves \(manifest)")
         }
         Console.output(ProvenanceCheck.summary(statement, keyID: verifyingKey.keyID, checked: checked))
+    }
+
+    private func verifyImage(_ image: String, with verifyingKey: VerifyingKey) async throws {
+        let reference: OCIReference
+        do {
+            reference = try OCIReference(parsing: image)
+        } catch {
+            throw CLIError(exitStatus: ExitStatus.usage, message: "\(image) is neither a job id nor an image reference: \(error)")
+        }
+        if artifact != nil {
+            throw CLIError(exitStatus: ExitStatus.usage, message: "--artifact goes with a job id, not an image reference")
+        }
+        let (statement, manifest) = try await ProvenanceCheck.attached(to: reference, with: verifyingKey)
+        Console.output(
+            ProvenanceCheck.summary(
+                statement, keyID: verifyingKey.keyID, checked: ["registry \(image) serves \(manifest)"]))
     }
 }
 
@@ -103,14 +126,45 @@ enum ProvenanceCheck {
 
     /// The manifest digest the registry serves for `reference` (anonymous pull).
     static func registryDigest(of reference: String) async throws -> String {
-        var logger = Logger(label: "buildchain.registry") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = .warning
         do {
-            let parsed = try OCIReference(parsing: reference)
-            return try await RegistryClient(http: HTTPClient(logger: logger), logger: logger).resolveDigest(parsed)
+            return try await registry().resolveDigest(try OCIReference(parsing: reference))
         } catch {
             throw failure("cannot resolve \(reference) at its registry: \(error)")
         }
+    }
+
+    /// The statement of the first envelope attached to the manifest `reference` names that
+    /// verifies with `key` and has that manifest as a subject, and the manifest's digest.
+    static func attached(to reference: OCIReference, with key: VerifyingKey) async throws -> (InTotoStatement, String) {
+        let client = registry()
+        let manifest: String
+        let envelopes: [[UInt8]]
+        do {
+            manifest = try await client.resolveDigest(reference)
+            let pinned = try OCIReference(registry: reference.registry, repository: reference.repository, digest: manifest)
+            envelopes = try await client.attachedArtifacts(of: pinned, artifactType: DSSEEnvelope.mediaType)
+        } catch {
+            throw failure("cannot read \(reference) and its attestations at its registry: \(error)")
+        }
+        guard !envelopes.isEmpty else { throw failure("no signed provenance is attached to \(manifest)") }
+        var refusals: [String] = []
+        for bytes in envelopes {
+            do {
+                let envelope = try JSONDecoder().decode(DSSEEnvelope.self, from: Data(bytes))
+                let statement = try InTotoStatement.verified(envelope, with: key)
+                try statement.requireSubject(sha256: manifest)
+                return (statement, manifest)
+            } catch {
+                refusals.append("\(error)")
+            }
+        }
+        throw failure("no attestation of \(manifest) holds: \(refusals.joined(separator: "; "))")
+    }
+
+    private static func registry() -> RegistryClient {
+        var logger = Logger(label: "buildchain.registry") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return RegistryClient(http: HTTPClient(logger: logger), logger: logger)
     }
 
     /// What was built from what, for people.

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPClient
+import Hummingbird
+import OCI
+import ServiceKit
+
+/// `POST /v1/attestations`: attaches a stored signed envelope to a pushed image manifest in its
+/// registry, as an OCI 1.1 referrer (with the `sha256-<hex>.att` tag on registries without the
+/// referrers API). Here because only this service holds registry credentials.
+struct AttestationRoutes {
+    let backend: any ArtifactBackend
+    let registry: RegistryClient
+
+    static let path = "/v1/attestations"
+    /// An envelope is a few kilobytes; the bound keeps a wrong key from pulling a tarball into memory.
+    static let maxEnvelopeBytes: Int64 = 1 << 20
+    static let artifactType = "application/vnd.dsse.envelope.v1+json"
+
+    struct AttestationRequest: Codable, Sendable {
+        var artifactKey: String
+        var subject: String
+
+        enum CodingKeys: String, CodingKey {
+            case subject
+            case artifactKey = "artifact_key"
+        }
+    }
+
+    struct Attestation: Codable, Sendable {
+        var subject: String
+        var artifactType: String
+        var manifestDigest: String
+        var reference: String
+        var fallbackTag: String?
+
+        enum CodingKeys: String, CodingKey {
+            case subject, reference
+            case artifactType = "artifact_type"
+            case manifestDigest = "manifest_digest"
+            case fallbackTag = "fallback_tag"
+        }
+    }
+
+    func register(on router: Router<ServiceRequestContext>) {
+        router.post(RouterPath(Self.path)) { request, context in
+            let body = try await request.decodeJSON(as: AttestationRequest.self, context: context)
+            let key = try ArtifactKey(body.artifactKey)
+            let subject: OCIReference
+            do {
+                subject = try OCIReference(parsing: body.subject)
+            } catch {
+                throw ServiceError.badRequest("subject: \(error)", code: "INVALID_SUBJECT")
+            }
+            guard let digest = subject.digest else {
+                throw ServiceError.badRequest("subject must name a manifest by digest (…@sha256:<hex>)", code: "INVALID_SUBJECT")
+            }
+            let envelope = try await read(key)
+            let attached: AttachResult
+            do {
+                attached = try await registry.attach(envelope, artifactType: Self.artifactType, to: subject)
+            } catch let error as RegistryError {
+                if ["MANIFEST_UNKNOWN", "NAME_UNKNOWN", "NOT_FOUND"].contains(error.code) {
+                    throw ServiceError(.notFound, code: "SUBJECT_NOT_FOUND", detail: error.description)
+                }
+                throw ServiceError(.badGateway, code: "REGISTRY_FAILED", detail: error.description)
+            } catch let error as HTTPClientError {
+                throw ServiceError(.badGateway, code: "REGISTRY_UNAVAILABLE", detail: error.description)
+            }
+            let answer = Attestation(
+                subject: "\(subject.registry)/\(subject.repository)@\(digest)", artifactType: Self.artifactType,
+                manifestDigest: attached.manifestDigest,
+                reference: "\(subject.registry)/\(subject.repository)@\(attached.manifestDigest)",
+                fallbackTag: attached.fallbackTag)
+            return try JSONResponse(answer).response(status: .created)
+        }
+    }
+
+    private func read(_ key: ArtifactKey) async throws -> [UInt8] {
+        guard let stream = try await backend.read(key, range: nil) else {
+            throw ServiceError.notFound("no artifact \(key)", code: "ARTIFACT_NOT_FOUND")
+        }
+        guard stream.totalSize <= Self.maxEnvelopeBytes else {
+            throw ServiceError.badRequest(
+                "\(key) holds \(stream.totalSize) bytes, more than an envelope's \(Self.maxEnvelopeBytes)", code: "ARTIFACT_TOO_LARGE")
+        }
+        var bytes: [UInt8] = []
+        for try await chunk in stream.chunks { bytes.append(contentsOf: chunk) }
+        return bytes
+    }
+}
