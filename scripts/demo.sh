@@ -73,4 +73,7 @@ echo
 echo "== buildchain verify $job (the signed provenance)"
 "$cli" verify "$job" --key "$root/.local/secrets/provenance-key.pub"
 echo
+echo "== buildchain verify $destination (the attestation pushed beside the image)"
+"$cli" verify "$destination" --key "$root/.local/secrets/provenance-key.pub" | head -3
+echo
 echo "demo done: the stack is still up (deploy/local/down.sh stops it)"
