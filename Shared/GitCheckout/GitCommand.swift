@@ -161,9 +161,17 @@ struct GitCommand: Sendable {
             return .repositoryNotFound(repository: repository)
         }
         if authentication.contains(where: lowercased.contains) { return .authenticationFailed(repository: repository) }
+        // A remote that cannot read its own objects ends the stream early too ("early EOF"),
+        // but retrying it cannot help.
         let transient = Self.networkFailures.contains(where: lowercased.contains)
+            && !Self.remoteCorruption.contains(where: lowercased.contains)
         return .gitFailed(operation: operation, message: Self.summary(output), transient: transient)
     }
+
+    /// What git says when the remote repository itself is missing objects or corrupt.
+    static let remoteCorruption = [
+        "possible repository corruption", "did not send all necessary objects", "missing blob object",
+    ]
 
     /// What git, curl and ssh say when the network, not the request, failed.
     static let networkFailures = [

@@ -154,6 +154,10 @@ import Testing
         for lasting in [
             "fatal: transport 'file' not allowed", "fatal: cannot strip one component off url '.'",
             "fatal: No url found for submodule path 'x' in .gitmodules",
+            // what fetching from a repository with a missing object printed (a real snapshot)
+            "remote: fatal: unable to read c704bad622a45afeefb8d272344c58ee6b11376e\nerror: git upload-pack: "
+                + "git-pack-objects died with error.\nfatal: git upload-pack: aborting due to possible repository "
+                + "corruption on the remote side.\nfatal: early EOF\nfatal: fetch-pack: invalid index-pack output",
         ] {
             #expect(!classify(lasting).isTransient, "\(lasting)")
         }
