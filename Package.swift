@@ -11,6 +11,13 @@ let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", p
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let openAPIRuntime = Target.Dependency.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+
+/// The generated contract of one service: `openapi/swift/<Module>`, written by
+/// scripts/openapi-generate.sh from openapi/ (types, client, server protocol, bundled spec).
+func contract(_ name: String) -> Target {
+    .target(name: name, dependencies: [openAPIRuntime, httpTypes], path: "openapi/swift/\(name)")
+}
 
 /// A library module of its own folder under `Shared/`.
 func shared(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
@@ -42,6 +49,12 @@ let package = Package(
         .executable(name: "build-service", targets: ["build-service"]),
         .executable(name: "artifact-service", targets: ["artifact-service"]),
         .executable(name: "buildchain", targets: ["buildchain"]),
+        // Typed clients for other tooling: the generated client of one service and a transport.
+        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OpenAPITransport"]),
+        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OpenAPITransport"]),
+        .library(name: "RewriteClient", targets: ["RewriteAPI", "OpenAPITransport"]),
+        .library(name: "BuildClient", targets: ["BuildAPI", "OpenAPITransport"]),
+        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OpenAPITransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -55,6 +68,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
     ],
     targets: [
         // C libraries, each wrapped by exactly one Swift module below.
@@ -67,6 +82,13 @@ let package = Package(
         .systemLibrary(
             name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
+
+        contract("GatewayAPI"),
+        contract("CheckoutAPI"),
+        contract("RewriteAPI"),
+        contract("BuildAPI"),
+        contract("ArtifactAPI"),
+        shared("OpenAPITransport", ["HTTPClient", openAPIRuntime, httpTypes]),
 
         shared("Digests", ["COpenSSL"]),
         shared("Provenance", ["Digests"]),
