@@ -50,11 +50,11 @@ let package = Package(
         .executable(name: "artifact-service", targets: ["artifact-service"]),
         .executable(name: "buildchain", targets: ["buildchain"]),
         // Typed clients for other tooling: the generated client of one service and a transport.
-        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OpenAPITransport"]),
-        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OpenAPITransport"]),
-        .library(name: "RewriteClient", targets: ["RewriteAPI", "OpenAPITransport"]),
-        .library(name: "BuildClient", targets: ["BuildAPI", "OpenAPITransport"]),
-        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OpenAPITransport"]),
+        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OperationalAPI", "OpenAPITransport"]),
+        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OperationalAPI", "OpenAPITransport"]),
+        .library(name: "RewriteClient", targets: ["RewriteAPI", "OperationalAPI", "OpenAPITransport"]),
+        .library(name: "BuildClient", targets: ["BuildAPI", "OperationalAPI", "OpenAPITransport"]),
+        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OperationalAPI", "OpenAPITransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -88,6 +88,7 @@ let package = Package(
         contract("RewriteAPI"),
         contract("BuildAPI"),
         contract("ArtifactAPI"),
+        contract("OperationalAPI"),
         shared("OpenAPITransport", ["HTTPClient", openAPIRuntime, httpTypes]),
 
         shared("Digests", ["COpenSSL"]),
@@ -105,7 +106,8 @@ let package = Package(
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes",
+                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes", openAPIRuntime,
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -116,7 +118,7 @@ let package = Package(
     ]
         + service(
             "RewriteService", executable: "rewrite-service",
-            [hummingbird, "ServiceKit", "Dockerfile", "OCI", "HTTPClient", argumentParser])
+            [hummingbird, httpTypes, "ServiceKit", "RewriteAPI", openAPIRuntime, .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"), "Dockerfile", "OCI", "HTTPClient", argumentParser])
         + service(
             "CheckoutService", executable: "checkout-service",
             [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])

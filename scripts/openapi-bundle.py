@@ -4,7 +4,9 @@
 swift-openapi-generator and the services' request validator read one document, so the
 `./common.yaml#/...` and `./runs.yaml#/...` references are resolved here: a component is
 copied under the same name into the bundle's `components`, a path item is inlined.
-Usage: openapi-bundle.py openapi/checkout.yaml > bundled.json
+Usage: openapi-bundle.py [--without-paths /a,/b] openapi/checkout.yaml > bundled.json
+(`--without-paths` leaves those paths out, e.g. the operational ones every service shares,
+which openapi/common.yaml generates once.)
 """
 import json
 import os
@@ -98,7 +100,14 @@ class Bundler:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    without = []
+    if args[:1] == ["--without-paths"] and len(args) == 3:
+        without, args = args[1].split(","), args[2:]
+    if len(args) != 1:
         sys.exit(__doc__)
-    json.dump(Bundler(sys.argv[1]).bundle(), sys.stdout, indent=2, ensure_ascii=False)
+    bundler = Bundler(args[0])
+    for path in without:
+        bundler.root.get("paths", {}).pop(path, None)
+    json.dump(bundler.bundle(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -1,7 +1,10 @@
 import HTTPClient
 import Hummingbird
 import OCI
+import OpenAPIHummingbird
+import OpenAPIRuntime
 import Prometheus
+import RewriteAPI
 import ServiceKit
 
 /// The rewrite-service application; tests build it in process with their own configuration.
@@ -14,8 +17,8 @@ public func buildApplication(
         http: HTTPClient(logger: service.logger), credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication { router, _ in
-        RewriteController(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
-            .register(on: router)
+        try RewriteHandlers(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
+            .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return []
     }
 }

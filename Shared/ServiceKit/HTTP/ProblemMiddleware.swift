@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import OpenAPIRuntime
 
 /// Turns every error thrown below it, Hummingbird's own included (unknown
 /// route, body too large, undecodable JSON), into a problem+json response.
@@ -27,6 +28,8 @@ public struct ProblemMiddleware<Context: ServiceContextProtocol>: RouterMiddlewa
         switch error {
         case let error as ServiceError:
             return error.problem
+        case let error as ServerError:
+            return contractProblem(error, logger: logger)
         case let error as HTTPError:
             let code = Self.code(for: error.status)
             if error.status.code >= 500 { logger.error("request failed", metadata: ["error": "\(error)"]) }
@@ -49,6 +52,26 @@ public struct ProblemMiddleware<Context: ServiceContextProtocol>: RouterMiddlewa
             return ProblemDetails(
                 status: 500, code: "INTERNAL", title: "Internal Server Error",
                 detail: "the service failed to handle the request")
+        }
+    }
+
+    /// A generated handler wraps what it throws: a handler's own `ServiceError` is shown as it is,
+    /// a body that does not decode is `INVALID_JSON` naming the field, and the generated
+    /// code's refusals (a missing body, another content type) keep the status it gives them.
+    static func contractProblem(_ error: ServerError, logger: Logger) -> ProblemDetails {
+        switch error.underlyingError {
+        case let underlying as ServiceError:
+            return underlying.problem
+        case let underlying as DecodingError:
+            return ProblemDetails(
+                status: 400, code: "INVALID_JSON", title: "Bad Request", detail: Request.explain(underlying))
+        case let underlying as any HTTPResponseError where underlying.status.code < 500:
+            return problem(for: underlying, logger: logger)
+        default:
+            guard error.httpStatus.code < 500 else { return problem(for: error.underlyingError, logger: logger) }
+            return ProblemDetails(
+                status: Int(error.httpStatus.code), code: code(for: error.httpStatus), title: error.httpStatus.reasonPhrase,
+                detail: error.causeDescription)
         }
     }
 

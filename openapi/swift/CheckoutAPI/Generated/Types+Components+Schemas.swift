@@ -2,19 +2,19 @@
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-@_spi(Generated) public import OpenAPIRuntime
+@_spi(Generated) import OpenAPIRuntime
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.URL
+import struct Foundation.URL
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Data
+import struct Foundation.Data
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Date
+import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
@@ -298,58 +298,6 @@ extension Components {
             case succeeded = "succeeded"
             case failed = "failed"
             case cancelled = "cancelled"
-        }
-        /// - Remark: Generated from `#/components/schemas/Status`.
-        public struct Status: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/Status/status`.
-            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                case ok = "ok"
-                case ready = "ready"
-            }
-            /// - Remark: Generated from `#/components/schemas/Status/status`.
-            public var status: Components.Schemas.Status.StatusPayload
-            /// - Remark: Generated from `#/components/schemas/Status/service`.
-            public var service: Swift.String
-            /// - Remark: Generated from `#/components/schemas/Status/checks`.
-            public struct ChecksPayload: Codable, Hashable, Sendable {
-                /// A container of undocumented properties.
-                public var additionalProperties: [String: Swift.String]
-                /// Creates a new `ChecksPayload`.
-                ///
-                /// - Parameters:
-                ///   - additionalProperties: A container of undocumented properties.
-                public init(additionalProperties: [String: Swift.String] = .init()) {
-                    self.additionalProperties = additionalProperties
-                }
-                public init(from decoder: any Swift.Decoder) throws {
-                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
-                }
-                public func encode(to encoder: any Swift.Encoder) throws {
-                    try encoder.encodeAdditionalProperties(additionalProperties)
-                }
-            }
-            /// - Remark: Generated from `#/components/schemas/Status/checks`.
-            public var checks: Components.Schemas.Status.ChecksPayload?
-            /// Creates a new `Status`.
-            ///
-            /// - Parameters:
-            ///   - status:
-            ///   - service:
-            ///   - checks:
-            public init(
-                status: Components.Schemas.Status.StatusPayload,
-                service: Swift.String,
-                checks: Components.Schemas.Status.ChecksPayload? = nil
-            ) {
-                self.status = status
-                self.service = service
-                self.checks = checks
-            }
-            public enum CodingKeys: String, CodingKey {
-                case status
-                case service
-                case checks
-            }
         }
     }
 }

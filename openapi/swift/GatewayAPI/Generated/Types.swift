@@ -2,36 +2,21 @@
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-@_spi(Generated) public import OpenAPIRuntime
+@_spi(Generated) import OpenAPIRuntime
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.URL
+import struct Foundation.URL
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Data
+import struct Foundation.Data
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Date
+import struct Foundation.Date
 /// A type that performs HTTP operations defined by the OpenAPI document.
 public protocol APIProtocol: Sendable {
-    /// The process is up and serving.
-    ///
-    /// - Remark: HTTP `GET /healthz`.
-    /// - Remark: Generated from `#/paths//healthz/get(getHealth)`.
-    func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output
-    /// The service's dependencies (e.g. PostgreSQL) answer.
-    ///
-    /// - Remark: HTTP `GET /readyz`.
-    /// - Remark: Generated from `#/paths//readyz/get(getReadiness)`.
-    func getReadiness(_ input: Operations.GetReadiness.Input) async throws -> Operations.GetReadiness.Output
-    /// Prometheus metrics in the text exposition format.
-    ///
-    /// - Remark: HTTP `GET /metrics`.
-    /// - Remark: Generated from `#/paths//metrics/get(getMetrics)`.
-    func getMetrics(_ input: Operations.GetMetrics.Input) async throws -> Operations.GetMetrics.Output
     /// Submit a build job.
     ///
     /// Checked before anything is recorded: names, the repository URL (no credentials in it: the checkout service holds them), the ref, relative paths, build-arg names, the push destination. Whether the repository's scheme is allowed (`file://` only where checkout-service allows it, as on the local stack) and whether the ref exists are known only when the checkout stage runs: the job then fails with `INVALID_CHECKOUT` or `REF_NOT_FOUND`. A dry run (`dry_run: true`, or every request on a gateway started with `GATEWAY_DRY_RUN=true`) is checked and recorded the same way and ended at once, never run: the job answered is `cancelled` with `DRY_RUN`. Secrets (`secret_build_args`, `secrets`) are declared, never guessed: their values reach the builder and are masked (`***`), by value, in everything recorded, logged or answered; the job's `request` shows their names with `***`. They are sealed (AES-256-GCM, `SECRETS_KEY`) while the job may run and deleted when it ends. A gateway without `SECRETS_KEY` refuses them (422 `SECRETS_NOT_CONFIGURED`); a builder that cannot take them is 422 `SECRETS_UNSUPPORTED` (kaniko: no secret files; kaniko-kubernetes: none at all).
@@ -142,27 +127,6 @@ public protocol APIProtocol: Sendable {
 
 /// Convenience overloads for operation inputs.
 extension APIProtocol {
-    /// The process is up and serving.
-    ///
-    /// - Remark: HTTP `GET /healthz`.
-    /// - Remark: Generated from `#/paths//healthz/get(getHealth)`.
-    public func getHealth(headers: Operations.GetHealth.Input.Headers = .init()) async throws -> Operations.GetHealth.Output {
-        try await getHealth(Operations.GetHealth.Input(headers: headers))
-    }
-    /// The service's dependencies (e.g. PostgreSQL) answer.
-    ///
-    /// - Remark: HTTP `GET /readyz`.
-    /// - Remark: Generated from `#/paths//readyz/get(getReadiness)`.
-    public func getReadiness(headers: Operations.GetReadiness.Input.Headers = .init()) async throws -> Operations.GetReadiness.Output {
-        try await getReadiness(Operations.GetReadiness.Input(headers: headers))
-    }
-    /// Prometheus metrics in the text exposition format.
-    ///
-    /// - Remark: HTTP `GET /metrics`.
-    /// - Remark: Generated from `#/paths//metrics/get(getMetrics)`.
-    public func getMetrics(headers: Operations.GetMetrics.Input.Headers = .init()) async throws -> Operations.GetMetrics.Output {
-        try await getMetrics(Operations.GetMetrics.Input(headers: headers))
-    }
     /// Submit a build job.
     ///
     /// Checked before anything is recorded: names, the repository URL (no credentials in it: the checkout service holds them), the ref, relative paths, build-arg names, the push destination. Whether the repository's scheme is allowed (`file://` only where checkout-service allows it, as on the local stack) and whether the ref exists are known only when the checkout stage runs: the job then fails with `INVALID_CHECKOUT` or `REF_NOT_FOUND`. A dry run (`dry_run: true`, or every request on a gateway started with `GATEWAY_DRY_RUN=true`) is checked and recorded the same way and ended at once, never run: the job answered is `cancelled` with `DRY_RUN`. Secrets (`secret_build_args`, `secrets`) are declared, never guessed: their values reach the builder and are masked (`***`), by value, in everything recorded, logged or answered; the job's `request` shows their names with `***`. They are sealed (AES-256-GCM, `SECRETS_KEY`) while the job may run and deleted when it ends. A gateway without `SECRETS_KEY` refuses them (422 `SECRETS_NOT_CONFIGURED`); a builder that cannot take them is 422 `SECRETS_UNSUPPORTED` (kaniko: no secret files; kaniko-kubernetes: none at all).

@@ -159,6 +159,68 @@ public enum OpenAPIDocument {
       }
     },
     "schemas": {
+      "BuildArgChange": {
+        "type": "object",
+        "required": [
+          "name",
+          "from",
+          "to"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "from": {
+            "type": "string"
+          },
+          "to": {
+            "type": "string"
+          }
+        }
+      },
+      "Change": {
+        "type": "object",
+        "required": [
+          "line",
+          "instruction",
+          "from",
+          "to",
+          "form"
+        ],
+        "properties": {
+          "line": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "instruction": {
+            "type": "string",
+            "examples": [
+              "FROM",
+              "COPY",
+              "ADD",
+              "RUN",
+              "ARG",
+              "ONBUILD"
+            ]
+          },
+          "from": {
+            "type": "string"
+          },
+          "to": {
+            "type": "string"
+          },
+          "form": {
+            "type": "string",
+            "enum": [
+              "reference",
+              "prefix",
+              "arg_default",
+              "resolved"
+            ],
+            "description": "Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.\n"
+          }
+        }
+      },
       "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details. `code` is stable and meant for programs.",
@@ -206,6 +268,26 @@ public enum OpenAPIDocument {
             "additionalProperties": {
               "type": "string"
             }
+          }
+        }
+      },
+      "PulledImage": {
+        "type": "object",
+        "required": [
+          "line",
+          "instruction",
+          "reference"
+        ],
+        "properties": {
+          "line": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "instruction": {
+            "type": "string"
+          },
+          "reference": {
+            "type": "string"
           }
         }
       },
@@ -269,67 +351,14 @@ public enum OpenAPIDocument {
           "changes": {
             "type": "array",
             "items": {
-              "type": "object",
-              "required": [
-                "line",
-                "instruction",
-                "from",
-                "to",
-                "form"
-              ],
-              "properties": {
-                "line": {
-                  "type": "integer",
-                  "minimum": 1
-                },
-                "instruction": {
-                  "type": "string",
-                  "examples": [
-                    "FROM",
-                    "COPY",
-                    "ADD",
-                    "RUN",
-                    "ARG",
-                    "ONBUILD"
-                  ]
-                },
-                "from": {
-                  "type": "string"
-                },
-                "to": {
-                  "type": "string"
-                },
-                "form": {
-                  "type": "string",
-                  "enum": [
-                    "reference",
-                    "prefix",
-                    "arg_default",
-                    "resolved"
-                  ],
-                  "description": "Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.\n"
-                }
-              }
+              "$ref": "#/components/schemas/Change"
             }
           },
           "warnings": {
             "type": "array",
             "description": "References left alone because they cannot be resolved (a variable with no value, e.g. `FROM $IMAGE` without a default or build arg).\n",
             "items": {
-              "type": "object",
-              "required": [
-                "line",
-                "message"
-              ],
-              "properties": {
-                "line": {
-                  "type": "integer",
-                  "minimum": 1
-                },
-                "message": {
-                  "type": "string"
-                }
-              }
+              "$ref": "#/components/schemas/Warning"
             }
           },
           "build_args": {
@@ -342,47 +371,14 @@ public enum OpenAPIDocument {
           "build_arg_changes": {
             "type": "array",
             "items": {
-              "type": "object",
-              "required": [
-                "name",
-                "from",
-                "to"
-              ],
-              "properties": {
-                "name": {
-                  "type": "string"
-                },
-                "from": {
-                  "type": "string"
-                },
-                "to": {
-                  "type": "string"
-                }
-              }
+              "$ref": "#/components/schemas/BuildArgChange"
             }
           },
           "pulled_images": {
             "type": "array",
             "description": "Every image the build pulls after the rewrite, variables expanded where known.",
             "items": {
-              "type": "object",
-              "required": [
-                "line",
-                "instruction",
-                "reference"
-              ],
-              "properties": {
-                "line": {
-                  "type": "integer",
-                  "minimum": 1
-                },
-                "instruction": {
-                  "type": "string"
-                },
-                "reference": {
-                  "type": "string"
-                }
-              }
+              "$ref": "#/components/schemas/PulledImage"
             }
           },
           "diff": {
@@ -413,6 +409,22 @@ public enum OpenAPIDocument {
             "additionalProperties": {
               "type": "string"
             }
+          }
+        }
+      },
+      "Warning": {
+        "type": "object",
+        "required": [
+          "line",
+          "message"
+        ],
+        "properties": {
+          "line": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "message": {
+            "type": "string"
           }
         }
       }

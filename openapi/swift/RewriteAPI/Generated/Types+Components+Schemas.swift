@@ -2,22 +2,105 @@
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-@_spi(Generated) public import OpenAPIRuntime
+@_spi(Generated) import OpenAPIRuntime
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.URL
+import struct Foundation.URL
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Data
+import struct Foundation.Data
 #if compiler(>=6.4)
 @diagnose(UnusedImportAccess, as: ignored)
 #endif
-public import struct Foundation.Date
+import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
+        /// - Remark: Generated from `#/components/schemas/BuildArgChange`.
+        public struct BuildArgChange: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BuildArgChange/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BuildArgChange/from`.
+            public var from: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BuildArgChange/to`.
+            public var to: Swift.String
+            /// Creates a new `BuildArgChange`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - from:
+            ///   - to:
+            public init(
+                name: Swift.String,
+                from: Swift.String,
+                to: Swift.String
+            ) {
+                self.name = name
+                self.from = from
+                self.to = to
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case from
+                case to
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Change`.
+        public struct Change: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Change/line`.
+            public var line: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Change/instruction`.
+            public var instruction: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Change/from`.
+            public var from: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Change/to`.
+            public var to: Swift.String
+            /// Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Change/form`.
+            @frozen public enum FormPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case reference = "reference"
+                case prefix = "prefix"
+                case argDefault = "arg_default"
+                case resolved = "resolved"
+            }
+            /// Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.
+            ///
+            ///
+            /// - Remark: Generated from `#/components/schemas/Change/form`.
+            public var form: Components.Schemas.Change.FormPayload
+            /// Creates a new `Change`.
+            ///
+            /// - Parameters:
+            ///   - line:
+            ///   - instruction:
+            ///   - from:
+            ///   - to:
+            ///   - form: Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.
+            public init(
+                line: Swift.Int,
+                instruction: Swift.String,
+                from: Swift.String,
+                to: Swift.String,
+                form: Components.Schemas.Change.FormPayload
+            ) {
+                self.line = line
+                self.instruction = instruction
+                self.from = from
+                self.to = to
+                self.form = form
+            }
+            public enum CodingKeys: String, CodingKey {
+                case line
+                case instruction
+                case from
+                case to
+                case form
+            }
+        }
         /// RFC 9457 problem details. `code` is stable and meant for programs.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.
@@ -95,6 +178,35 @@ extension Components {
                 case instance
                 case requestId = "request_id"
                 case extensions
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/PulledImage`.
+        public struct PulledImage: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/PulledImage/line`.
+            public var line: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PulledImage/instruction`.
+            public var instruction: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PulledImage/reference`.
+            public var reference: Swift.String
+            /// Creates a new `PulledImage`.
+            ///
+            /// - Parameters:
+            ///   - line:
+            ///   - instruction:
+            ///   - reference:
+            public init(
+                line: Swift.Int,
+                instruction: Swift.String,
+                reference: Swift.String
+            ) {
+                self.line = line
+                self.instruction = instruction
+                self.reference = reference
+            }
+            public enum CodingKeys: String, CodingKey {
+                case line
+                case instruction
+                case reference
             }
         }
         /// - Remark: Generated from `#/components/schemas/RewriteRequest`.
@@ -198,97 +310,13 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/dockerfile`.
             public var dockerfile: Swift.String
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload`.
-            public struct ChangesPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload/line`.
-                public var line: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload/instruction`.
-                public var instruction: Swift.String
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload/from`.
-                public var from: Swift.String
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload/to`.
-                public var to: Swift.String
-                /// Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.
-                ///
-                ///
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload/form`.
-                @frozen public enum FormPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                    case reference = "reference"
-                    case prefix = "prefix"
-                    case argDefault = "arg_default"
-                    case resolved = "resolved"
-                }
-                /// Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.
-                ///
-                ///
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/ChangesPayload/form`.
-                public var form: Components.Schemas.RewriteResponse.ChangesPayloadPayload.FormPayload
-                /// Creates a new `ChangesPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - line:
-                ///   - instruction:
-                ///   - from:
-                ///   - to:
-                ///   - form: Where the rewrite was written: `reference`, the name written in the reference replaced in place; `prefix`, the proxy prefix inserted before a name built from variables; `arg_default`, the default of the `ARG` the reference reads, when nothing else reads it; `resolved`, the reference replaced by its resolved proxied name because its variables are read elsewhere too or its registry comes from a variable. A build arg's new value is in `build_arg_changes`.
-                public init(
-                    line: Swift.Int,
-                    instruction: Swift.String,
-                    from: Swift.String,
-                    to: Swift.String,
-                    form: Components.Schemas.RewriteResponse.ChangesPayloadPayload.FormPayload
-                ) {
-                    self.line = line
-                    self.instruction = instruction
-                    self.from = from
-                    self.to = to
-                    self.form = form
-                }
-                public enum CodingKeys: String, CodingKey {
-                    case line
-                    case instruction
-                    case from
-                    case to
-                    case form
-                }
-            }
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/changes`.
-            public typealias ChangesPayload = [Components.Schemas.RewriteResponse.ChangesPayloadPayload]
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/changes`.
-            public var changes: Components.Schemas.RewriteResponse.ChangesPayload
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/WarningsPayload`.
-            public struct WarningsPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/WarningsPayload/line`.
-                public var line: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/WarningsPayload/message`.
-                public var message: Swift.String
-                /// Creates a new `WarningsPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - line:
-                ///   - message:
-                public init(
-                    line: Swift.Int,
-                    message: Swift.String
-                ) {
-                    self.line = line
-                    self.message = message
-                }
-                public enum CodingKeys: String, CodingKey {
-                    case line
-                    case message
-                }
-            }
+            public var changes: [Components.Schemas.Change]
             /// References left alone because they cannot be resolved (a variable with no value, e.g. `FROM $IMAGE` without a default or build arg).
             ///
             ///
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/warnings`.
-            public typealias WarningsPayload = [Components.Schemas.RewriteResponse.WarningsPayloadPayload]
-            /// References left alone because they cannot be resolved (a variable with no value, e.g. `FROM $IMAGE` without a default or build arg).
-            ///
-            ///
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/warnings`.
-            public var warnings: Components.Schemas.RewriteResponse.WarningsPayload
+            public var warnings: [Components.Schemas.Warning]
             /// The build args to pass to the build: the request's, with values that name an image the build pulls replaced by their proxied names.
             ///
             ///
@@ -315,76 +343,12 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/build_args`.
             public var buildArgs: Components.Schemas.RewriteResponse.BuildArgsPayload
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/BuildArgChangesPayload`.
-            public struct BuildArgChangesPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/BuildArgChangesPayload/name`.
-                public var name: Swift.String
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/BuildArgChangesPayload/from`.
-                public var from: Swift.String
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/BuildArgChangesPayload/to`.
-                public var to: Swift.String
-                /// Creates a new `BuildArgChangesPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - name:
-                ///   - from:
-                ///   - to:
-                public init(
-                    name: Swift.String,
-                    from: Swift.String,
-                    to: Swift.String
-                ) {
-                    self.name = name
-                    self.from = from
-                    self.to = to
-                }
-                public enum CodingKeys: String, CodingKey {
-                    case name
-                    case from
-                    case to
-                }
-            }
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/build_arg_changes`.
-            public typealias BuildArgChangesPayload = [Components.Schemas.RewriteResponse.BuildArgChangesPayloadPayload]
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/build_arg_changes`.
-            public var buildArgChanges: Components.Schemas.RewriteResponse.BuildArgChangesPayload
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/PulledImagesPayload`.
-            public struct PulledImagesPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/PulledImagesPayload/line`.
-                public var line: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/PulledImagesPayload/instruction`.
-                public var instruction: Swift.String
-                /// - Remark: Generated from `#/components/schemas/RewriteResponse/PulledImagesPayload/reference`.
-                public var reference: Swift.String
-                /// Creates a new `PulledImagesPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - line:
-                ///   - instruction:
-                ///   - reference:
-                public init(
-                    line: Swift.Int,
-                    instruction: Swift.String,
-                    reference: Swift.String
-                ) {
-                    self.line = line
-                    self.instruction = instruction
-                    self.reference = reference
-                }
-                public enum CodingKeys: String, CodingKey {
-                    case line
-                    case instruction
-                    case reference
-                }
-            }
+            public var buildArgChanges: [Components.Schemas.BuildArgChange]
             /// Every image the build pulls after the rewrite, variables expanded where known.
             ///
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/pulled_images`.
-            public typealias PulledImagesPayload = [Components.Schemas.RewriteResponse.PulledImagesPayloadPayload]
-            /// Every image the build pulls after the rewrite, variables expanded where known.
-            ///
-            /// - Remark: Generated from `#/components/schemas/RewriteResponse/pulled_images`.
-            public var pulledImages: Components.Schemas.RewriteResponse.PulledImagesPayload
+            public var pulledImages: [Components.Schemas.PulledImage]
             /// A unified diff from the original (empty when nothing changed).
             ///
             /// - Remark: Generated from `#/components/schemas/RewriteResponse/diff`.
@@ -401,11 +365,11 @@ extension Components {
             ///   - diff: A unified diff from the original (empty when nothing changed).
             public init(
                 dockerfile: Swift.String,
-                changes: Components.Schemas.RewriteResponse.ChangesPayload,
-                warnings: Components.Schemas.RewriteResponse.WarningsPayload,
+                changes: [Components.Schemas.Change],
+                warnings: [Components.Schemas.Warning],
                 buildArgs: Components.Schemas.RewriteResponse.BuildArgsPayload,
-                buildArgChanges: Components.Schemas.RewriteResponse.BuildArgChangesPayload,
-                pulledImages: Components.Schemas.RewriteResponse.PulledImagesPayload,
+                buildArgChanges: [Components.Schemas.BuildArgChange],
+                pulledImages: [Components.Schemas.PulledImage],
                 diff: Swift.String
             ) {
                 self.dockerfile = dockerfile
@@ -426,56 +390,27 @@ extension Components {
                 case diff
             }
         }
-        /// - Remark: Generated from `#/components/schemas/Status`.
-        public struct Status: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/Status/status`.
-            @frozen public enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                case ok = "ok"
-                case ready = "ready"
-            }
-            /// - Remark: Generated from `#/components/schemas/Status/status`.
-            public var status: Components.Schemas.Status.StatusPayload
-            /// - Remark: Generated from `#/components/schemas/Status/service`.
-            public var service: Swift.String
-            /// - Remark: Generated from `#/components/schemas/Status/checks`.
-            public struct ChecksPayload: Codable, Hashable, Sendable {
-                /// A container of undocumented properties.
-                public var additionalProperties: [String: Swift.String]
-                /// Creates a new `ChecksPayload`.
-                ///
-                /// - Parameters:
-                ///   - additionalProperties: A container of undocumented properties.
-                public init(additionalProperties: [String: Swift.String] = .init()) {
-                    self.additionalProperties = additionalProperties
-                }
-                public init(from decoder: any Swift.Decoder) throws {
-                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
-                }
-                public func encode(to encoder: any Swift.Encoder) throws {
-                    try encoder.encodeAdditionalProperties(additionalProperties)
-                }
-            }
-            /// - Remark: Generated from `#/components/schemas/Status/checks`.
-            public var checks: Components.Schemas.Status.ChecksPayload?
-            /// Creates a new `Status`.
+        /// - Remark: Generated from `#/components/schemas/Warning`.
+        public struct Warning: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Warning/line`.
+            public var line: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Warning/message`.
+            public var message: Swift.String
+            /// Creates a new `Warning`.
             ///
             /// - Parameters:
-            ///   - status:
-            ///   - service:
-            ///   - checks:
+            ///   - line:
+            ///   - message:
             public init(
-                status: Components.Schemas.Status.StatusPayload,
-                service: Swift.String,
-                checks: Components.Schemas.Status.ChecksPayload? = nil
+                line: Swift.Int,
+                message: Swift.String
             ) {
-                self.status = status
-                self.service = service
-                self.checks = checks
+                self.line = line
+                self.message = message
             }
             public enum CodingKeys: String, CodingKey {
-                case status
-                case service
-                case checks
+                case line
+                case message
             }
         }
     }

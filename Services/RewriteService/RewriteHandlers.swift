@@ -1,23 +1,23 @@
 import Dockerfile
-import Hummingbird
+import HTTPTypes
+import RewriteAPI
 import ServiceKit
 
-/// `POST /v1/rewrites`: a pure, synchronous call (no run record).
-struct RewriteController {
+/// rewrite-service's operations of openapi/rewrite.yaml. `POST /v1/rewrites` is a pure,
+/// synchronous call (no run record).
+struct RewriteHandlers: APIProtocol {
     let defaultProxies: ProxyMap
     let pinner: ReferencePinner
     let rewriter = DockerfileRewriter()
 
-    func register(on router: Router<ServiceRequestContext>) {
-        router.post("/v1/rewrites") { request, context in
-            let body = try await request.decodeJSON(as: RewriteRequest.self, context: context)
-            return try await rewrite(body)
-        }
+    func rewriteDockerfile(_ input: Operations.RewriteDockerfile.Input) async throws -> Operations.RewriteDockerfile.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.badRequest("expected a JSON body") }
+        return .ok(.init(body: .json(try await rewrite(body))))
     }
 
-    func rewrite(_ body: RewriteRequest) async throws -> JSONResponse<RewriteResponse> {
+    func rewrite(_ body: Components.Schemas.RewriteRequest) async throws -> RewriteResponse {
         let proxies: ProxyMap
-        if let given = body.proxies {
+        if let given = body.proxies?.additionalProperties {
             do {
                 proxies = try ProxyMap(given)
             } catch {
@@ -36,7 +36,7 @@ struct RewriteController {
         let result: RewriteResult
         do {
             result = try rewriter.rewrite(
-                body.dockerfile, proxies: proxies, buildArgs: body.buildArgs ?? [:], platform: platform)
+                body.dockerfile, proxies: proxies, buildArgs: body.buildArgs?.additionalProperties ?? [:], platform: platform)
         } catch let error as DockerfileError {
             throw ServiceError(
                 .unprocessableContent, code: "DOCKERFILE_INVALID", detail: error.description,
@@ -46,9 +46,9 @@ struct RewriteController {
                 .unprocessableContent, code: "REWRITE_UNSAFE", detail: refusal.description,
                 extensions: ["line": String(refusal.line), "reported": refusal.reported, "pulled": refusal.pulled])
         }
-        guard body.pin == true else { return JSONResponse(RewriteResponse(result)) }
+        guard body.pin == true else { return RewriteResponse(result) }
         do {
-            return JSONResponse(RewriteResponse(result, pinned: try await pinner.pin(result)))
+            return RewriteResponse(result, pinned: try await pinner.pin(result))
         } catch let failure as ReferencePinner.Failure {
             throw ServiceError(
                 .unprocessableContent, code: "PIN_UNRESOLVABLE", detail: failure.description,
