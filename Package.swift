@@ -12,6 +12,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let openAPIRuntime = Target.Dependency.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
+let openAPIHummingbird = Target.Dependency.product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird")
 
 /// The generated contract of one service: `openapi/swift/<Module>`, written by
 /// scripts/openapi-generate.sh from openapi/ (types, client, server protocol, bundled spec).
@@ -107,7 +108,7 @@ let package = Package(
             "ServiceKit",
             [
                 hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes", openAPIRuntime,
-                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                openAPIHummingbird,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -118,10 +119,10 @@ let package = Package(
     ]
         + service(
             "RewriteService", executable: "rewrite-service",
-            [hummingbird, httpTypes, "ServiceKit", "RewriteAPI", openAPIRuntime, .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"), "Dockerfile", "OCI", "HTTPClient", argumentParser])
+            [hummingbird, httpTypes, "ServiceKit", "RewriteAPI", openAPIRuntime, openAPIHummingbird, "Dockerfile", "OCI", "HTTPClient", argumentParser])
         + service(
             "CheckoutService", executable: "checkout-service",
-            [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])
+            [hummingbird, httpTypes, "ServiceKit", "CheckoutAPI", openAPIRuntime, openAPIHummingbird, "GitCheckout", "Records", "HTTPClient"])
         + service(
             "BuildService", executable: "build-service",
             [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes", "PathBytes"])

@@ -1,5 +1,8 @@
+import CheckoutAPI
 import HTTPClient
 import Hummingbird
+import OpenAPIHummingbird
+import OpenAPIRuntime
 import Prometheus
 import Records
 import ServiceKit
@@ -20,7 +23,8 @@ public func buildApplication(
         let executor = RunExecutor(
             store: store, service: "checkout-service", owner: configuration.common.processOwner, logger: service.logger,
             settings: configuration.common.runs)
-        CheckoutRoutes(checkout: checkout, artifacts: artifacts, executor: executor, store: store).register(on: router)
+        try CheckoutHandlers(checkout: checkout, artifacts: artifacts, executor: executor, store: store)
+            .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return [executor]
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import OpenAPIRuntime
 import Postgres
 
 /// The answer of an `…/events` endpoint: the events recorded after `after`, then new ones
@@ -24,17 +25,37 @@ public struct EventStream<Event: Encodable & Sendable>: Sendable {
 
     public func response(to request: Request) -> Response {
         let sse = request.headers[.accept]?.contains("text/event-stream") == true
-        let seq = tail.seq
         return Response(
             status: .ok,
             headers: [.contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-cache"],
             body: ResponseBody { [tail] writer in
                 try await tail.follow { event in
-                    let json = String(decoding: try JSONResponse<Event>.encoder.encode(event), as: UTF8.self)
-                    let line = sse ? "id: \(seq(event))\ndata: \(json)\n\n" : json + "\n"
-                    try await writer.write(ByteBuffer(string: line))
+                    try await writer.write(ByteBuffer(string: Self.line(event, seq: tail.seq, sse: sse)))
                 }
                 try await writer.finish(nil)
             })
+    }
+
+    /// The same stream as a generated handler's body. Following stops when the client goes
+    /// away (the body's consumer is cancelled).
+    public func httpBody(serverSentEvents sse: Bool) -> HTTPBody {
+        let (lines, continuation) = AsyncThrowingStream<ArraySlice<UInt8>, any Error>.makeStream()
+        let follower = Task { [tail] in
+            do {
+                try await tail.follow { event in
+                    continuation.yield(ArraySlice(try Self.line(event, seq: tail.seq, sse: sse).utf8))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in follower.cancel() }
+        return HTTPBody(lines, length: .unknown, iterationBehavior: .single)
+    }
+
+    static func line(_ event: Event, seq: (Event) -> Int64, sse: Bool) throws -> String {
+        let json = String(decoding: try JSONResponse<Event>.encoder.encode(event), as: UTF8.self)
+        return sse ? "id: \(seq(event))\ndata: \(json)\n\n" : json + "\n"
     }
 }

@@ -59,34 +59,22 @@ struct RunEventBody: Codable, Sendable {
 
 /// `GET {path}/{id}`, `GET {path}/{id}/events` (replayed then followed,
 /// NDJSON or `text/event-stream`, ending when the run ends) and
-/// `DELETE {path}/{id}` (cancel) for one kind of run of this service.
+/// `DELETE {path}/{id}` (cancel) for one kind of run of this service, on routes written by
+/// hand (services whose handlers are generated use `RunResource` directly).
 public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
-    let path: String
-    let service: String
-    let kind: String
-    let store: RunStore
-    let executor: RunExecutor
-    let pollInterval: Duration
+    let runs: RunResource
 
     public init(
         path: String, service: String, kind: String, store: RunStore, executor: RunExecutor,
         pollInterval: Duration = .milliseconds(250)
     ) {
-        self.path = path
-        self.service = service
-        self.kind = kind
-        self.store = store
-        self.executor = executor
-        self.pollInterval = pollInterval
+        runs = RunResource(
+            path: path, service: service, kind: kind, store: store, executor: executor, pollInterval: pollInterval)
     }
 
     /// The `Buildchain-Lease-Token` of the `POST` that starts a run (see `LeaseTokenHeader`).
     public static func leaseToken(of request: Request) throws -> UUID? {
-        guard let name = HTTPField.Name(LeaseTokenHeader.name), let text = request.headers[name] else { return nil }
-        guard let token = UUID(uuidString: text) else {
-            throw ServiceError.badRequest("\(LeaseTokenHeader.name) must be a UUID", code: "INVALID_LEASE_TOKEN")
-        }
-        return token
+        try RunResource.leaseToken(HTTPField.Name(LeaseTokenHeader.name).flatMap { request.headers[$0] })
     }
 
     /// The answer to the `POST` that started `run`: 202, the run, and its Location.
@@ -97,36 +85,27 @@ public struct RunRoutes<Context: BuildchainRequestContext>: Sendable {
     }
 
     public func register(on router: Router<Context>) {
-        router.get(RouterPath("\(path)/{id}")) { _, context in
-            JSONResponse(try RunBody(try await run(context), path: path))
+        router.get(RouterPath("\(runs.path)/{id}")) { _, context in
+            JSONResponse(try await runs.body(try Self.id(context)))
         }
-        router.delete(RouterPath("\(path)/{id}")) { _, context in
-            let run = try await run(context)
-            if !run.status.isTerminal { try await executor.cancel(run.id) }
-            return JSONResponse(try RunBody(try await self.run(context), path: path), status: .accepted)
+        router.delete(RouterPath("\(runs.path)/{id}")) { _, context in
+            JSONResponse(try await runs.cancel(try Self.id(context)), status: .accepted)
         }
-        router.get(RouterPath("\(path)/{id}/events")) { request, context in
-            let id = try await run(context).id
-            return EventStream(
-                after: EventStream<RunEventBody>.after(in: request), pollInterval: pollInterval, seq: \.seq,
-                ended: { [store] in try await store.run(id)?.status.isTerminal ?? true },
-                fetch: { [store] after in
-                    try await store.events(runID: id, after: after).map {
-                        RunEventBody(seq: $0.seq, at: $0.at, kind: $0.kind.rawValue, stream: $0.stream, message: $0.message)
-                    }
-                },
-                changes: store.changes(of: id)
-            ).response(to: request)
+        router.get(RouterPath("\(runs.path)/{id}/events")) { request, context in
+            let sse = request.headers[.accept]?.contains("text/event-stream") == true
+            let body = try await runs.events(
+                try Self.id(context), after: EventStream<RunEventBody>.after(in: request), serverSentEvents: sse)
+            return Response(
+                status: .ok,
+                headers: [.contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-cache"],
+                body: ResponseBody(asyncSequence: body.map { ByteBuffer(bytes: $0) }))
         }
     }
 
-    private func run(_ context: Context) async throws -> StageRun {
-        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+    private static func id(_ context: Context) throws -> String {
+        guard let text = context.parameters.get("id") else {
             throw ServiceError.badRequest("the run id must be a UUID", code: "INVALID_ID")
         }
-        guard let run = try await store.run(id), run.service == service, run.kind == kind else {
-            throw ServiceError.notFound("no \(kind) run \(text)")
-        }
-        return run
+        return text
     }
 }

@@ -279,6 +279,94 @@ extension Components {
             public var attempt: Swift.Int
             /// - Remark: Generated from `#/components/schemas/Job/request`.
             public var request: Components.Schemas.BuildRequest
+            /// What the job made; absent until it has succeeded.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/result`.
+            public struct ResultPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Job/result/commit`.
+                public var commit: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Job/result/image`.
+                public struct ImagePayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/components/schemas/Job/result/image/key`.
+                    public var key: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/Job/result/image/size`.
+                    public var size: Swift.Int
+                    /// - Remark: Generated from `#/components/schemas/Job/result/image/sha256`.
+                    public var sha256: Swift.String
+                    /// Creates a new `ImagePayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - key:
+                    ///   - size:
+                    ///   - sha256:
+                    public init(
+                        key: Swift.String,
+                        size: Swift.Int,
+                        sha256: Swift.String
+                    ) {
+                        self.key = key
+                        self.size = size
+                        self.sha256 = sha256
+                    }
+                    public enum CodingKeys: String, CodingKey {
+                        case key
+                        case size
+                        case sha256
+                    }
+                }
+                /// - Remark: Generated from `#/components/schemas/Job/result/image`.
+                public var image: Components.Schemas.Job.ResultPayload.ImagePayload
+                /// - Remark: Generated from `#/components/schemas/Job/result/manifest_digest`.
+                public var manifestDigest: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Job/result/reference`.
+                public var reference: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Job/result/reused_from`.
+                public var reusedFrom: Swift.String?
+                /// Where the job's signed provenance is stored (see `GET /v1/jobs/{id}/provenance`).
+                ///
+                /// - Remark: Generated from `#/components/schemas/Job/result/provenance`.
+                public var provenance: Components.Schemas.ProvenanceRecord?
+                /// Creates a new `ResultPayload`.
+                ///
+                /// - Parameters:
+                ///   - commit:
+                ///   - image:
+                ///   - manifestDigest:
+                ///   - reference:
+                ///   - reusedFrom:
+                ///   - provenance: Where the job's signed provenance is stored (see `GET /v1/jobs/{id}/provenance`).
+                public init(
+                    commit: Swift.String,
+                    image: Components.Schemas.Job.ResultPayload.ImagePayload,
+                    manifestDigest: Swift.String? = nil,
+                    reference: Swift.String? = nil,
+                    reusedFrom: Swift.String? = nil,
+                    provenance: Components.Schemas.ProvenanceRecord? = nil
+                ) {
+                    self.commit = commit
+                    self.image = image
+                    self.manifestDigest = manifestDigest
+                    self.reference = reference
+                    self.reusedFrom = reusedFrom
+                    self.provenance = provenance
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case commit
+                    case image
+                    case manifestDigest = "manifest_digest"
+                    case reference
+                    case reusedFrom = "reused_from"
+                    case provenance
+                }
+            }
+            /// What the job made; absent until it has succeeded.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/result`.
+            public var result: Components.Schemas.Job.ResultPayload?
+            /// Why the job failed or was cancelled; absent otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/error`.
+            public var error: Components.Schemas.JobError?
             /// The job whose image this one reused.
             ///
             /// - Remark: Generated from `#/components/schemas/Job/reused_from`.
@@ -343,6 +431,8 @@ extension Components {
             ///   - state:
             ///   - attempt: 1, and one more for each retry.
             ///   - request:
+            ///   - result: What the job made; absent until it has succeeded.
+            ///   - error: Why the job failed or was cancelled; absent otherwise.
             ///   - reusedFrom: The job whose image this one reused.
             ///   - buildKey:
             ///   - cancelRequested:
@@ -359,6 +449,8 @@ extension Components {
                 state: Components.Schemas.JobState,
                 attempt: Swift.Int,
                 request: Components.Schemas.BuildRequest,
+                result: Components.Schemas.Job.ResultPayload? = nil,
+                error: Components.Schemas.JobError? = nil,
                 reusedFrom: Swift.String? = nil,
                 buildKey: Swift.String? = nil,
                 cancelRequested: Swift.Bool? = nil,
@@ -375,6 +467,8 @@ extension Components {
                 self.state = state
                 self.attempt = attempt
                 self.request = request
+                self.result = result
+                self.error = error
                 self.reusedFrom = reusedFrom
                 self.buildKey = buildKey
                 self.cancelRequested = cancelRequested
@@ -392,6 +486,8 @@ extension Components {
                 case state
                 case attempt
                 case request
+                case result
+                case error
                 case reusedFrom = "reused_from"
                 case buildKey = "build_key"
                 case cancelRequested = "cancel_requested"
@@ -788,6 +884,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Stage/result`.
             public var result: OpenAPIRuntime.OpenAPIValueContainer?
+            /// Why the stage failed; absent otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Stage/error`.
+            public var error: Components.Schemas.RunFailure?
             /// Creates a new `Stage`.
             ///
             /// - Parameters:
@@ -799,6 +899,7 @@ extension Components {
             ///   - finishedAt:
             ///   - durationMs:
             ///   - result: The stage service's result as it answered it: checkout `commit`, `context`, `dockerfile`; rewrite `dockerfile`, `changes` (each rewritten reference and its `form`), `build_args`, `pulled_images`, `diff`; build `image` {key, size, sha256}, `cached_steps`, `total_steps`, `builder`, `config_digest` (plus `reused_from` when reused); push `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`.
+            ///   - error: Why the stage failed; absent otherwise.
             public init(
                 name: Components.Schemas.Stage.NamePayload,
                 status: Components.Schemas.Stage.StatusPayload,
@@ -807,7 +908,8 @@ extension Components {
                 startedAt: Foundation.Date? = nil,
                 finishedAt: Foundation.Date? = nil,
                 durationMs: Swift.Int? = nil,
-                result: OpenAPIRuntime.OpenAPIValueContainer? = nil
+                result: OpenAPIRuntime.OpenAPIValueContainer? = nil,
+                error: Components.Schemas.RunFailure? = nil
             ) {
                 self.name = name
                 self.status = status
@@ -817,6 +919,7 @@ extension Components {
                 self.finishedAt = finishedAt
                 self.durationMs = durationMs
                 self.result = result
+                self.error = error
             }
             public enum CodingKeys: String, CodingKey {
                 case name
@@ -827,6 +930,7 @@ extension Components {
                 case finishedAt = "finished_at"
                 case durationMs = "duration_ms"
                 case result
+                case error
             }
         }
         /// - Remark: Generated from `#/components/schemas/WebhookAnswer`.

@@ -1,43 +1,70 @@
+import CheckoutAPI
 import Foundation
 import GitCheckout
 import HTTPTypes
 import Hummingbird
+import OpenAPIRuntime
 import Records
 import ServiceKit
 
-/// `POST /v1/checkouts`: check out a repository at a ref and hand the build
-/// context to artifact-service, as a run.
-struct CheckoutRoutes {
+typealias CheckoutBody = Operations.StartCheckout.Input.Body.JsonPayload
+
+/// checkout-service's operations of openapi/checkout.yaml: `POST /v1/checkouts` checks out a
+/// repository at a ref and hands the build context to artifact-service, as a run.
+struct CheckoutHandlers: APIProtocol {
     let checkout: ContextCheckout
     let artifacts: ArtifactServiceClient
     let executor: RunExecutor
-    let store: RunStore
+    let runs: RunResource
 
-    static let path = "/v1/checkouts"
-
-    struct Body: Codable, Sendable {
-        var repository: String
-        var ref: String
-        var depth: Int?
-        var submodules: Bool?
-        var contextPath: String?
-        var dockerfilePath: String?
-        var jobID: UUID?
-
-        enum CodingKeys: String, CodingKey {
-            case repository, ref, depth, submodules
-            case contextPath = "context_path"
-            case dockerfilePath = "dockerfile_path"
-            case jobID = "job_id"
-        }
-
-        var request: CheckoutRequest {
-            CheckoutRequest(
-                repository: repository, ref: ref, depth: depth, submodules: submodules ?? false,
-                contextPath: contextPath ?? ".", dockerfilePath: dockerfilePath ?? "Dockerfile")
-        }
+    init(checkout: ContextCheckout, artifacts: ArtifactServiceClient, executor: RunExecutor, store: RunStore) {
+        self.checkout = checkout
+        self.artifacts = artifacts
+        self.executor = executor
+        runs = RunResource(
+            path: "/v1/checkouts", service: "checkout-service", kind: "checkout", store: store, executor: executor)
     }
 
+    func startCheckout(_ input: Operations.StartCheckout.Input) async throws -> Operations.StartCheckout.Output {
+        guard case .json(let body) = input.body else { throw ServiceError.badRequest("expected a JSON body") }
+        let jobID = try body.jobId.map(Self.uuid)
+        do {
+            _ = try checkout.configuration.policy.validate(body.request)
+        } catch let error as CheckoutError {
+            throw ServiceError.badRequest(error.description, code: "INVALID_CHECKOUT")
+        }
+        let run = try await executor.start(
+            kind: "checkout", jobID: jobID, leaseToken: try RunResource.leaseToken(input.headers.buildchainLeaseToken),
+            request: body
+        ) { log in
+            try await perform(body, jobID: jobID, log: log)
+        }
+        return .accepted(
+            .init(headers: .init(location: runs.location(of: run)), body: .json(try RunBody(run, path: runs.path).typed())))
+    }
+
+    func getCheckout(_ input: Operations.GetCheckout.Input) async throws -> Operations.GetCheckout.Output {
+        .ok(.init(body: .json(try await runs.body(input.path.id).typed())))
+    }
+
+    func cancelCheckout(_ input: Operations.CancelCheckout.Input) async throws -> Operations.CancelCheckout.Output {
+        .accepted(.init(body: .json(try await runs.cancel(input.path.id).typed())))
+    }
+
+    func getCheckoutEvents(_ input: Operations.GetCheckoutEvents.Input) async throws -> Operations.GetCheckoutEvents.Output {
+        let sse = input.headers.accept.contains { $0.contentType == .textEventStream }
+        let body = try await runs.events(input.path.id, after: input.query.after.map(Int64.init), serverSentEvents: sse)
+        return .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+    }
+
+    static func uuid(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw ServiceError.badRequest("job_id: expected a UUID", code: "INVALID_JSON")
+        }
+        return id
+    }
+
+    /// The run's `result`, as openapi/checkout.yaml's `getCheckout` describes it.
     struct Outcome: Codable, Sendable {
         var repository: String
         var commit: String
@@ -54,28 +81,7 @@ struct CheckoutRoutes {
         }
     }
 
-    func register(on router: Router<ServiceRequestContext>) {
-        router.post(RouterPath(Self.path)) { request, context in
-            let body = try await request.decodeJSON(as: Body.self, context: context)
-            do {
-                _ = try checkout.configuration.policy.validate(body.request)
-            } catch let error as CheckoutError {
-                throw ServiceError.badRequest(error.description, code: "INVALID_CHECKOUT")
-            }
-            let run = try await executor.start(
-                kind: "checkout", jobID: body.jobID, leaseToken: try RunRoutes<ServiceRequestContext>.leaseToken(of: request),
-                request: body
-            ) { log in
-                try await perform(body, log: log)
-            }
-            return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)
-        }
-        RunRoutes<ServiceRequestContext>(
-            path: Self.path, service: "checkout-service", kind: "checkout", store: store, executor: executor
-        ).register(on: router)
-    }
-
-    private func perform(_ body: Body, log: RunLog) async throws -> Outcome {
+    private func perform(_ body: CheckoutBody, jobID: UUID?, log: RunLog) async throws -> Outcome {
         let (lines, sink) = AsyncStream<CheckoutEvent>.makeStream()
         let recorder = Task {
             for await event in lines { await log.line(event.message, stream: event.stage.rawValue) }
@@ -92,12 +98,12 @@ struct CheckoutRoutes {
         }
         defer { try? FileManager.default.removeItem(atPath: result.context.path) }
         // The same job writes the same key, so a retried stage replaces its context.
-        let owner = (body.jobID ?? log.runID).uuidString.lowercased()
+        let owner = (jobID ?? log.runID).uuidString.lowercased()
         let uploadStarted = ContinuousClock.now
         await log.line("uploading the context (\(result.context.size) bytes)")
         let stored = try await artifacts.upload(
             file: result.context.path, as: "contexts/\(owner).tar.gz", sha256: result.context.sha256,
-            contentType: "application/gzip", jobID: body.jobID)
+            contentType: "application/gzip", jobID: jobID)
         let upload = ContinuousClock.now - uploadStarted
         await log.line("commit \(result.commit), context \(stored.key)")
         return Outcome(
@@ -128,5 +134,13 @@ struct CheckoutRoutes {
             case .storageFailed: "STORE_UNAVAILABLE"
             }
         return RunFailure(code: code, message: error.description, retryable: error.isTransient)
+    }
+}
+
+extension CheckoutBody {
+    var request: CheckoutRequest {
+        CheckoutRequest(
+            repository: repository, ref: ref, depth: depth, submodules: submodules ?? false,
+            contextPath: contextPath ?? ".", dockerfilePath: dockerfilePath ?? "Dockerfile")
     }
 }
