@@ -1,9 +1,11 @@
+import GitCheckout
 import HTTPClient
 import Hummingbird
 import Prometheus
 import Records
 import ServiceKit
-import GitCheckout
+import StageClients
+import StageRuns
 
 /// The checkout-service application; tests build it in process with their own configuration.
 public func buildApplication(

@@ -4,6 +4,8 @@ import HTTPTypes
 import Hummingbird
 import Records
 import ServiceKit
+import StageClients
+import StageRuns
 
 /// `POST /v1/checkouts`: check out a repository at a ref and hand the build
 /// context to artifact-service, as a run.

@@ -13,7 +13,7 @@ public func buildApplication(
     let registryClient = RegistryClient(
         http: HTTPClient(logger: service.logger), credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
-    return try await service.makeApplication { router, _ in
+    return try await service.makeApplication { router in
         RewriteController(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
             .register(on: router)
         return []
