@@ -10,6 +10,7 @@ let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummi
 let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let openAPIRuntime = Target.Dependency.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")
 let openAPIHummingbird = Target.Dependency.product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird")
@@ -94,9 +95,11 @@ let package = Package(
 
         shared("Digests", ["COpenSSL"]),
         shared("Provenance", ["Digests"]),
-        shared("HTTPClient", ["CCurl", logging]),
+        shared("TraceContext", []),
+        shared("HTTPClient", ["CCurl", "TraceContext", logging]),
         shared("Postgres", ["CLibPQ", logging]),
         shared("Records", ["Postgres", logging]),
+        shared("Migrations", ["Postgres"]),
         shared("PathBytes", []),
         shared("Dockerfile", ["PathBytes"]),
         shared("Processes", []),
@@ -104,38 +107,56 @@ let package = Package(
         shared("BuildDrivers", ["Processes", "Digests", "OCI", "HTTPClient", "PathBytes", logging]),
         shared("S3", ["HTTPClient", "Digests", "PathBytes", logging]),
         shared("OCI", ["HTTPClient", "Digests", "Processes", "PathBytes", logging]),
+        // The HTTP serving kit every service is built on: no database, no outbound HTTP.
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes", openAPIRuntime,
-                openAPIHummingbird,
+                hummingbird, httpTypes, logging, "Digests", "TraceContext", openAPIRuntime,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                serviceLifecycle,
             ]),
+        // What the stage services' callers and the stages share: the artifact-service client,
+        // the artifact key rule, a run's failure document, the lease header (on ServiceKit's wire
+        // conventions: problem details, JSON coding, secrets).
+        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes"]),
+        // Recorded runs of the stage services (executor, routes, event streams) and the
+        // database every service but rewrite-service opens at start.
+        shared(
+            "StageRuns",
+            [hummingbird, httpTypes, logging, "ServiceKit", "StageClients", "Postgres", "Records", "Migrations", serviceLifecycle, openAPIRuntime]),
     ]
         + service(
             "RewriteService", executable: "rewrite-service",
             [hummingbird, httpTypes, "ServiceKit", "RewriteAPI", openAPIRuntime, openAPIHummingbird, "Dockerfile", "OCI", "HTTPClient", argumentParser])
         + service(
             "CheckoutService", executable: "checkout-service",
-            [hummingbird, httpTypes, "ServiceKit", "CheckoutAPI", openAPIRuntime, openAPIHummingbird, "GitCheckout", "Records", "HTTPClient"])
+            [
+                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "CheckoutAPI", openAPIRuntime,
+                openAPIHummingbird, "GitCheckout", "Records", "HTTPClient",
+            ])
         + service(
             "BuildService", executable: "build-service",
-            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes", "PathBytes"])
+            [
+                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "BuildDrivers", "OCI", "Records",
+                "HTTPClient", "Processes", "PathBytes",
+            ])
         + service(
             "ArtifactService", executable: "artifact-service",
-            [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient", "PathBytes"])
-        + [shared(
-            "Orchestration",
             [
-                "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", "PathBytes", "Provenance", logging,
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ])]
-        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests", "Provenance"])
+                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "Digests", "Records", "S3", "OCI",
+                "HTTPClient", "PathBytes",
+            ])
+        // The gateway, with its orchestration of the stages (Services/Gateway/Orchestration).
+        + service(
+            "Gateway", executable: "gateway",
+            [
+                hummingbird, httpTypes, logging, serviceLifecycle, "ServiceKit", "StageRuns", "StageClients", "Records",
+                "HTTPClient", "Digests", "Provenance", "OCI", "PathBytes",
+            ])
         + [
             .target(
                 name: "BuildchainCLI", dependencies: ["HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging],
@@ -150,9 +171,9 @@ let package = Package(
             tests("PathBytesTests", ["PathBytes"]),
             tests("ProvenanceTests", ["Provenance", "Digests", "Processes"], exclude: ["verify_envelope.py"]),
             tests(
-                "HTTPClientTests", ["HTTPClient", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
+                "HTTPClientTests", ["HTTPClient", "TraceContext", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),
-            tests("PostgresTests", ["Postgres", "Records", "TestSupport"]),
+            tests("PostgresTests", ["Postgres", "Records", "Migrations", "TestSupport"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),
             tests(
@@ -163,12 +184,12 @@ let package = Package(
             tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
-            tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit", "Digests"]),
+            tests("OrchestrationTests", ["Gateway", "Records", "ServiceKit", "Digests"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [
-                    "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
+                    "ServiceKit", "StageRuns", "StageClients", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
                     "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "Records", "S3", "TestSupport", "Provenance", "OCI",
                     "PathBytes", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),

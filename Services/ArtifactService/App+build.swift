@@ -7,6 +7,7 @@ import Prometheus
 import Records
 import S3
 import ServiceKit
+import StageRuns
 
 /// The artifact-service application; tests build it in process with their own configuration.
 public func buildApplication(

@@ -1,4 +1,5 @@
 import ServiceKit
+import StageClients
 
 /// A validated artifact key (`ArtifactKeyRule`): a relative path such as
 /// `images/<workload>/<service>/<commit>.tar`.

@@ -1,5 +1,6 @@
 import Foundation
 import PathBytes
+import StageClients
 
 /// The filesystem store's objects folder, reached without trusting a key's text.
 ///

@@ -5,6 +5,8 @@ import Logging
 import OCI
 import Records
 import ServiceKit
+import StageClients
+import StageRuns
 
 /// `POST /v1/pushes`: push a stored docker-archive tarball to a registry,
 /// as a run. Credentials come from the service's configuration only.

@@ -4,6 +4,8 @@ import Hummingbird
 import Prometheus
 import Records
 import ServiceKit
+import StageClients
+import StageRuns
 
 /// The build-service application; tests build it in process with their own configuration.
 public func buildApplication(

@@ -2,6 +2,7 @@ import BuildDrivers
 import Foundation
 import Processes
 import ServiceKit
+import StageClients
 
 /// `KanikoTransfer` through artifact-service: the context folder is packed and stored under
 /// `kaniko/<name>/context.tar.gz`, and the pod's init container downloads it through a presigned

@@ -6,6 +6,8 @@ import OCI
 import PathBytes
 import Records
 import ServiceKit
+import StageClients
+import StageRuns
 
 /// `POST /v1/builds`: build an image tarball from a stored context, as a run.
 struct BuildRoutes {

@@ -2,6 +2,8 @@ import BuildDrivers
 import Foundation
 import OCI
 import ServiceKit
+import StageClients
+import StageRuns
 
 /// One build: fetch and unpack the context, build, store the tarball and
 /// its metadata document, remove everything local.

@@ -1,4 +1,5 @@
 import CheckoutAPI
+import GitCheckout
 import HTTPClient
 import Hummingbird
 import OpenAPIHummingbird
@@ -6,7 +7,8 @@ import OpenAPIRuntime
 import Prometheus
 import Records
 import ServiceKit
-import GitCheckout
+import StageClients
+import StageRuns
 
 /// The checkout-service application; tests build it in process with their own configuration.
 public func buildApplication(

@@ -6,6 +6,8 @@ import Hummingbird
 import OpenAPIRuntime
 import Records
 import ServiceKit
+import StageClients
+import StageRuns
 
 typealias CheckoutBody = Operations.StartCheckout.Input.Body.JsonPayload
 

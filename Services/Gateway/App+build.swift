@@ -1,9 +1,10 @@
 import HTTPClient
 import Hummingbird
-import Orchestration
 import Prometheus
 import Records
 import ServiceKit
+import StageClients
+import StageRuns
 
 /// The gateway application; tests build it in process with their own configuration.
 public func buildApplication(

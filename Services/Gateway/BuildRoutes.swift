@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Orchestration
 import Records
 import ServiceKit
 

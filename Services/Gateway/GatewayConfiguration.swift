@@ -1,6 +1,5 @@
 import Digests
 import Foundation
-import Orchestration
 import ServiceKit
 
 /// Settings of the gateway, read from the environment (see CommonConfiguration; the gateway

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Records
 import ServiceKit
+import StageRuns
 
 /// `GET /v1/jobs`, `GET /v1/jobs/{id}`, `GET /v1/jobs/{id}/events`,
 /// `POST /v1/jobs/{id}/cancel`, `POST /v1/jobs/{id}/retry`.

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import Orchestration
 import Records
 import ServiceKit
 

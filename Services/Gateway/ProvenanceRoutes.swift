@@ -1,9 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Orchestration
 import Records
 import ServiceKit
+import StageClients
 
 /// `GET /v1/jobs/{id}/provenance`: the job's DSSE envelope (in-toto/SLSA statement) as stored
 /// beside its image.

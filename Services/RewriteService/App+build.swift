@@ -16,7 +16,7 @@ public func buildApplication(
     let registryClient = RegistryClient(
         http: HTTPClient(logger: service.logger), credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
-    return try await service.makeApplication { router, _ in
+    return try await service.makeApplication { router in
         try RewriteHandlers(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
             .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return []

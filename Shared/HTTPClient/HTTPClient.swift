@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TraceContext
 
 /// The one outbound HTTP client of every service: libcurl underneath,
 /// async/await on top, bodies streamed both ways. Every request of a client runs on one

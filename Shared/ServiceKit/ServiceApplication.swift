@@ -67,25 +67,19 @@ public struct ServiceApplication: Sendable {
 }
 
 extension ServiceApplication {
-    /// The standard application: when the configuration names a database, a
-    /// connection pool whose health `/readyz` reports, migrations applied
-    /// before the server starts, and the pool closed at shutdown.
-    /// `routes` registers the service's own endpoints and returns the
-    /// background services they need (started before the server, stopped after it).
+    /// The standard application: a router with the standard middleware, `routes` registering
+    /// the service's own endpoints and returning the background services they need, started
+    /// before the server (after `services`) and stopped after it; `beforeStart` hooks run
+    /// before the server starts. A database, when the service has one, comes in through
+    /// `readiness`, `services` and `beforeStart` (StageRuns' `makeApplication` does that).
     public func makeApplication(
         streamingPathPrefixes: [String] = [], readiness: [ReadinessCheck] = [], browser: BrowserSession? = nil,
-        openPaths: Set<String> = [],
-        routes: (Router<ServiceRequestContext>, ServiceDatabase?) async throws -> [any Service]
+        openPaths: Set<String> = [], services: [any Service] = [], beforeStart: [@Sendable () async throws -> Void] = [],
+        routes: (Router<ServiceRequestContext>) async throws -> [any Service]
     ) async throws -> some ApplicationProtocol {
-        let database = configuration.databaseURL.map {
-            ServiceDatabase(url: $0, poolSize: configuration.databasePoolSize, applicationName: name, logger: logger)
-        }
         let router = makeRouter(
-            readiness: readiness + (database.map { [$0.readiness] } ?? []),
-            streamingPathPrefixes: streamingPathPrefixes, browser: browser, openPaths: openPaths)
-        let services = try await routes(router, database)
-        return makeApplication(
-            router: router, services: (database.map { [$0] } ?? []) + services,
-            beforeStart: database.map { [$0.migrate] } ?? [])
+            readiness: readiness, streamingPathPrefixes: streamingPathPrefixes, browser: browser, openPaths: openPaths)
+        let own = try await routes(router)
+        return makeApplication(router: router, services: services + own, beforeStart: beforeStart)
     }
 }

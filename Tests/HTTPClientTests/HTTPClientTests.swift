@@ -4,6 +4,7 @@ import HTTPClient
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TraceContext
 
 @Suite struct HTTPClientTests {
     let client = HTTPClient()

@@ -1,4 +1,4 @@
-import Orchestration
+import Gateway
 import Testing
 
 @Suite struct BuildRequestValidationTests {

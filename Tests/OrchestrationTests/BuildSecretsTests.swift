@@ -1,6 +1,6 @@
 import Digests
 import Foundation
-import Orchestration
+import Gateway
 import Records
 import Testing
 

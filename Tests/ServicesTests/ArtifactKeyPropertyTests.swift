@@ -7,6 +7,7 @@ import PathBytes
 import PropertyBased
 import S3
 import ServiceKit
+import StageClients
 import Testing
 
 /// Keys made of separators, dots, combining marks, prepended concatenation marks, fullwidth

@@ -1,6 +1,6 @@
 import Foundation
+import Gateway
 import HTTPClient
-import Orchestration
 import ServiceKit
 import Testing
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Records
 import ServiceKit
+import StageClients
 
 /// The dashboard's pages under `/ui/`, server-rendered from the job records. The browser
 /// logs in with an API token, kept in an HttpOnly, SameSite=Strict cookie; the buttons are

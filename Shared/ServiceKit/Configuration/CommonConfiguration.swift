@@ -28,7 +28,7 @@ public struct CommonConfiguration: Sendable {
     public var maxBodyBytes: Int
     public var instanceID: String
     /// Heartbeat, staleness and end-write settings of the runs this service records.
-    public var runs = RunExecutor.Settings()
+    public var runs = RunSettings()
     /// What the bearer-auth middleware accepts: `apiToken` unless hashes were configured.
     public var acceptedTokens: AcceptedTokens
 

@@ -1,8 +1,8 @@
 import Foundation
-import HTTPClient
 import HTTPTypes
 import Hummingbird
 import Logging
+import TraceContext
 
 /// Gives each request an id (the caller's `X-Request-Id` when it is sane)
 /// and a W3C trace context (continuing the caller's `traceparent`), puts

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import PathBytes
+import ServiceKit
 
 /// Where an artifact landed in the store.
 public struct ArtifactRef: Codable, Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Logging
+import Migrations
 import Postgres
-import Records
+import ServiceKit
 import ServiceLifecycle
 
 /// A service's connection to the shared job-records database: the pool,

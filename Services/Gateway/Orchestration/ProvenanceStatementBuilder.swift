@@ -3,6 +3,7 @@ import Foundation
 import Provenance
 import Records
 import ServiceKit
+import StageClients
 
 /// What build-service recorded beside the image (`<image key>.json`): the base images as pulled.
 struct BuildMetadata: Decodable {

@@ -3,6 +3,7 @@ import Foundation
 import Provenance
 import Records
 import ServiceKit
+import StageClients
 
 /// Where a job's signed provenance is, as the job's result records it.
 public struct ProvenanceRecord: Codable, Sendable, Equatable {

@@ -4,6 +4,7 @@ import HTTPClient
 import Logging
 import Records
 import ServiceKit
+import StageClients
 import Synchronization
 
 /// Why a worker stopped a job before its stages finished.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import Records
 import ServiceKit
+import StageClients
 
 /// A run on a stage service, as its `GET /v1/<runs>/{id}` shows it.
 public struct RemoteRun: Decodable, Sendable {

@@ -1,6 +1,8 @@
 import Foundation
 import OpenAPIRuntime
 import Records
+import ServiceKit
+import StageClients
 
 /// One kind of run of a service, as its generated handlers serve it: `GET {path}/{id}`,
 /// `DELETE {path}/{id}` and `GET {path}/{id}/events`. Each service's spec has its own copy of

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceKit
+import StageClients
 
 /// The parts of each stage's result the next stages use. The whole result is recorded
 /// on the job as the service answered it.

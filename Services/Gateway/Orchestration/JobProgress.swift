@@ -1,5 +1,6 @@
 import Records
 import ServiceKit
+import StageClients
 
 /// What the stages that succeeded so far produced, for the stages after them.
 struct JobProgress {

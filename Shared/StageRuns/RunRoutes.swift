@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Records
+import ServiceKit
+import StageClients
 
 /// A run as callers see it (`GET /v1/<runs>/{id}`).
 public struct RunBody: Codable, Sendable {

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import Postgres
 import Records
+import ServiceKit
 import ServiceLifecycle
+import StageClients
 import Synchronization
 
 /// Runs a service's long operations (checkouts, builds, pushes) as recorded
@@ -21,16 +23,8 @@ import Synchronization
 /// - runs of this service whose heartbeat is older than `Settings.staleAfter` by the database's
 ///   clock are ended as failed, retryable, `RUN_ABANDONED`, by whichever replica sweeps first.
 public final class RunExecutor: Service, Sendable {
-    public struct Settings: Sendable {
-        /// How often the heartbeat and the sweep of stale runs happen.
-        public var heartbeatInterval: Duration = .seconds(5)
-        /// A run without heartbeat this long is abandoned.
-        public var staleAfter: Duration = .seconds(30)
-        /// How long writing a run's end is retried before the run is let go.
-        public var endWriteLimit: Duration = .seconds(60)
-
-        public init() {}
-    }
+    /// Read with the other common settings (`CommonConfiguration.runs`), so it lives in ServiceKit.
+    public typealias Settings = RunSettings
 
     private let store: RunStore
     private let service: String

@@ -1,6 +1,7 @@
 import HTTPClient
 import Records
 import ServiceKit
+import StageClients
 
 /// The clients of the services a job's stages call.
 public struct StageServices: Sendable {

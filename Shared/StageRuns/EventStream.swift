@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import OpenAPIRuntime
 import Postgres
+import ServiceKit
 
 /// The answer of an `…/events` endpoint: the events recorded after `after`, then new ones
 /// as they are recorded (read when `changes` is notified, see `EventTail`), ending once `ended`
