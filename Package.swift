@@ -141,7 +141,8 @@ let package = Package(
         + service(
             "BuildService", executable: "build-service",
             [
-                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "BuildDrivers", "OCI", "Records",
+                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "BuildAPI", openAPIRuntime, openAPIHummingbird,
+                "BuildDrivers", "OCI", "Records",
                 "HTTPClient", "Processes", "PathBytes",
             ])
         + service(

@@ -1,6 +1,9 @@
+import BuildAPI
 import BuildDrivers
 import HTTPClient
 import Hummingbird
+import OpenAPIHummingbird
+import OpenAPIRuntime
 import Prometheus
 import Records
 import ServiceKit
@@ -37,10 +40,10 @@ public func buildApplication(
         let executor = RunExecutor(
             store: store, service: "build-service", owner: configuration.common.processOwner, logger: service.logger,
             settings: configuration.common.runs)
-        BuildRoutes(
+        try BuildHandlers(
             configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
             limiter: limiter
-        ).register(on: router)
+        ).registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return [executor]
     }
 }

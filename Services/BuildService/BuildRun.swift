@@ -1,3 +1,4 @@
+import BuildAPI
 import BuildDrivers
 import Foundation
 import OCI
@@ -8,7 +9,7 @@ import StageRuns
 /// One build: fetch and unpack the context, build, store the tarball and
 /// its metadata document, remove everything local.
 struct BuildRun: Sendable {
-    let body: BuildRoutes.Body
+    let body: BuildBody
     let configuration: BuildConfiguration
     let drivers: BuildDriverSet
     let artifacts: ArtifactServiceClient
@@ -82,11 +83,11 @@ struct BuildRun: Sendable {
         var request = BuildRequest(
             contextDirectory: "\(folder)/context",
             dockerfile: body.dockerfile.map { .text($0) } ?? .path(body.dockerfilePath ?? "Dockerfile"),
-            target: body.target, buildArguments: body.buildArgs ?? [:], workload: body.workload, service: body.service,
+            target: body.target, buildArguments: body.buildArgMap, workload: body.workload, service: body.service,
             cache: body.cache ?? true, mirrors: body.mirrors ?? true, destination: destination,
             outputPath: "\(folder)/image.tar", timeout: configuration.timeout)
-        request.secretBuildArguments = body.secretBuildArgs ?? [:]
-        request.secretFiles = body.secrets ?? [:]
+        request.secretBuildArguments = body.secretBuildArgMap
+        request.secretFiles = body.secretFileMap
         let buildStarted = ContinuousClock.now
         let built = try await build(request)
         let buildTime = ContinuousClock.now - buildStarted
@@ -116,7 +117,7 @@ struct BuildRun: Sendable {
     }
 
     private func build(_ request: BuildRequest) async throws -> BuildOutcome {
-        let driver = try drivers.driver(body.driver ?? configuration.driver)
+        let driver = try drivers.driver(body.driverChoice ?? configuration.driver)
         let (lines, sink) = AsyncStream<String>.makeStream()
         let recorder = Task { for await line in lines { await log.line(line, stream: "builder") } }
         defer { recorder.cancel() }
