@@ -1116,82 +1116,63 @@ public enum OpenAPIDocument {
             "$ref": "#/components/schemas/BuildRequest"
           },
           "result": {
-            "oneOf": [
-              {
+            "type": "object",
+            "description": "Once the job succeeded (absent before).",
+            "required": [
+              "commit",
+              "image"
+            ],
+            "properties": {
+              "commit": {
+                "type": "string"
+              },
+              "image": {
                 "type": "object",
                 "required": [
-                  "commit",
-                  "image"
+                  "key",
+                  "size",
+                  "sha256"
                 ],
                 "properties": {
-                  "commit": {
+                  "key": {
                     "type": "string"
                   },
-                  "image": {
-                    "type": "object",
-                    "required": [
-                      "key",
-                      "size",
-                      "sha256"
-                    ],
-                    "properties": {
-                      "key": {
-                        "type": "string"
-                      },
-                      "size": {
-                        "type": "integer"
-                      },
-                      "sha256": {
-                        "type": "string"
-                      }
-                    }
+                  "size": {
+                    "type": "integer",
+                    "format": "int64"
                   },
-                  "manifest_digest": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "reference": {
-                    "type": [
-                      "string",
-                      "null"
-                    ]
-                  },
-                  "reused_from": {
-                    "type": [
-                      "string",
-                      "null"
-                    ],
-                    "format": "uuid"
-                  },
-                  "provenance": {
-                    "description": "Where the job's signed provenance is stored (see `GET /v1/jobs/{id}/provenance`).",
-                    "oneOf": [
-                      {
-                        "$ref": "#/components/schemas/ProvenanceRecord"
-                      },
-                      {
-                        "type": "null"
-                      }
-                    ]
+                  "sha256": {
+                    "type": "string"
                   }
                 }
               },
-              {
-                "type": "null"
+              "manifest_digest": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "reference": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "reused_from": {
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uuid"
+              },
+              "provenance": {
+                "$ref": "#/components/schemas/ProvenanceRecord",
+                "description": "Where the job's signed provenance is stored (see `GET /v1/jobs/{id}/provenance`)."
               }
-            ]
+            }
           },
           "error": {
-            "oneOf": [
-              {
-                "$ref": "#/components/schemas/JobError"
-              },
-              {
-                "type": "null"
-              }
-            ]
+            "$ref": "#/components/schemas/JobError"
           },
           "reused_from": {
             "type": [
@@ -1566,14 +1547,7 @@ public enum OpenAPIDocument {
             "description": "The stage service's result as it answered it: checkout `commit`, `context`, `dockerfile`; rewrite `dockerfile`, `changes` (each rewritten reference and its `form`), `build_args`, `pulled_images`, `diff`; build `image` {key, size, sha256}, `cached_steps`, `total_steps`, `builder`, `config_digest` (plus `reused_from` when reused); push `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`.\n"
           },
           "error": {
-            "oneOf": [
-              {
-                "$ref": "#/components/schemas/RunFailure"
-              },
-              {
-                "type": "null"
-              }
-            ]
+            "$ref": "#/components/schemas/RunFailure"
           }
         }
       },

@@ -279,6 +279,92 @@ extension Components {
             public var attempt: Swift.Int
             /// - Remark: Generated from `#/components/schemas/Job/request`.
             public var request: Components.Schemas.BuildRequest
+            /// Once the job succeeded (absent before).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/result`.
+            public struct ResultPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/Job/result/commit`.
+                public var commit: Swift.String
+                /// - Remark: Generated from `#/components/schemas/Job/result/image`.
+                public struct ImagePayload: Codable, Hashable, Sendable {
+                    /// - Remark: Generated from `#/components/schemas/Job/result/image/key`.
+                    public var key: Swift.String
+                    /// - Remark: Generated from `#/components/schemas/Job/result/image/size`.
+                    public var size: Swift.Int64
+                    /// - Remark: Generated from `#/components/schemas/Job/result/image/sha256`.
+                    public var sha256: Swift.String
+                    /// Creates a new `ImagePayload`.
+                    ///
+                    /// - Parameters:
+                    ///   - key:
+                    ///   - size:
+                    ///   - sha256:
+                    public init(
+                        key: Swift.String,
+                        size: Swift.Int64,
+                        sha256: Swift.String
+                    ) {
+                        self.key = key
+                        self.size = size
+                        self.sha256 = sha256
+                    }
+                    public enum CodingKeys: String, CodingKey {
+                        case key
+                        case size
+                        case sha256
+                    }
+                }
+                /// - Remark: Generated from `#/components/schemas/Job/result/image`.
+                public var image: Components.Schemas.Job.ResultPayload.ImagePayload
+                /// - Remark: Generated from `#/components/schemas/Job/result/manifest_digest`.
+                public var manifestDigest: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Job/result/reference`.
+                public var reference: Swift.String?
+                /// - Remark: Generated from `#/components/schemas/Job/result/reused_from`.
+                public var reusedFrom: Swift.String?
+                /// Where the job's signed provenance is stored (see `GET /v1/jobs/{id}/provenance`).
+                ///
+                /// - Remark: Generated from `#/components/schemas/Job/result/provenance`.
+                public var provenance: Components.Schemas.ProvenanceRecord?
+                /// Creates a new `ResultPayload`.
+                ///
+                /// - Parameters:
+                ///   - commit:
+                ///   - image:
+                ///   - manifestDigest:
+                ///   - reference:
+                ///   - reusedFrom:
+                ///   - provenance: Where the job's signed provenance is stored (see `GET /v1/jobs/{id}/provenance`).
+                public init(
+                    commit: Swift.String,
+                    image: Components.Schemas.Job.ResultPayload.ImagePayload,
+                    manifestDigest: Swift.String? = nil,
+                    reference: Swift.String? = nil,
+                    reusedFrom: Swift.String? = nil,
+                    provenance: Components.Schemas.ProvenanceRecord? = nil
+                ) {
+                    self.commit = commit
+                    self.image = image
+                    self.manifestDigest = manifestDigest
+                    self.reference = reference
+                    self.reusedFrom = reusedFrom
+                    self.provenance = provenance
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case commit
+                    case image
+                    case manifestDigest = "manifest_digest"
+                    case reference
+                    case reusedFrom = "reused_from"
+                    case provenance
+                }
+            }
+            /// Once the job succeeded (absent before).
+            ///
+            /// - Remark: Generated from `#/components/schemas/Job/result`.
+            public var result: Components.Schemas.Job.ResultPayload?
+            /// - Remark: Generated from `#/components/schemas/Job/error`.
+            public var error: Components.Schemas.JobError?
             /// The job whose image this one reused.
             ///
             /// - Remark: Generated from `#/components/schemas/Job/reused_from`.
@@ -343,6 +429,8 @@ extension Components {
             ///   - state:
             ///   - attempt: 1, and one more for each retry.
             ///   - request:
+            ///   - result: Once the job succeeded (absent before).
+            ///   - error:
             ///   - reusedFrom: The job whose image this one reused.
             ///   - buildKey:
             ///   - cancelRequested:
@@ -359,6 +447,8 @@ extension Components {
                 state: Components.Schemas.JobState,
                 attempt: Swift.Int,
                 request: Components.Schemas.BuildRequest,
+                result: Components.Schemas.Job.ResultPayload? = nil,
+                error: Components.Schemas.JobError? = nil,
                 reusedFrom: Swift.String? = nil,
                 buildKey: Swift.String? = nil,
                 cancelRequested: Swift.Bool? = nil,
@@ -375,6 +465,8 @@ extension Components {
                 self.state = state
                 self.attempt = attempt
                 self.request = request
+                self.result = result
+                self.error = error
                 self.reusedFrom = reusedFrom
                 self.buildKey = buildKey
                 self.cancelRequested = cancelRequested
@@ -392,6 +484,8 @@ extension Components {
                 case state
                 case attempt
                 case request
+                case result
+                case error
                 case reusedFrom = "reused_from"
                 case buildKey = "build_key"
                 case cancelRequested = "cancel_requested"
@@ -788,6 +882,8 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Stage/result`.
             public var result: OpenAPIRuntime.OpenAPIValueContainer?
+            /// - Remark: Generated from `#/components/schemas/Stage/error`.
+            public var error: Components.Schemas.RunFailure?
             /// Creates a new `Stage`.
             ///
             /// - Parameters:
@@ -799,6 +895,7 @@ extension Components {
             ///   - finishedAt:
             ///   - durationMs:
             ///   - result: The stage service's result as it answered it: checkout `commit`, `context`, `dockerfile`; rewrite `dockerfile`, `changes` (each rewritten reference and its `form`), `build_args`, `pulled_images`, `diff`; build `image` {key, size, sha256}, `cached_steps`, `total_steps`, `builder`, `config_digest` (plus `reused_from` when reused); push `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`.
+            ///   - error:
             public init(
                 name: Components.Schemas.Stage.NamePayload,
                 status: Components.Schemas.Stage.StatusPayload,
@@ -807,7 +904,8 @@ extension Components {
                 startedAt: Foundation.Date? = nil,
                 finishedAt: Foundation.Date? = nil,
                 durationMs: Swift.Int? = nil,
-                result: OpenAPIRuntime.OpenAPIValueContainer? = nil
+                result: OpenAPIRuntime.OpenAPIValueContainer? = nil,
+                error: Components.Schemas.RunFailure? = nil
             ) {
                 self.name = name
                 self.status = status
@@ -817,6 +915,7 @@ extension Components {
                 self.finishedAt = finishedAt
                 self.durationMs = durationMs
                 self.result = result
+                self.error = error
             }
             public enum CodingKeys: String, CodingKey {
                 case name
@@ -827,6 +926,7 @@ extension Components {
                 case finishedAt = "finished_at"
                 case durationMs = "duration_ms"
                 case result
+                case error
             }
         }
         /// - Remark: Generated from `#/components/schemas/Status`.
