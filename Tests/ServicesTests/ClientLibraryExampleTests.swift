@@ -36,6 +36,20 @@ struct ClientLibraryExampleTests {
             #expect(state == .cancelled, "a dry run ends at once, cancelled with DRY_RUN")
             let recorded = try await stack.job(id)
             #expect((recorded["error"] as? [String: Any])?["code"] as? String == "DRY_RUN")
+
+            // The README's way to read a refusal.
+            let client = Client(
+                serverURL: try #require(URL(string: stack.gateway.baseURL)), transport: HTTPClientTransport(),
+                middlewares: [BearerToken(stack.token)])
+            let bad = Components.Schemas.BuildRequest(
+                workload: "Not A Name", service: "api", repository: .init(url: "https://git.example.com/a.git", ref: "main"))
+            switch try await client.submitBuild(body: .json(bad)) {
+            case .badRequest(let answer):
+                let problem = try answer.body.applicationProblemJson
+                #expect(problem.code == "INVALID_BUILD" && problem.detail?.contains("workload") == true)
+            default:
+                Issue.record("a workload that is no name is refused with 400")
+            }
         }
     }
 }
