@@ -163,7 +163,7 @@ let package = Package(
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
-            tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "HTTPClient", argumentParser]),
+            tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "HTTPClient", argumentParser, openAPIRuntime]),
             tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit", "Digests"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
