@@ -160,7 +160,11 @@ let package = Package(
             ])
         + [
             .target(
-                name: "BuildchainCLI", dependencies: ["HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging],
+                name: "BuildchainCLI",
+                dependencies: [
+                    "GatewayAPI", "OpenAPITransport", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
+                    openAPIRuntime, httpTypes,
+                ],
                 path: "Services/BuildchainCLI", swiftSettings: swiftSettings),
             .executableTarget(
                 name: "buildchain", dependencies: ["BuildchainCLI"],
@@ -184,7 +188,7 @@ let package = Package(
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
-            tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
+            tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "HTTPClient", argumentParser, openAPIRuntime]),
             tests("OrchestrationTests", ["Gateway", "Records", "ServiceKit", "Digests"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
@@ -192,7 +196,7 @@ let package = Package(
                 [
                     "ServiceKit", "StageRuns", "StageClients", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
                     "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "Records", "S3", "TestSupport", "Provenance", "OCI",
-                    "PathBytes", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
+                    "PathBytes", "GatewayAPI", "OpenAPITransport", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),
         ]
 )

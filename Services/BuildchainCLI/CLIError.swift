@@ -1,3 +1,5 @@
+import GatewayAPI
+
 /// A failure reported on stderr as `error: <message>` with its own exit status.
 struct CLIError: Error, Sendable, CustomStringConvertible {
     var exitStatus: Int32
@@ -10,7 +12,7 @@ struct CLIError: Error, Sendable, CustomStringConvertible {
     /// The job ended but did not succeed.
     static func jobUnsuccessful(_ job: Job) -> CLIError {
         let reason = job.error.map { "\($0.code): \($0.message)" } ?? "no error recorded"
-        return CLIError(exitStatus: ExitStatus.jobUnsuccessful, message: "job \(job.id) \(job.state): \(reason)")
+        return CLIError(exitStatus: ExitStatus.jobUnsuccessful, message: "job \(job.id) \(job.state.rawValue): \(reason)")
     }
 
     static func unreachable(_ url: String, reason: String) -> CLIError {

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPClient
+import GatewayAPI
 
 /// Follows a job's events until the job has ended. When the stream breaks while the job still
 /// runs, it polls the job every `pollInterval` and reopens the stream after the last seq it
@@ -12,7 +12,7 @@ struct EventFollower: Sendable {
     var patience: Duration = .seconds(120)
 
     /// Delivers every event after `after`, then returns the ended job.
-    func follow(after: Int64 = 0, onEvent: (ReceivedEvent) -> Void) async throws -> GatewayAnswer<Job> {
+    func follow(after: Int = 0, onEvent: (ReceivedEvent) -> Void) async throws -> GatewayAnswer<Job> {
         var lastSeq = after
         var lastContact = ContinuousClock.now
         // After the job ended, one more stream picks up what a broken one missed.
@@ -20,9 +20,9 @@ struct EventFollower: Sendable {
         while true {
             var streamEnded = false
             do {
-                let response = try await client.openEvents(jobID, after: lastSeq)
+                let (body, _) = try await client.openEvents(jobID, after: lastSeq)
                 defer { lastContact = .now }
-                try await EventStream.read(response) { received in
+                try await EventStream.read(body) { received in
                     lastSeq = max(lastSeq, received.event.seq)
                     onEvent(received)
                     return true
@@ -53,12 +53,12 @@ struct EventFollower: Sendable {
     /// is read until it ends, it stays quiet for `quietLimit`, or an event arrives that is
     /// dated after the gateway began to answer (a live one).
     func recorded(quietLimit: Duration = .seconds(1), onEvent: (ReceivedEvent) -> Void) async throws {
-        let response = try await client.openEvents(jobID, after: 0)
+        let (body, date) = try await client.openEvents(jobID, after: 0)
         // HTTP dates have whole seconds: allow one more.
-        let liveAfter = response.headers["Date"].flatMap(Self.httpDate(from:))?.addingTimeInterval(1)
+        let liveAfter = date.flatMap(Self.httpDate(from:))?.addingTimeInterval(1)
         do {
-            try await EventStream.read(response, quietLimit: quietLimit) { received in
-                if let liveAfter, let at = received.event.at, at > liveAfter { return false }
+            try await EventStream.read(body, quietLimit: quietLimit) { received in
+                if let liveAfter, received.event.at > liveAfter { return false }
                 onEvent(received)
                 return true
             }

@@ -1,11 +1,12 @@
 import Foundation
+import GatewayAPI
 
 /// Job events as the lines a person reads.
 enum EventLines {
     /// `logs`: log lines prefixed by their stage (`  build | STEP 2/4: RUN …`), state changes
     /// as `--- build: succeeded`.
     static func log(_ event: JobEvent) -> [String] {
-        let subject = event.stage ?? "job"
+        let subject = event.stage?.rawValue ?? "job"
         if event.isStateChange { return ["--- \(subject): \(event.message)"] }
         return messageLines(event).map { "  \(subject) | \($0)" }
     }
@@ -14,8 +15,8 @@ enum EventLines {
     /// `start` (`[  12.3s] build: running`).
     static func progress(_ event: JobEvent, since start: Date) -> [String] {
         guard event.isStateChange else { return log(event) }
-        let elapsed = (event.at ?? Date()).timeIntervalSince(start)
-        return ["\(Formatting.elapsedStamp(seconds: elapsed)) \(event.stage ?? "job"): \(event.message)"]
+        let elapsed = event.at.timeIntervalSince(start)
+        return ["\(Formatting.elapsedStamp(seconds: elapsed)) \(event.stage?.rawValue ?? "job"): \(event.message)"]
     }
 
     private static func messageLines(_ event: JobEvent) -> [String] {

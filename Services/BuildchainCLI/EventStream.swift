@@ -1,62 +1,68 @@
 import Foundation
-import HTTPClient
+import GatewayAPI
+import OpenAPIRuntime
 import Synchronization
 
-/// An event as received: decoded, and the line it came from (for `--output json`).
+/// An event as received: decoded, and the JSON it came as (for `--output json`).
 struct ReceivedEvent: Sendable {
     var event: JobEvent
     var line: [UInt8]
 }
 
-/// Reads one response of `GET /v1/jobs/{id}/events` (NDJSON), handing over each event.
-/// Lines that are no event are skipped.
+/// Reads one response of `GET /v1/jobs/{id}/events` (server-sent events whose `data` is a job
+/// event's JSON and `id` its seq), handing over each event. Events that are no job event are skipped.
 enum EventStream {
     /// Reads until the body ends, `deliver` answers false, or — with `quietLimit` — no byte
     /// arrived for that long. Throws when the connection breaks.
-    static func read(
-        _ response: ClientResponse, quietLimit: Duration? = nil, deliver: (ReceivedEvent) -> Bool
-    ) async throws {
+    static func read(_ body: HTTPBody, quietLimit: Duration? = nil, deliver: (ReceivedEvent) -> Bool) async throws {
+        guard let quietLimit else { return try await decode(body, deliver) }
+        let (chunks, continuation) = AsyncThrowingStream<ArraySlice<UInt8>, any Error>.makeStream()
         let watch = QuietWatch()
-        let watchdog = quietLimit.map { limit in
-            Task { [body = response.body] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(100))
-                    if watch.silence >= limit {
-                        watch.fired.store(true, ordering: .sequentiallyConsistent)
-                        body.cancel()
-                        return
-                    }
+        let pump = Task {
+            do {
+                for try await chunk in body {
+                    watch.heard()
+                    continuation.yield(chunk)
                 }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
             }
         }
-        defer { watchdog?.cancel() }
-
-        let decoder = GatewayJSON.decoder()
-        var splitter = LineSplitter()
-        func handOver(_ line: [UInt8]) -> Bool {
-            guard let event = try? decoder.decode(JobEvent.self, from: Data(line)) else { return true }
-            return deliver(ReceivedEvent(event: event, line: line))
-        }
-        do {
-            for try await chunk in response.body {
-                watch.heard()
-                for line in splitter.append(chunk) where !handOver(line) {
-                    response.body.cancel()
+        // Silence ends the stream as if the body had ended; stopping the pump stops the transfer.
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                if watch.silence >= quietLimit {
+                    continuation.finish()
+                    pump.cancel()
                     return
                 }
             }
-        } catch {
-            if watch.fired.load(ordering: .sequentiallyConsistent) { return }
-            throw error
         }
-        if let line = splitter.finish() { _ = handOver(line) }
+        defer {
+            pump.cancel()
+            watchdog.cancel()
+        }
+        try await decode(chunks, deliver)
+    }
+
+    private static func decode<Bytes: AsyncSequence & Sendable>(_ bytes: Bytes, _ deliver: (ReceivedEvent) -> Bool)
+        async throws where Bytes.Element == ArraySlice<UInt8>
+    {
+        let decoder = GatewayDates.decoder()
+        for try await message in bytes.asDecodedServerSentEvents() {
+            guard let data = message.data, let event = try? decoder.decode(JobEvent.self, from: Data(data.utf8)) else {
+                continue
+            }
+            if !deliver(ReceivedEvent(event: event, line: Array(data.utf8))) { return }
+        }
     }
 }
 
-/// When the stream last delivered a byte, and whether the watchdog gave up on it.
+/// When the stream last delivered a byte.
 private final class QuietWatch: Sendable {
     private let lastHeard = Mutex(ContinuousClock.now)
-    let fired = Atomic<Bool>(false)
 
     func heard() { lastHeard.withLock { $0 = .now } }
 

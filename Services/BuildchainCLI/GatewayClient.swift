@@ -1,6 +1,9 @@
 import Foundation
+import GatewayAPI
 import HTTPClient
 import Logging
+import OpenAPIRuntime
+import OpenAPITransport
 import Provenance
 
 /// A decoded answer of the gateway with the bytes it came from, for `--output json`.
@@ -9,7 +12,7 @@ struct GatewayAnswer<Value: Sendable>: Sendable {
     var body: [UInt8]
 }
 
-/// The gateway's `/v1` API as typed calls. Every failure is thrown as a `CLIError`.
+/// The gateway's `/v1` API through its generated client. Every failure is thrown as a `CLIError`.
 struct GatewayClient: Sendable {
     let baseURL: String
     private let token: String?
@@ -25,95 +28,98 @@ struct GatewayClient: Sendable {
         self.http = HTTPClient(logger: logger)
     }
 
-    func submit(_ submission: BuildSubmission) async throws -> GatewayAnswer<Job> {
-        let body: Data
-        do {
-            body = try GatewayJSON.encoder().encode(submission)
-        } catch {
-            throw CLIError(exitStatus: ExitStatus.usage, message: "cannot encode the build request: \(error)")
-        }
-        return try await call("POST", "/v1/builds", body: Array(body))
+    func submit(_ request: BuildRequest) async throws -> GatewayAnswer<Job> {
+        try await answer { try await $0.submitBuild(body: .json(request)).accepted.body.json }
     }
 
-    func jobs(_ query: JobQuery) async throws -> GatewayAnswer<JobPage> {
-        try await call("GET", "/v1/jobs" + query.queryString)
+    func jobs(_ query: Operations.ListJobs.Input.Query) async throws -> GatewayAnswer<JobPage> {
+        try await answer { try await $0.listJobs(query: query).ok.body.json }
     }
 
     func job(_ id: JobID) async throws -> GatewayAnswer<Job> {
-        try await call("GET", "/v1/jobs/\(id)")
+        try await answer { try await $0.getJob(path: .init(id: id.description)).ok.body.json }
     }
 
     /// The job's DSSE envelope (`GET /v1/jobs/{id}/provenance`).
-    func provenance(_ id: JobID) async throws -> GatewayAnswer<DSSEEnvelope> {
-        try await call("GET", "/v1/jobs/\(id)/provenance")
+    func provenance(_ id: JobID) async throws -> DSSEEnvelope {
+        let envelope = try await answer { try await $0.getJobProvenance(path: .init(id: id.description)).ok.body.json }
+        do {
+            return try JSONDecoder().decode(DSSEEnvelope.self, from: JSONEncoder().encode(envelope.value))
+        } catch {
+            throw CLIError.unreadableAnswer("/v1/jobs/\(id)/provenance", reason: "\(error)")
+        }
     }
 
     func cancel(_ id: JobID) async throws -> GatewayAnswer<Job> {
-        try await call("POST", "/v1/jobs/\(id)/cancel")
+        try await answer { try await $0.cancelJob(path: .init(id: id.description)).accepted.body.json }
     }
 
     /// Retries the job, giving its secrets again when it had some (no body otherwise).
     func retry(_ id: JobID, secretBuildArgs: [String: String]? = nil, secrets: [String: String]? = nil) async throws
         -> GatewayAnswer<Job>
     {
-        guard secretBuildArgs != nil || secrets != nil else { return try await call("POST", "/v1/jobs/\(id)/retry") }
-        let body = try JSONEncoder().encode(["secret_build_args": secretBuildArgs ?? [:], "secrets": secrets ?? [:]])
-        return try await call("POST", "/v1/jobs/\(id)/retry", body: Array(body))
+        let body: Operations.RetryJob.Input.Body? =
+            secretBuildArgs == nil && secrets == nil
+            ? nil
+            : .json(
+                .init(
+                    secretBuildArgs: .init(additionalProperties: secretBuildArgs ?? [:]),
+                    secrets: .init(additionalProperties: secrets ?? [:])))
+        return try await answer { try await $0.retryJob(path: .init(id: id.description), body: body).accepted.body.json }
     }
 
     /// `GET /readyz`, whatever its status: not ready is an answer, not a failure.
-    func readiness() async throws -> BufferedClientResponse {
-        try await send(ClientRequest(url: baseURL + "/readyz", headers: headers(), timeout: .seconds(10)))
+    func readiness() async throws -> (status: Int, body: [UInt8]) {
+        let exchange = GatewayExchange(throwsErrorAnswers: false)
+        _ = try await call(exchange, timeout: .seconds(10)) { try await $0.getReadiness() }
+        return (exchange.status, exchange.body)
     }
 
-    /// Opens `GET /v1/jobs/{id}/events?after=`; the body streams NDJSON until the job ends.
-    func openEvents(_ id: JobID, after: Int64) async throws -> ClientResponse {
-        let path = "/v1/jobs/\(id)/events"
-        let request = ClientRequest(
-            url: baseURL + path + "?after=\(after)", headers: headers(accept: "application/x-ndjson"))
-        let response: ClientResponse
-        do {
-            response = try await http.execute(request)
-        } catch let error as HTTPClientError {
-            throw CLIError.unreachable(baseURL, reason: "\(error)")
+    /// Opens `GET /v1/jobs/{id}/events?after=` as server-sent events; the body streams until the
+    /// job ends. Also answers the response's `Date` header.
+    func openEvents(_ id: JobID, after: Int) async throws -> (body: HTTPBody, date: String?) {
+        let exchange = GatewayExchange()
+        let body = try await call(exchange, timeout: nil) {
+            try await $0.getJobEvents(
+                path: .init(id: id.description), query: .init(after: after),
+                headers: .init(accept: [.init(contentType: .textEventStream)])
+            ).ok.body.textEventStream
         }
-        guard (200..<300).contains(response.status) else {
-            let body = (try? await response.collect(upTo: 64 << 10)) ?? []
-            throw GatewayFailure.error(for: BufferedClientResponse(head: response.head, body: body))
-        }
-        return response
+        return (body, exchange.date)
     }
 
-    private func call<Value: Decodable & Sendable>(
-        _ method: String, _ path: String, body: [UInt8]? = nil
-    ) async throws -> GatewayAnswer<Value> {
-        var headers = headers()
-        if body != nil { headers.add("Content-Type", "application/json") }
-        let request = ClientRequest(
-            method: method, url: baseURL + path, headers: headers, body: body.map { .bytes($0) } ?? .none,
-            timeout: .seconds(60))
-        let response = try await send(request)
-        guard (200..<300).contains(response.status) else {
-            throw GatewayFailure.error(for: response)
+    private func answer<Value: Sendable>(_ operation: (Client) async throws -> Value) async throws
+        -> GatewayAnswer<Value>
+    {
+        let exchange = GatewayExchange()
+        let value = try await call(exchange, timeout: .seconds(60), operation)
+        return GatewayAnswer(value: value, body: exchange.body)
+    }
+
+    /// Runs one operation of the generated client, turning its failures into `CLIError`s.
+    private func call<Value>(
+        _ exchange: GatewayExchange, timeout: Duration?, _ operation: (Client) async throws -> Value
+    ) async throws -> Value {
+        guard let serverURL = URL(string: baseURL), serverURL.scheme != nil else {
+            throw CLIError.unreachable(baseURL, reason: "not a URL")
         }
+        var middlewares: [any ClientMiddleware] = [exchange]
+        if let token { middlewares.insert(BearerToken(token), at: 0) }
+        let client = Client(
+            serverURL: serverURL, configuration: Configuration(dateTranscoder: GatewayDates()),
+            transport: HTTPClientTransport(client: http, timeout: timeout), middlewares: middlewares)
         do {
-            return GatewayAnswer(value: try GatewayJSON.decode(Value.self, from: response.body), body: response.body)
+            return try await operation(client)
+        } catch let error as ClientError {
+            switch error.underlyingError {
+            case let failure as CLIError: throw failure
+            case let failure as HTTPClientError: throw CLIError.unreachable(baseURL, reason: "\(failure)")
+            default: throw CLIError.unreadableAnswer(exchange.path, reason: "\(error.underlyingError)")
+            }
+        } catch let error as CLIError {
+            throw error
         } catch {
-            throw CLIError.unreadableAnswer(path, reason: "\(error)")
+            throw CLIError.unreadableAnswer(exchange.path, reason: "\(error)")
         }
-    }
-
-    private func send(_ request: ClientRequest) async throws -> BufferedClientResponse {
-        do {
-            return try await http.send(request, limit: 64 << 20)
-        } catch let error as HTTPClientError {
-            throw CLIError.unreachable(baseURL, reason: "\(error)")
-        }
-    }
-
-    private func headers(accept: String = "application/json") -> HTTPHeaders {
-        var headers: HTTPHeaders = ["Accept": accept]
-        if let token { headers.add("Authorization", "Bearer \(token)") }
-        return headers
     }
 }

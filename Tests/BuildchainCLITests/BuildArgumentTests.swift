@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 import Testing
 
 @testable import BuildchainCLI
@@ -35,7 +36,7 @@ import Testing
         let command = try BuildCommand.parse(
             Self.required + ["--build-arg", "A=1", "--build-arg", "B=2", "--build-arg", "A=3"])
         let submission = command.submission(try CLIEnvironment([:]))
-        #expect(submission.buildArgs == ["A": "3", "B": "2"])
+        #expect(submission.buildArgs?.additionalProperties == ["A": "3", "B": "2"])
     }
 
     @Test func missingRequiredOptionsAreAUsageError() {

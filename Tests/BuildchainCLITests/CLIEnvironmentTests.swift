@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 import Testing
 
 @testable import BuildchainCLI

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GatewayAPI
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,21 +70,25 @@ struct BuildCommand: AsyncParsableCommand {
         help: "Check and record the job without running it (it ends cancelled with DRY_RUN); --wait is ignored.")
     var dryRun = false
 
-    /// The request body. An off switch wins, whether it comes from a flag or the environment.
-    func submission(_ environment: CLIEnvironment) -> BuildSubmission {
-        BuildSubmission(
+    /// The request body; options not given are left out, so the gateway applies its defaults
+    /// (`dry_run` is sent only when asked for). An off switch wins, whether it comes from a flag or
+    /// the environment.
+    func submission(_ environment: CLIEnvironment) -> BuildRequest {
+        BuildRequest(
             workload: workload, service: service, repository: .init(url: repository, ref: ref),
             contextPath: context, dockerfilePath: dockerfile, target: target,
-            buildArgs: BuildArgument.dictionary(buildArguments), cache: !noCache && environment.cache,
-            mirrors: !noMirrors && environment.mirrors, fresh: fresh, push: push.map { .init(destination: $0) },
-            dryRun: dryRun ? true : nil)
+            buildArgs: BuildArgument.dictionary(buildArguments).map { .init(additionalProperties: $0) },
+            cache: !noCache && environment.cache, mirrors: !noMirrors && environment.mirrors, fresh: fresh,
+            dryRun: dryRun ? true : nil, push: push.map { .init(destination: $0) })
     }
 
     func run() async throws {
         let environment = try CLIEnvironment.current()
         let client = gateway.makeClient(environment)
         var body = submission(environment)
-        (body.secretBuildArgs, body.secrets) = try secrets.values(environment)
+        let (secretBuildArgs, secretFiles) = try secrets.values(environment)
+        body.secretBuildArgs = secretBuildArgs.map { .init(additionalProperties: $0) }
+        body.secrets = secretFiles.map { .init(additionalProperties: $0) }
         let submitted = try await client.submit(body)
         guard wait, !dryRun else {
             gateway.output.print(submitted) { $0.id }
@@ -93,7 +98,7 @@ struct BuildCommand: AsyncParsableCommand {
             throw CLIError.unreadableAnswer("/v1/builds", reason: "job id '\(submitted.value.id)' is no UUID")
         }
         let output = gateway.output
-        let start = submitted.value.createdAt ?? Date()
+        let start = submitted.value.createdAt
         if output == .text { Console.error("job \(id) submitted") }
         let ended = try await EventFollower(client: client, jobID: id).follow { received in
             guard output == .text else { return }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 
 struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,6 +12,6 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = gateway.makeClient(try CLIEnvironment.current())
-        gateway.output.print(try await client.cancel(id)) { "job \($0.id): \($0.state)" }
+        gateway.output.print(try await client.cancel(id)) { "job \($0.id): \($0.state.rawValue)" }
     }
 }

@@ -1,10 +1,11 @@
 import ArgumentParser
+import GatewayAPI
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs", abstract: "List jobs, newest first, a page at a time.")
 
-    static let states = ["queued", "running", "succeeded", "failed", "cancelled"]
+    static let states = JobState.allCases.map(\.rawValue)
 
     @OptionGroup var gateway: GatewayOptions
 
@@ -32,8 +33,8 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = gateway.makeClient(try CLIEnvironment.current())
-        let query = JobQuery(workload: workload, service: service, state: state, limit: limit, cursor: cursor)
-        let page = try await client.jobs(query)
+        let page = try await client.jobs(
+            .init(workload: workload, service: service, state: state.flatMap(JobState.init(rawValue:)), limit: limit, cursor: cursor))
         gateway.output.print(page) { page in
             var text = page.jobs.isEmpty ? "no jobs" : JobTable.render(page.jobs)
             if let next = page.nextCursor { text += "\nnext cursor: \(next)" }

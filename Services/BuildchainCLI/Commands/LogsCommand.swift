@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 
 struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +17,6 @@ struct RetryCommand: AsyncParsableCommand {
         let environment = try CLIEnvironment.current()
         let client = gateway.makeClient(environment)
         let (buildArgs, files) = try secrets.values(environment)
-        gateway.output.print(try await client.retry(id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state) (attempt \($0.attempt))" }
+        gateway.output.print(try await client.retry(id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state.rawValue) (attempt \($0.attempt))" }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GatewayAPI
 
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

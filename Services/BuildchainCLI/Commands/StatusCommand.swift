@@ -1,5 +1,4 @@
 import ArgumentParser
-import HTTPClient
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,12 +8,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let response = try await gateway.makeClient(try CLIEnvironment.current()).readiness()
+        let text = String(decoding: response.body, as: UTF8.self)
         switch gateway.output {
         case .json: Console.output(bytes: response.body)
         case .text:
-            Console.output(
-                response.status == 200
-                    ? "ready: \(response.text)" : "not ready (HTTP \(response.status)): \(response.text)")
+            Console.output(response.status == 200 ? "ready: \(text)" : "not ready (HTTP \(response.status)): \(text)")
         }
         if response.status != 200 { throw ExitCode.failure }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Digests
 import Foundation
+import GatewayAPI
 import HTTPClient
 import Logging
 import OCI
@@ -40,10 +41,10 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let client = gateway.makeClient(try CLIEnvironment.current())
         let job = try await client.job(id).value
-        let envelope: DSSEEnvelope = try await client.provenance(id).value
+        let envelope = try await client.provenance(id)
         let statement = try ProvenanceCheck.verify(envelope, with: verifyingKey)
         var checked: [String] = []
-        if let sha256 = job.result?.image?.sha256 {
+        if let sha256 = job.result?.image.sha256 {
             try ProvenanceCheck.require(statement, sha256: sha256, what: "the job's image tarball")
             checked.append("image tarball sha256:\(sha256)")
         }
@@ -53,7 +54,7 @@ struct VerifyCommand: AsyncParsableCommand {
             checked.append("\(artifact) sha256:\(digest)")
         }
         // The tag pushed to (the request's destination) must still name the signed manifest.
-        if let reference = job.request?.push?.destination ?? job.result?.reference, let manifest = job.result?.manifestDigest {
+        if let reference = job.request.push?.destination ?? job.result?.reference, let manifest = job.result?.manifestDigest {
             try ProvenanceCheck.require(statement, sha256: manifest, what: "the pushed manifest")
             let served = try await ProvenanceCheck.registryDigest(of: reference)
             guard served == manifest else {

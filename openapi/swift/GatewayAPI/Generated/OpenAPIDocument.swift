@@ -1138,7 +1138,8 @@ public enum OpenAPIDocument {
                     "type": "string"
                   },
                   "size": {
-                    "type": "integer"
+                    "type": "integer",
+                    "format": "int64"
                   },
                   "sha256": {
                     "type": "string"

@@ -290,7 +290,7 @@ extension Components {
                     /// - Remark: Generated from `#/components/schemas/Job/result/image/key`.
                     public var key: Swift.String
                     /// - Remark: Generated from `#/components/schemas/Job/result/image/size`.
-                    public var size: Swift.Int
+                    public var size: Swift.Int64
                     /// - Remark: Generated from `#/components/schemas/Job/result/image/sha256`.
                     public var sha256: Swift.String
                     /// Creates a new `ImagePayload`.
@@ -301,7 +301,7 @@ extension Components {
                     ///   - sha256:
                     public init(
                         key: Swift.String,
-                        size: Swift.Int,
+                        size: Swift.Int64,
                         sha256: Swift.String
                     ) {
                         self.key = key
