@@ -89,6 +89,8 @@ let package = Package(
         contract("BuildAPI"),
         contract("ArtifactAPI"),
         shared("OpenAPITransport", ["HTTPClient", openAPIRuntime, httpTypes]),
+        // Checks requests against a service's bundled spec (the limits written once, in openapi/).
+        shared("RequestValidation", []),
 
         shared("Digests", ["COpenSSL"]),
         shared("Provenance", ["Digests"]),
@@ -105,7 +107,7 @@ let package = Package(
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes",
+                hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes", "RequestValidation",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -116,23 +118,23 @@ let package = Package(
     ]
         + service(
             "RewriteService", executable: "rewrite-service",
-            [hummingbird, "ServiceKit", "Dockerfile", "OCI", "HTTPClient", argumentParser])
+            [hummingbird, "ServiceKit", "Dockerfile", "OCI", "HTTPClient", argumentParser, "RewriteAPI"])
         + service(
             "CheckoutService", executable: "checkout-service",
-            [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient"])
+            [hummingbird, httpTypes, "ServiceKit", "GitCheckout", "Records", "HTTPClient", "CheckoutAPI"])
         + service(
             "BuildService", executable: "build-service",
-            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes", "PathBytes"])
+            [hummingbird, httpTypes, "ServiceKit", "BuildDrivers", "OCI", "Records", "HTTPClient", "Processes", "PathBytes", "BuildAPI"])
         + service(
             "ArtifactService", executable: "artifact-service",
-            [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient", "PathBytes"])
+            [hummingbird, httpTypes, logging, "ServiceKit", "Digests", "Records", "S3", "OCI", "HTTPClient", "PathBytes", "ArtifactAPI"])
         + [shared(
             "Orchestration",
             [
                 "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", "PathBytes", "Provenance", logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ])]
-        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests", "Provenance"])
+        + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests", "Provenance", "GatewayAPI", "RequestValidation"])
         + [
             .target(
                 name: "BuildchainCLI", dependencies: ["HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging],
@@ -161,13 +163,15 @@ let package = Package(
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "HTTPClient", argumentParser]),
             tests("OrchestrationTests", ["Orchestration", "Records", "ServiceKit", "Digests"]),
+            tests("RequestValidationTests", ["RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [
                     "ServiceKit", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
                     "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "Records", "S3", "TestSupport", "Provenance", "OCI",
-                    "PathBytes", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
+                    "PathBytes", "RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI",
+                    logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),
         ]
 )

@@ -2,6 +2,7 @@ import HTTPClient
 import Hummingbird
 import OCI
 import Prometheus
+import RewriteAPI
 import ServiceKit
 
 /// The rewrite-service application; tests build it in process with their own configuration.
@@ -14,6 +15,7 @@ public func buildApplication(
         http: HTTPClient(logger: service.logger), credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication { router, _ in
+        router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         RewriteController(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
             .register(on: router)
         return []
