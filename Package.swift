@@ -92,6 +92,8 @@ let package = Package(
         contract("ArtifactAPI"),
         contract("OperationalAPI"),
         shared("OpenAPITransport", ["HTTPClient", openAPIRuntime, httpTypes]),
+        // Checks requests against a service's bundled spec (the limits written once, in openapi/).
+        shared("RequestValidation", []),
 
         shared("Digests", ["COpenSSL"]),
         shared("Provenance", ["Digests"]),
@@ -111,7 +113,7 @@ let package = Package(
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "Digests", "TraceContext", openAPIRuntime,
+                hummingbird, httpTypes, logging, "Digests", "TraceContext", openAPIRuntime, "RequestValidation",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -148,21 +150,21 @@ let package = Package(
         + service(
             "ArtifactService", executable: "artifact-service",
             [
-                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "Digests", "Records", "S3", "OCI",
-                "HTTPClient", "PathBytes",
+                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "ArtifactAPI", "Digests", "Records",
+                "S3", "OCI", "HTTPClient", "PathBytes",
             ])
         // The gateway, with its orchestration of the stages (Services/Gateway/Orchestration).
         + service(
             "Gateway", executable: "gateway",
             [
                 hummingbird, httpTypes, logging, serviceLifecycle, "ServiceKit", "StageRuns", "StageClients", "Records",
-                "HTTPClient", "Digests", "Provenance", "OCI", "PathBytes",
+                "HTTPClient", "Digests", "Provenance", "OCI", "PathBytes", "GatewayAPI", "RequestValidation",
             ])
         + [
             .target(
                 name: "BuildchainCLI",
                 dependencies: [
-                    "GatewayAPI", "OpenAPITransport", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
+                    "GatewayAPI", "OperationalAPI", "OpenAPITransport", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
                     openAPIRuntime, httpTypes,
                 ],
                 path: "Services/BuildchainCLI", swiftSettings: swiftSettings),
@@ -190,13 +192,15 @@ let package = Package(
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "HTTPClient", argumentParser, openAPIRuntime]),
             tests("OrchestrationTests", ["Gateway", "Records", "ServiceKit", "Digests"]),
+            tests("RequestValidationTests", ["RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI"]),
             tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [
                     "ServiceKit", "StageRuns", "StageClients", "RewriteService", "CheckoutService", "BuildService", "ArtifactService", "Gateway",
                     "HTTPClient", "Dockerfile", "Processes", "Digests", "GitCheckout", "BuildDrivers", "Postgres", "Records", "S3", "TestSupport", "Provenance", "OCI",
-                    "PathBytes", "GatewayAPI", "OpenAPITransport", logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
+                    "PathBytes", "RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI", "OpenAPITransport",
+                    logging, .product(name: "PropertyBased", package: "swift-property-based"), hummingbird, hummingbirdTesting, httpTypes,
                 ], exclude: ["Browser", "Faults"]),
         ]
 )

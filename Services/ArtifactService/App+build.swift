@@ -1,3 +1,4 @@
+import ArtifactAPI
 import Foundation
 import HTTPClient
 import Hummingbird
@@ -21,6 +22,7 @@ public func buildApplication(
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication(streamingPathPrefixes: [ArtifactRoutes.prefix]) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         let uploads = UploadLedgerObserver(
             ledger: MultipartUploadLedger(pool: database.pool), owner: configuration.common.processOwner)
         let backend = try makeBackend(configuration, http: http, logger: service.logger, observer: uploads)

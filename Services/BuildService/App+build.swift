@@ -36,6 +36,7 @@ public func buildApplication(
     LeftoverBuildFolders.remove(in: configuration.workDirectory, logger: service.logger)
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         let store = RunStore(pool: database.pool)
         let executor = RunExecutor(
             store: store, service: "build-service", owner: configuration.common.processOwner, logger: service.logger,

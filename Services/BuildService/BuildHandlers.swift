@@ -81,28 +81,18 @@ struct BuildHandlers: APIProtocol {
         }
     }
 
-    /// What can be refused before anything runs (the rest is checked on the unpacked context).
+    /// What can be refused before anything runs and the spec cannot say (its limits, on names,
+    /// `target`, `commit` and build-arg names, are checked before the route by `RequestValidationMiddleware`);
+    /// the rest is checked on the unpacked context.
     static func check(_ body: BuildBody) throws {
         func refuse(_ detail: String) -> ServiceError { .badRequest(detail, code: "INVALID_BUILD") }
-        for (field, value) in [("workload", body.workload), ("service", body.service)] {
-            guard !value.isEmpty, value.count <= 100,
-                value.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }),
-                let first = value.first, first.isLowercase || first.isNumber
-            else { throw refuse("\(field) must be lowercase letters, digits, '-', '_' or '.'") }
-        }
         if body.dockerfile != nil && body.dockerfilePath != nil {
             throw refuse("give dockerfile (text) or dockerfile_path, not both")
         }
         if let path = body.dockerfilePath, path.isEmpty || path.bytesStart(with: "/") || path.hasDotDotSegment {
             throw refuse("dockerfile_path must be a relative path inside the context")
         }
-        if let target = body.target, target.isEmpty || target.bytesStart(with: "-") || target.unicodeScalars.contains(where: \.properties.isWhitespace) {
-            throw refuse("target is not a stage name")
-        }
         if let text = body.jobId, UUID(uuidString: text) == nil { throw ServiceError.badRequest("job_id: expected a UUID", code: "INVALID_JSON") }
-        for name in body.buildArgMap.keys where name.isEmpty || name.containsByte("=") || name.unicodeScalars.contains(where: \.properties.isWhitespace) {
-            throw refuse("build arg \"\(name)\" is not a name")
-        }
         var secrets = BuildRequest(
             contextDirectory: "/", buildArguments: body.buildArgMap, workload: body.workload, service: body.service,
             destination: "x", outputPath: "/x")
@@ -115,9 +105,6 @@ struct BuildHandlers: APIProtocol {
             } catch {
                 throw refuse("destination: \(error)")
             }
-        }
-        if let commit = body.commit, !commit.allSatisfy(\.isHexDigit) || commit.isEmpty || commit.count > 64 {
-            throw refuse("commit must be a hex SHA")
         }
         // The keys artifact-service would refuse, refused before the build rather than after it.
         for (field, key) in [("context_key", body.contextKey)] + (body.imageKey.map { [("image_key", $0)] } ?? []) {

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAPI
+import OperationalAPI
 import HTTPClient
 import Logging
 import OpenAPIRuntime
@@ -32,7 +33,7 @@ struct GatewayClient: Sendable {
         try await answer { try await $0.submitBuild(body: .json(request)).accepted.body.json }
     }
 
-    func jobs(_ query: Operations.ListJobs.Input.Query) async throws -> GatewayAnswer<JobPage> {
+    func jobs(_ query: GatewayAPI.Operations.ListJobs.Input.Query) async throws -> GatewayAnswer<JobPage> {
         try await answer { try await $0.listJobs(query: query).ok.body.json }
     }
 
@@ -58,7 +59,7 @@ struct GatewayClient: Sendable {
     func retry(_ id: JobID, secretBuildArgs: [String: String]? = nil, secrets: [String: String]? = nil) async throws
         -> GatewayAnswer<Job>
     {
-        let body: Operations.RetryJob.Input.Body? =
+        let body: GatewayAPI.Operations.RetryJob.Input.Body? =
             secretBuildArgs == nil && secrets == nil
             ? nil
             : .json(
@@ -71,7 +72,7 @@ struct GatewayClient: Sendable {
     /// `GET /readyz`, whatever its status: not ready is an answer, not a failure.
     func readiness() async throws -> (status: Int, body: [UInt8]) {
         let exchange = GatewayExchange(throwsErrorAnswers: false)
-        _ = try await call(exchange, timeout: .seconds(10)) { try await $0.getReadiness() }
+        _ = try await call(exchange, timeout: .seconds(10), client: OperationalAPI.Client.init) { try await $0.getReadiness() }
         return (exchange.status, exchange.body)
     }
 
@@ -88,7 +89,7 @@ struct GatewayClient: Sendable {
         return (body, exchange.date)
     }
 
-    private func answer<Value: Sendable>(_ operation: (Client) async throws -> Value) async throws
+    private func answer<Value: Sendable>(_ operation: (GatewayAPI.Client) async throws -> Value) async throws
         -> GatewayAnswer<Value>
     {
         let exchange = GatewayExchange()
@@ -96,18 +97,27 @@ struct GatewayClient: Sendable {
         return GatewayAnswer(value: value, body: exchange.body)
     }
 
-    /// Runs one operation of the generated client, turning its failures into `CLIError`s.
     private func call<Value>(
-        _ exchange: GatewayExchange, timeout: Duration?, _ operation: (Client) async throws -> Value
+        _ exchange: GatewayExchange, timeout: Duration?, _ operation: (GatewayAPI.Client) async throws -> Value
+    ) async throws -> Value {
+        try await call(exchange, timeout: timeout, client: GatewayAPI.Client.init, operation)
+    }
+
+    /// Runs one operation of a generated client (the gateway's `/v1` API, or the operational
+    /// endpoints every service shares), turning its failures into `CLIError`s.
+    private func call<GeneratedClient, Value>(
+        _ exchange: GatewayExchange, timeout: Duration?,
+        client makeClient: (URL, Configuration, any ClientTransport, [any ClientMiddleware]) -> GeneratedClient,
+        _ operation: (GeneratedClient) async throws -> Value
     ) async throws -> Value {
         guard let serverURL = URL(string: baseURL), serverURL.scheme != nil else {
             throw CLIError.unreachable(baseURL, reason: "not a URL")
         }
         var middlewares: [any ClientMiddleware] = [exchange]
         if let token { middlewares.insert(BearerToken(token), at: 0) }
-        let client = Client(
-            serverURL: serverURL, configuration: Configuration(dateTranscoder: GatewayDates()),
-            transport: HTTPClientTransport(client: http, timeout: timeout), middlewares: middlewares)
+        let client = makeClient(
+            serverURL, Configuration(dateTranscoder: GatewayDates()), HTTPClientTransport(client: http, timeout: timeout),
+            middlewares)
         do {
             return try await operation(client)
         } catch let error as ClientError {

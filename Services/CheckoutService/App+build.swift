@@ -21,6 +21,7 @@ public func buildApplication(
     let checkout = ContextCheckout(configuration: configuration.checkout, logger: service.logger)
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         let store = RunStore(pool: database.pool)
         let executor = RunExecutor(
             store: store, service: "checkout-service", owner: configuration.common.processOwner, logger: service.logger,

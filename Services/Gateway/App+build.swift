@@ -1,3 +1,4 @@
+import GatewayAPI
 import HTTPClient
 import Hummingbird
 import Prometheus
@@ -14,6 +15,7 @@ public func buildApplication(
     return try await service.makeApplication(browser: DashboardSession.browser, openPaths: [WebhookRoutes.githubPath]) {
         router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
+        router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         let store = JobStore(pool: database.pool)
         let secrets = JobSecretsGate(settings: configuration.orchestration)
         let deliveries = WebhookDeliveries(pool: database.pool)

@@ -1,6 +1,8 @@
 import Foundation
+import GatewayAPI
 import HTTPTypes
 import Records
+import RequestValidation
 import ServiceKit
 
 /// Validates a build request and records its job (what `POST /v1/builds` and the webhooks do).
@@ -9,8 +11,27 @@ struct JobSubmission: Sendable {
     let secrets: JobSecretsGate
     var dryRunAlways = false
 
-    /// Throws the 400 `INVALID_BUILD` problem naming the field when `body` is not a valid request.
+    /// The limits openapi/gateway.yaml writes on `POST /v1/builds`, for requests that do not
+    /// arrive as its body (a webhook's mapped builds); the body itself is checked before the route.
+    static let limits: (validator: RequestValidator, operation: SpecOperation) = {
+        do {
+            let validator = try RequestValidator(spec: OpenAPIDocument.json)
+            guard let (operation, _) = validator.operation(method: "POST", path: "/v1/builds") else {
+                preconditionFailure("openapi/gateway.yaml has no POST /v1/builds")
+            }
+            return (validator, operation)
+        } catch {
+            preconditionFailure("openapi/gateway.yaml does not compile: \(error)")
+        }
+    }()
+
+    /// Throws the 400 `INVALID_BUILD` problem naming the field when `body` is not a valid request:
+    /// one outside the spec's limits, or one the spec cannot call wrong (a path leaving the repository…).
     static func validate(_ body: BuildJobRequest) throws {
+        let json = try JSONResponse<BuildJobRequest>.encoder.encode(body)
+        if let violation = Self.limits.validator.violation(of: Self.limits.operation, body: json) {
+            throw ServiceError(violation)
+        }
         do {
             try body.validate()
         } catch {

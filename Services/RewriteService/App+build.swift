@@ -17,6 +17,7 @@ public func buildApplication(
         http: HTTPClient(logger: service.logger), credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
     return try await service.makeApplication { router in
+        router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         try RewriteHandlers(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
             .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return []

@@ -71,13 +71,11 @@ import Testing
         #expect(none.value != key(one), "a build without secrets keeps its key")
     }
 
+    /// Secret names and ids outside their patterns are the spec's limits: RequestValidatorTests.
     @Test(arguments: [
-        (["secret_build_args": ["NOT-A-NAME": "x"]], "secret_build_args.NOT-A-NAME"),
         (["secret_build_args": ["PLAIN": "x"]], "secret_build_args.PLAIN"),
-        (["secrets": ["../etc": "x"]], "secrets.../etc"),
-        (["secrets": ["-x": "x"]], "secrets.-x"),
     ] as [([String: [String: String]], String)])
-    func badSecretNamesAreRefused(fields: [String: [String: String]], field: String) throws {
+    func aSecretAlsoABuildArgIsRefused(fields: [String: [String: String]], field: String) throws {
         var request = Self.request
         request.secretBuildArgs = fields["secret_build_args"] ?? [:]
         request.secrets = fields["secrets"] ?? [:]

@@ -95,6 +95,7 @@ public enum OpenAPIDocument {
           "name": "key",
           "in": "path",
           "required": true,
+          "x-problem-code": "INVALID_KEY",
           "description": "A relative path such as `contexts/<id>.tar.gz` or `images/<workload>/<service>/<commit>.tar` (slashes kept), percent-decoded once. A key with `..` or `.` segments, an empty segment, a segment longer than 255 bytes, a backslash or a control character is refused (400 `INVALID_KEY`); segments are split at `/` bytes, so a `/` next to a combining mark or a prepended concatenation mark still separates.\n",
           "schema": {
             "type": "string",
@@ -121,6 +122,7 @@ public enum OpenAPIDocument {
             "name": "job_id",
             "in": "query",
             "required": false,
+            "x-problem-code": "INVALID_JOB_ID",
             "schema": {
               "type": "string",
               "format": "uuid"
@@ -130,6 +132,7 @@ public enum OpenAPIDocument {
             "name": "x-checksum-sha256",
             "in": "header",
             "required": false,
+            "x-problem-code": "INVALID_DIGEST",
             "description": "The body's SHA-256 in hex; a mismatch stores nothing (400 `DIGEST_MISMATCH`).",
             "schema": {
               "type": "string",
@@ -341,6 +344,7 @@ public enum OpenAPIDocument {
             "name": "limit",
             "in": "query",
             "required": false,
+            "x-problem-code": "INVALID_LIMIT",
             "schema": {
               "type": "integer",
               "minimum": 1,
@@ -416,6 +420,7 @@ public enum OpenAPIDocument {
                     "type": "integer",
                     "minimum": 1,
                     "default": 3600,
+                    "x-problem-code": "INVALID_EXPIRY",
                     "description": "At most `PRESIGN_MAX_SECONDS`."
                   }
                 }
@@ -1087,6 +1092,7 @@ public enum OpenAPIDocument {
         "name": "after",
         "in": "query",
         "required": false,
+        "x-problem-code": "INVALID_AFTER",
         "description": "Send only events with a larger `seq` (to resume a stream).",
         "schema": {
           "type": "integer",
@@ -1097,6 +1103,7 @@ public enum OpenAPIDocument {
         "name": "Buildchain-Lease-Token",
         "in": "header",
         "required": false,
+        "x-problem-code": "INVALID_LEASE_TOKEN",
         "description": "The lease token of the gateway's claim of the job (`job_id`) this run is started for. The run is recorded only while that claim still holds the job (checked with the job's row locked, in the statement that records the run); otherwise 409 `LEASE_LOST` and nothing runs.\n",
         "schema": {
           "type": "string",
@@ -1107,6 +1114,7 @@ public enum OpenAPIDocument {
         "name": "id",
         "in": "path",
         "required": true,
+        "x-problem-code": "INVALID_ID",
         "schema": {
           "type": "string",
           "format": "uuid"

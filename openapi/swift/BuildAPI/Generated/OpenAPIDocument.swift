@@ -92,6 +92,7 @@ public enum OpenAPIDocument {
     "/v1/builds": {
       "post": {
         "operationId": "startBuild",
+        "x-problem-code": "INVALID_BUILD",
         "parameters": [
           {
             "$ref": "#/components/parameters/LeaseToken"
@@ -124,16 +125,26 @@ public enum OpenAPIDocument {
                     "description": "A path inside the context."
                   },
                   "target": {
-                    "type": "string"
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                    "maxLength": 128,
+                    "description": "The build stage to stop at."
                   },
                   "build_args": {
                     "type": "object",
+                    "propertyNames": {
+                      "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                      "maxLength": 256
+                    },
                     "additionalProperties": {
                       "type": "string"
                     }
                   },
                   "secret_build_args": {
                     "type": "object",
+                    "propertyNames": {
+                      "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+                    },
                     "additionalProperties": {
                       "type": "string"
                     },
@@ -141,6 +152,9 @@ public enum OpenAPIDocument {
                   },
                   "secrets": {
                     "type": "object",
+                    "propertyNames": {
+                      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+                    },
                     "additionalProperties": {
                       "type": "string"
                     },
@@ -148,11 +162,13 @@ public enum OpenAPIDocument {
                   },
                   "workload": {
                     "type": "string",
-                    "pattern": "^[a-z0-9][a-z0-9._-]*$"
+                    "pattern": "^[a-z0-9][a-z0-9._-]*$",
+                    "maxLength": 63
                   },
                   "service": {
                     "type": "string",
-                    "pattern": "^[a-z0-9][a-z0-9._-]*$"
+                    "pattern": "^[a-z0-9][a-z0-9._-]*$",
+                    "maxLength": 63
                   },
                   "cache": {
                     "type": "boolean",
@@ -182,6 +198,7 @@ public enum OpenAPIDocument {
                   },
                   "commit": {
                     "type": "string",
+                    "pattern": "^[0-9a-fA-F]{1,64}$",
                     "description": "The source commit",
                     "recorded in the metadata document.": null
                   },
@@ -633,6 +650,7 @@ public enum OpenAPIDocument {
         "name": "after",
         "in": "query",
         "required": false,
+        "x-problem-code": "INVALID_AFTER",
         "description": "Send only events with a larger `seq` (to resume a stream).",
         "schema": {
           "type": "integer",
@@ -643,6 +661,7 @@ public enum OpenAPIDocument {
         "name": "Buildchain-Lease-Token",
         "in": "header",
         "required": false,
+        "x-problem-code": "INVALID_LEASE_TOKEN",
         "description": "The lease token of the gateway's claim of the job (`job_id`) this run is started for. The run is recorded only while that claim still holds the job (checked with the job's row locked, in the statement that records the run); otherwise 409 `LEASE_LOST` and nothing runs.\n",
         "schema": {
           "type": "string",
@@ -653,6 +672,7 @@ public enum OpenAPIDocument {
         "name": "id",
         "in": "path",
         "required": true,
+        "x-problem-code": "INVALID_ID",
         "schema": {
           "type": "string",
           "format": "uuid"

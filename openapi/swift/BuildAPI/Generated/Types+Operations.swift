@@ -62,6 +62,8 @@ public enum Operations {
                     ///
                     /// - Remark: Generated from `#/paths/v1/builds/POST/requestBody/json/dockerfile_path`.
                     public var dockerfilePath: Swift.String?
+                    /// The build stage to stop at.
+                    ///
                     /// - Remark: Generated from `#/paths/v1/builds/POST/requestBody/json/target`.
                     public var target: Swift.String?
                     /// - Remark: Generated from `#/paths/v1/builds/POST/requestBody/json/build_args`.
@@ -177,7 +179,7 @@ public enum Operations {
                     ///   - contextKey: The gzip tarball in artifact-service.
                     ///   - dockerfile: Dockerfile text (already rewritten by the caller); or:
                     ///   - dockerfilePath: A path inside the context.
-                    ///   - target:
+                    ///   - target: The build stage to stop at.
                     ///   - buildArgs:
                     ///   - secretBuildArgs: Build args whose values are secret: given to the builder (buildah: `--build-arg NAME` with the value in its environment, and `--omit-history`; kaniko: `--build-arg`), masked as `***` in the recorded request, the log, the result and the error, never stored.
                     ///   - secrets: Secret files (id → content) for `RUN --mount=type=secret,id=<id>`: buildah's `--secret`, from a 0600 file in the build's folder, removed with it. Masked like `secret_build_args`.

@@ -92,6 +92,7 @@ public enum OpenAPIDocument {
     "/v1/checkouts": {
       "post": {
         "operationId": "startCheckout",
+        "x-problem-code": "INVALID_CHECKOUT",
         "parameters": [
           {
             "$ref": "#/components/parameters/LeaseToken"
@@ -577,6 +578,7 @@ public enum OpenAPIDocument {
         "name": "after",
         "in": "query",
         "required": false,
+        "x-problem-code": "INVALID_AFTER",
         "description": "Send only events with a larger `seq` (to resume a stream).",
         "schema": {
           "type": "integer",
@@ -587,6 +589,7 @@ public enum OpenAPIDocument {
         "name": "Buildchain-Lease-Token",
         "in": "header",
         "required": false,
+        "x-problem-code": "INVALID_LEASE_TOKEN",
         "description": "The lease token of the gateway's claim of the job (`job_id`) this run is started for. The run is recorded only while that claim still holds the job (checked with the job's row locked, in the statement that records the run); otherwise 409 `LEASE_LOST` and nothing runs.\n",
         "schema": {
           "type": "string",
@@ -597,6 +600,7 @@ public enum OpenAPIDocument {
         "name": "id",
         "in": "path",
         "required": true,
+        "x-problem-code": "INVALID_ID",
         "schema": {
           "type": "string",
           "format": "uuid"

@@ -92,6 +92,7 @@ public enum OpenAPIDocument {
     "/v1/builds": {
       "post": {
         "operationId": "submitBuild",
+        "x-problem-code": "INVALID_BUILD",
         "summary": "Submit a build job.",
         "description": "Checked before anything is recorded: names, the repository URL (no credentials in it: the checkout service holds them), the ref, relative paths, build-arg names, the push destination. Whether the repository's scheme is allowed (`file://` only where checkout-service allows it, as on the local stack) and whether the ref exists are known only when the checkout stage runs: the job then fails with `INVALID_CHECKOUT` or `REF_NOT_FOUND`. A dry run (`dry_run: true`, or every request on a gateway started with `GATEWAY_DRY_RUN=true`) is checked and recorded the same way and ended at once, never run: the job answered is `cancelled` with `DRY_RUN`. Secrets (`secret_build_args`, `secrets`) are declared, never guessed: their values reach the builder and are masked (`***`), by value, in everything recorded, logged or answered; the job's `request` shows their names with `***`. They are sealed (AES-256-GCM, `SECRETS_KEY`) while the job may run and deleted when it ends. A gateway without `SECRETS_KEY` refuses them (422 `SECRETS_NOT_CONFIGURED`); a builder that cannot take them is 422 `SECRETS_UNSUPPORTED` (kaniko: no secret files; kaniko-kubernetes: none at all).\n",
         "requestBody": {
@@ -194,6 +195,7 @@ public enum OpenAPIDocument {
           {
             "name": "state",
             "in": "query",
+            "x-problem-code": "INVALID_STATE",
             "schema": {
               "$ref": "#/components/schemas/JobState"
             }
@@ -201,6 +203,7 @@ public enum OpenAPIDocument {
           {
             "name": "limit",
             "in": "query",
+            "x-problem-code": "INVALID_LIMIT",
             "schema": {
               "type": "integer",
               "minimum": 1,
@@ -386,6 +389,8 @@ public enum OpenAPIDocument {
       ],
       "post": {
         "operationId": "retryJob",
+        "x-problem-code": "SECRETS_REQUIRED",
+        "x-problem-status": 422,
         "summary": "Run a failed or cancelled job again from its first stage that did not succeed.",
         "description": "The job is queued again with `attempt` one higher; stages that succeeded keep their results and are not run again. A job's secrets are deleted when it ends, so a job that declared some is retried with the same names and ids given again in the body (their values may differ); one that declared none takes no body, or an empty one.\n",
         "requestBody": {
@@ -514,6 +519,8 @@ public enum OpenAPIDocument {
             "name": "X-Hub-Signature-256",
             "in": "header",
             "required": true,
+            "x-problem-code": "BAD_SIGNATURE",
+            "x-problem-status": 401,
             "schema": {
               "type": "string"
             }
@@ -522,16 +529,20 @@ public enum OpenAPIDocument {
             "name": "X-GitHub-Event",
             "in": "header",
             "required": true,
+            "x-problem-code": "INVALID_DELIVERY",
             "schema": {
-              "type": "string"
+              "type": "string",
+              "minLength": 1
             }
           },
           {
             "name": "X-GitHub-Delivery",
             "in": "header",
             "required": true,
+            "x-problem-code": "INVALID_DELIVERY",
             "schema": {
               "type": "string",
+              "minLength": 1,
               "maxLength": 128
             }
           }
@@ -927,6 +938,7 @@ public enum OpenAPIDocument {
         "name": "after",
         "in": "query",
         "required": false,
+        "x-problem-code": "INVALID_AFTER",
         "description": "Send only events with a larger `seq` (to resume a stream).",
         "schema": {
           "type": "integer",
@@ -937,6 +949,7 @@ public enum OpenAPIDocument {
         "name": "id",
         "in": "path",
         "required": true,
+        "x-problem-code": "INVALID_ID",
         "schema": {
           "type": "string",
           "format": "uuid"
@@ -967,6 +980,8 @@ public enum OpenAPIDocument {
             "properties": {
               "url": {
                 "type": "string",
+                "minLength": 1,
+                "maxLength": 2048,
                 "examples": [
                   "https://git.example.com/shop/api.git",
                   "git@github.com:org/app.git"
@@ -974,6 +989,8 @@ public enum OpenAPIDocument {
               },
               "ref": {
                 "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
                 "description": "A branch, tag, full or short commit SHA, or a ref such as refs/pull/12/head."
               }
             }
@@ -990,10 +1007,16 @@ public enum OpenAPIDocument {
           },
           "target": {
             "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+            "maxLength": 128,
             "description": "The build stage to stop at."
           },
           "build_args": {
             "type": "object",
+            "propertyNames": {
+              "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+              "maxLength": 256
+            },
             "additionalProperties": {
               "type": "string"
             },

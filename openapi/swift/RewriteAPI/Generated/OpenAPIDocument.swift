@@ -303,6 +303,7 @@ public enum OpenAPIDocument {
           },
           "proxies": {
             "type": "object",
+            "x-problem-code": "INVALID_PROXIES",
             "description": "Registry → proxy target (`docker.io`, its aliases `index.docker.io`, `registry-1.docker.io`, `registry.hub.docker.com`, or any registry host). When absent, the service's `REWRITE_PROXIES` setting.\n",
             "additionalProperties": {
               "type": "string",
@@ -324,6 +325,8 @@ public enum OpenAPIDocument {
           "platform": {
             "type": "string",
             "default": "linux/amd64",
+            "pattern": "^[A-Za-z0-9_-]+/[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)?$",
+            "x-problem-code": "INVALID_PLATFORM",
             "examples": [
               "linux/arm64",
               "linux/arm/v7"
