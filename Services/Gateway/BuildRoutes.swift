@@ -14,10 +14,9 @@ struct BuildRoutes: Sendable {
     func register(on router: Router<ServiceRequestContext>) {
         router.post("/v1/builds") { request, context in
             let body = try await request.decodeJSON(as: BuildJobRequest.self, context: context)
-            let job = try await JobSubmission(store: store, secrets: secrets, dryRunAlways: dryRunAlways).submit(body)
-            var response = try JSONResponse(try JobBody(job, stages: try await store.stages(of: job.id)))
-                .response(status: .accepted)
-            response.headers[.location] = "/v1/jobs/\(job.id.uuidString.lowercased())"
+            let created = try await JobSubmission(store: store, secrets: secrets, dryRunAlways: dryRunAlways).submit(body)
+            var response = try JobBody(created.job, stages: created.stages).response(status: .accepted)
+            response.headers[.location] = "/v1/jobs/\(created.job.id.uuidString.lowercased())"
             return response
         }
     }

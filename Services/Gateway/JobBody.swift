@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import Records
 import ServiceKit
 
@@ -152,5 +154,62 @@ struct JobPage: Encodable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(jobs, forKey: .jobs)
         try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension JobBody {
+    /// The body as `JSONResponse` would encode it (same bytes: `JobBodyJSONTests`), written by
+    /// hand on the submit and status-read paths.
+    func jsonText() throws -> [UInt8] {
+        var writer = JSONTextWriter()
+        writer.beginObject()
+        writer.member("attempt", Int64(attempt))
+        writer.member("build_key", buildKey)
+        writer.member("cancel_requested", cancelRequested)
+        writer.member("created_at", createdAt)
+        writer.member("duration_ms", durationMs)
+        try writer.member("error", error)
+        writer.member("finished_at", finishedAt)
+        writer.member("id", id)
+        writer.key("links")
+        writer.beginObject()
+        for name in links.keys.sorted() { writer.member(name, links[name]) }
+        writer.endObject()
+        try writer.member("request", request)
+        try writer.member("result", result)
+        writer.member("reused_from", reusedFrom)
+        writer.member("service", service)
+        writer.key("stages")
+        writer.beginArray()
+        for stage in stages { try stage.write(to: &writer) }
+        writer.endArray()
+        writer.member("started_at", startedAt)
+        writer.member("state", state)
+        writer.member("workload", workload)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// `jsonText()` as an `application/json` response.
+    func response(status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try jsonText())))
+    }
+}
+
+extension JobBody.Stage {
+    fileprivate func write(to writer: inout JSONTextWriter) throws {
+        writer.beginObject()
+        writer.member("attempt", Int64(attempt))
+        writer.member("duration_ms", durationMs)
+        try writer.member("error", error)
+        writer.member("finished_at", finishedAt)
+        writer.member("name", name)
+        try writer.member("result", result)
+        writer.member("run_id", runID)
+        writer.member("started_at", startedAt)
+        writer.member("status", status)
+        writer.endObject()
     }
 }

@@ -17,7 +17,8 @@ struct JobRoutes: Sendable {
             try await list(request)
         }
         router.get("/v1/jobs/{id}") { _, context in
-            JSONResponse(try await body(of: try await store.job(in: context)))
+            let read = try await store.jobWithStages(in: context)
+            return try JobBody(read.job, stages: read.stages).response()
         }
         router.post("/v1/jobs/{id}/cancel") { _, context in
             let job = try await store.job(in: context)

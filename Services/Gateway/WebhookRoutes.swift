@@ -89,7 +89,7 @@ struct WebhookRoutes: Sendable {
         }
         var started: [UUID] = []
         do {
-            for request in requests { started.append(try await submission.submit(request).id) }
+            for request in requests { started.append(try await submission.submit(request).job.id) }
             try await deliveries.attach(started, to: delivery)
         } catch {
             if started.isEmpty { try? await deliveries.release(delivery) } else { try? await deliveries.attach(started, to: delivery) }

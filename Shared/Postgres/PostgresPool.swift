@@ -139,6 +139,16 @@ public final class PostgresPool: Sendable {
     }
 
     private func lease() async throws -> Lease {
+        // Most borrowings find an idle connection: take it without setting up a wait.
+        if !Task.isCancelled, let lease = state.withLock({ state -> Lease? in
+            guard !state.isClosed, state.waiters.isEmpty else { return nil }
+            if let connection = state.idle.popLast() { return .connection(connection) }
+            guard state.slotsInUse < configuration.maxConnections else { return nil }
+            state.slotsInUse += 1
+            return .slot
+        }) {
+            return lease
+        }
         let id = state.withLock { state in
             state.nextWaiterID += 1
             return state.nextWaiterID

@@ -41,6 +41,12 @@ extension Job {
         lease_owner, lease_expires_at, build_key, reused_from, cancel_requested, deadline_at
         """
 
+    /// `columns`, each qualified with `table` (an alias in the query), for joins.
+    static func columns(of table: String) -> String {
+        columns.split(separator: ",").map { "\(table)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+    }
+
     init(row: PostgresRow) throws {
         guard let state = JobState(rawValue: try row.decode("state", as: String.self)) else {
             throw PostgresError(.decoding, message: "unknown job state", column: "state")
@@ -87,15 +93,47 @@ extension JobStage {
         job_id, position, name, status, attempt, run_id, run_events_seen, started_at, finished_at, result, error
         """
 
+    /// The columns of `table` (an alias in the query), each named `stage_<column>`: for a row
+    /// that carries its job's columns too (`Job.columns(of:)`), so the names do not collide.
+    static func prefixedColumns(of table: String) -> String {
+        columns.split(separator: ",").map { column in
+            let name = column.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "\(table).\(name) AS \(prefix)\(name)"
+        }.joined(separator: ", ")
+    }
+
+    static let prefix = "stage_"
+
     init(row: PostgresRow) throws {
-        guard let name = StageName(rawValue: try row.decode("name", as: String.self)),
-            let status = StageStatus(rawValue: try row.decode("status", as: String.self))
-        else { throw PostgresError(.decoding, message: "unknown stage name or status", column: "name") }
+        try self.init(row: row, names: .plain)
+    }
+
+    /// The column names a row carries a stage's values under: as in `columns`, or prefixed
+    /// (`prefixedColumns(of:)`); made once, not per row.
+    struct ColumnNames: Sendable {
+        let jobID, position, name, status, attempt, runID, runEventsSeen, startedAt, finishedAt, result, error: String
+
+        init(prefix: String) {
+            (jobID, position, name, status) = (prefix + "job_id", prefix + "position", prefix + "name", prefix + "status")
+            (attempt, runID, runEventsSeen) = (prefix + "attempt", prefix + "run_id", prefix + "run_events_seen")
+            (startedAt, finishedAt) = (prefix + "started_at", prefix + "finished_at")
+            (result, error) = (prefix + "result", prefix + "error")
+        }
+
+        static let plain = ColumnNames(prefix: "")
+        static let prefixed = ColumnNames(prefix: JobStage.prefix)
+    }
+
+    init(row: PostgresRow, names: ColumnNames) throws {
+        guard let name = StageName(rawValue: try row.decode(names.name, as: String.self)),
+            let status = StageStatus(rawValue: try row.decode(names.status, as: String.self))
+        else { throw PostgresError(.decoding, message: "unknown stage name or status", column: names.name) }
         self.init(
-            jobID: try row.decode("job_id"), position: try row.decode("position"), name: name, status: status,
-            attempt: try row.decode("attempt"), runID: try row.decode("run_id"),
-            runEventsSeen: try row.decode("run_events_seen"), startedAt: try row.decode("started_at"),
-            finishedAt: try row.decode("finished_at"), result: try row.decode("result"), error: try row.decode("error"))
+            jobID: try row.decode(names.jobID), position: try row.decode(names.position), name: name, status: status,
+            attempt: try row.decode(names.attempt), runID: try row.decode(names.runID),
+            runEventsSeen: try row.decode(names.runEventsSeen), startedAt: try row.decode(names.startedAt),
+            finishedAt: try row.decode(names.finishedAt), result: try row.decode(names.result),
+            error: try row.decode(names.error))
     }
 }
 
@@ -123,5 +161,21 @@ extension JobEvent {
             jobID: try row.decode("job_id"), seq: try row.decode("seq"), at: try row.decode("at"),
             stage: stage.flatMap(StageName.init(rawValue:)), kind: kind, stream: try row.decode("stream"),
             message: try row.decode("message"))
+    }
+}
+
+/// A job and its stages in their order, read (or inserted) in one statement.
+public struct JobWithStages: Sendable, Equatable {
+    public var job: Job
+    public var stages: [JobStage]
+
+    /// Rows of the job's columns beside its stage's `JobStage.prefixedColumns(of:)`, one a stage
+    /// (a job without stages: one row, the stage's columns NULL); nil for no rows.
+    init?(rows: PostgresRows) throws {
+        guard let first = rows.first else { return nil }
+        job = try Job(row: first)
+        stages = try rows.compactMap { row in
+            row[JobStage.ColumnNames.prefixed.name] == nil ? nil : try JobStage(row: row, names: .prefixed)
+        }
     }
 }

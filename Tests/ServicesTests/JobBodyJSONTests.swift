@@ -1,0 +1,64 @@
+import Foundation
+import ServiceKit
+import Testing
+
+@testable import Gateway
+@testable import Records
+
+/// The submit and the status read write their bodies by hand (`JobBody.jsonText()`);
+/// `JSONResponse`'s encoder, which every other route uses, is the reference: same bytes.
+@Suite struct JobBodyJSONTests {
+    private static let id = UUID(uuidString: "3F2B8A1C-9D4E-4F60-8A7B-1C2D3E4F5A6B")!
+
+    private static func job(
+        request: String, result: String? = nil, error: String? = nil, startedAt: Date? = nil, finishedAt: Date? = nil,
+        buildKey: String? = nil, reusedFrom: UUID? = nil
+    ) -> Job {
+        Job(
+            id: id, workload: "shop", service: "api", state: .failed, request: request, result: result, error: error,
+            attempt: 2, createdAt: Date(timeIntervalSince1970: 1_764_772_824.987_654), startedAt: startedAt,
+            finishedAt: finishedAt, leaseOwner: nil, leaseExpiresAt: nil, buildKey: buildKey, reusedFrom: reusedFrom,
+            cancelRequested: true, deadlineAt: nil)
+    }
+
+    private static func stage(_ name: StageName, _ status: StageStatus, result: String? = nil, error: String? = nil)
+        -> JobStage
+    {
+        JobStage(
+            jobID: id, position: 0, name: name, status: status, attempt: 1, runID: status == .pending ? nil : id,
+            runEventsSeen: 0, startedAt: status == .pending ? nil : Date(timeIntervalSince1970: 1_764_772_825.5),
+            finishedAt: status == .pending ? nil : Date(timeIntervalSince1970: 1_764_772_899.999_9), result: result,
+            error: error)
+    }
+
+    private static let cases: [(Job, [JobStage])] = [
+        (
+            job(
+                request: #"{"workload":"shop","service":"api","repository":{"url":"https://git.example.com/a.git","ref":"main"},"build_args":{"NODE_VERSION":"20"}}"#
+            ),
+            [stage(.checkout, .pending), stage(.rewrite, .pending), stage(.build, .pending)]
+        ),
+        (
+            job(
+                request: #"{"secret_build_args":["TOKEN"],"secrets":{"TOKEN":"***"},"build_args":{"API_KEY":"k","A_B":"x/y"},"repository":{"url":"https://user:pw@h.example/r.git"},"push":{"to":"registry:5000/a/b"},"n":[1,2.5,-3,1e20,0.1,null,true]}"#,
+                result: #"{"image":{"key":"a/b","digest":"sha256:00","size":123456789},"note":"tab\there \"quoted\" back\\slash é 😀 \u0001 \u001f"}"#,
+                error: #"{"code":"BUILD_FAILED","message":"line 1\nline 2","retryable":false,"stage":"build"}"#,
+                startedAt: Date(timeIntervalSince1970: 1_764_772_825.000_1), finishedAt: Date(timeIntervalSince1970: 1_764_772_900),
+                buildKey: "sha256:abc", reusedFrom: id),
+            [
+                stage(.checkout, .succeeded, result: #"{"commit":"abc","files":20000,"ratio":0.75}"#),
+                stage(.build, .failed, error: #"{"code":"X","detail":[{"a":{}},[]]}"#), stage(.push, .pending),
+            ]
+        ),
+        (job(request: "{}"), []),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func writesTheBytesJSONResponseEncodes(index: Int) throws {
+        let (job, stages) = Self.cases[index]
+        let body = try JobBody(job, stages: stages)
+        let reference = try JSONResponse<JobBody>.encoder.encode(body)
+        let written = try body.jsonText()
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: reference, as: UTF8.self))
+    }
+}
