@@ -106,6 +106,7 @@ let package = Package(
             "ServiceKit",
             [
                 hummingbird, httpTypes, logging, "HTTPClient", "Postgres", "Records", "Digests", "PathBytes",
+                "ArtifactAPI", "OpenAPITransport", openAPIRuntime,
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -130,6 +131,7 @@ let package = Package(
             "Orchestration",
             [
                 "Records", "ServiceKit", "HTTPClient", "Digests", "OCI", "PathBytes", "Provenance", logging,
+                "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI", "OpenAPITransport", openAPIRuntime,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ])]
         + service("Gateway", executable: "gateway", [hummingbird, httpTypes, "ServiceKit", "Orchestration", "Records", "HTTPClient", "Digests", "Provenance"])
@@ -149,6 +151,9 @@ let package = Package(
             tests(
                 "HTTPClientTests", ["HTTPClient", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),
+            tests(
+                "OpenAPITransportTests",
+                ["OpenAPITransport", "ArtifactAPI", "HTTPClient", "Digests", "TestSupport", openAPIRuntime, hummingbird, hummingbirdTesting, httpTypes]),
             tests("PostgresTests", ["Postgres", "Records", "TestSupport"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),

@@ -864,14 +864,8 @@ public enum OpenAPIDocument {
             "description": "The stage's result once it succeeded (see each stage's result schema)."
           },
           "error": {
-            "oneOf": [
-              {
-                "$ref": "#/components/schemas/RunFailure"
-              },
-              {
-                "type": "null"
-              }
-            ]
+            "$ref": "#/components/schemas/RunFailure",
+            "description": "Present once the run failed or was cancelled; absent otherwise."
           },
           "created_at": {
             "type": "string",

@@ -166,6 +166,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Run/result`.
             public var result: OpenAPIRuntime.OpenAPIValueContainer?
+            /// Present once the run failed or was cancelled; absent otherwise.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Run/error`.
+            public var error: Components.Schemas.RunFailure?
             /// - Remark: Generated from `#/components/schemas/Run/created_at`.
             public var createdAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Run/started_at`.
@@ -210,6 +214,7 @@ extension Components {
             ///   - attempt:
             ///   - request: The request as recorded, with secrets redacted.
             ///   - result: The stage's result once it succeeded (see each stage's result schema).
+            ///   - error: Present once the run failed or was cancelled; absent otherwise.
             ///   - createdAt:
             ///   - startedAt:
             ///   - finishedAt:
@@ -224,6 +229,7 @@ extension Components {
                 attempt: Swift.Int,
                 request: OpenAPIRuntime.OpenAPIValueContainer,
                 result: OpenAPIRuntime.OpenAPIValueContainer? = nil,
+                error: Components.Schemas.RunFailure? = nil,
                 createdAt: Foundation.Date,
                 startedAt: Foundation.Date? = nil,
                 finishedAt: Foundation.Date? = nil,
@@ -238,6 +244,7 @@ extension Components {
                 self.attempt = attempt
                 self.request = request
                 self.result = result
+                self.error = error
                 self.createdAt = createdAt
                 self.startedAt = startedAt
                 self.finishedAt = finishedAt
@@ -253,6 +260,7 @@ extension Components {
                 case attempt
                 case request
                 case result
+                case error
                 case createdAt = "created_at"
                 case startedAt = "started_at"
                 case finishedAt = "finished_at"
