@@ -8,9 +8,8 @@ import Testing
 
 /// A real HTTP server on loopback answering artifact-service's paths as its spec says, so the
 /// generated `ArtifactAPI` client can be driven through `HTTPClientTransport`:
-/// `PUT` digests the streamed body, `GET bytes/<n>` streams n bytes, `GET missing` is a 404
-/// problem, `GET broken` a 500 (a status the spec does not list), `HEAD` and `DELETE` have no body.
-/// It keeps the headers of the last request.
+/// `PUT` digests the streamed body, `GET missing` is a 404 problem, `GET broken` a 500 (a status
+/// the spec does not list), `HEAD` and `DELETE` have no body. It keeps the last request's headers.
 final class ArtifactStandIn: Sendable {
     private let lastHeaders = Mutex<HTTPFields>([:])
 
@@ -64,24 +63,11 @@ final class ArtifactStandIn: Sendable {
 
     private func read(_ request: Request) throws -> Response {
         keep(request)
-        let key = Self.key(of: request)
-        switch key {
+        switch Self.key(of: request) {
         case "missing": return Self.problem(.notFound, code: "ARTIFACT_NOT_FOUND")
         case "broken": return Self.problem(.internalServerError, code: "INTERNAL")
-        default: break
+        default: return Self.problem(.badRequest, code: "INVALID_KEY")
         }
-        guard key.hasPrefix("bytes/"), let count = Int(key.dropFirst("bytes/".count)) else { return Self.problem(.badRequest, code: "INVALID_KEY") }
-        return Response(
-            status: .ok, headers: [.contentLength: String(count), .contentType: "application/octet-stream"],
-            body: ResponseBody { writer in
-                var sent = 0
-                while sent < count {
-                    let size = min(Block.bytes.count, count - sent)
-                    try await writer.write(ByteBuffer(bytes: Block.bytes.prefix(size)))
-                    sent += size
-                }
-                try await writer.finish(nil)
-            })
     }
 
     private static func problem(_ status: HTTPResponse.Status, code: String) -> Response {
