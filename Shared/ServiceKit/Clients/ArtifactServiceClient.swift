@@ -59,8 +59,10 @@ public struct ArtifactServiceClient: Sendable {
     @discardableResult
     public func download(_ key: String, to path: String) async throws -> Int64 {
         let output = try await Self.failures.call("getArtifact") { try await client.getArtifact(path: .init(key: key)) }
-        guard case .ok(let ok) = output, case .binary(let body) = ok.body else {
-            throw Self.failures.unexpected("getArtifact")
+        guard case .ok(let ok) = output else { throw Self.failures.unexpected("getArtifact") }
+        // Sent as the media type it was stored with.
+        let body = switch ok.body {
+        case .binary(let body), .any(let body): body
         }
         do {
             return try await Self.failures.call("getArtifact") { try await body.write(toFile: path) }

@@ -316,7 +316,8 @@ public struct Client: APIProtocol {
                     let chosenContentType = try converter.bestContentType(
                         received: contentType,
                         options: [
-                            "application/octet-stream"
+                            "application/octet-stream",
+                            "*/*"
                         ]
                     )
                     switch chosenContentType {
@@ -326,6 +327,14 @@ public struct Client: APIProtocol {
                             from: responseBody,
                             transforming: { value in
                                 .binary(value)
+                            }
+                        )
+                    case "*/*":
+                        body = try converter.getResponseBodyAsBinary(
+                            OpenAPIRuntime.HTTPBody.self,
+                            from: responseBody,
+                            transforming: { value in
+                                .any(value)
                             }
                         )
                     default:
@@ -338,7 +347,8 @@ public struct Client: APIProtocol {
                     let chosenContentType = try converter.bestContentType(
                         received: contentType,
                         options: [
-                            "application/octet-stream"
+                            "application/octet-stream",
+                            "*/*"
                         ]
                     )
                     switch chosenContentType {
@@ -348,6 +358,14 @@ public struct Client: APIProtocol {
                             from: responseBody,
                             transforming: { value in
                                 .binary(value)
+                            }
+                        )
+                    case "*/*":
+                        body = try converter.getResponseBodyAsBinary(
+                            OpenAPIRuntime.HTTPBody.self,
+                            from: responseBody,
+                            transforming: { value in
+                                .any(value)
                             }
                         )
                     default:
