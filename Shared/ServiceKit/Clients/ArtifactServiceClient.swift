@@ -44,10 +44,22 @@ public struct ArtifactServiceClient: Sendable {
         jobID: UUID? = nil
     ) async throws -> ArtifactRef {
         let client = Self.client(serverURL, transport, token: token, contentType: contentType)
-        let output = try await Self.failures.call("putArtifact") {
-            try await client.putArtifact(
-                path: .init(key: key), query: .init(jobId: jobID?.uuidString.lowercased()),
-                headers: .init(xChecksumSha256: sha256), body: .binary(try .file(at: path)))
+        // A streamed body cannot be replayed by the transport: the file is sent again from its
+        // start after a connection failure or a 5xx, as the client retries a PUT of a file.
+        var attempt = 1
+        let output: Operations.PutArtifact.Output
+        while true {
+            do {
+                output = try await Self.failures.call("putArtifact") {
+                    try await client.putArtifact(
+                        path: .init(key: key), query: .init(jobId: jobID?.uuidString.lowercased()),
+                        headers: .init(xChecksumSha256: sha256), body: .binary(try .file(at: path)))
+                }
+                break
+            } catch let failure as RunFailure where failure.retryable && attempt < Self.uploadAttempts {
+                try await Task.sleep(for: .milliseconds(200 << attempt))
+                attempt += 1
+            }
         }
         guard case .created(let created) = output, case .json(let artifact) = created.body else {
             throw Self.failures.unexpected("putArtifact")
@@ -96,6 +108,8 @@ public struct ArtifactServiceClient: Sendable {
         }
         return "\(baseURL)/v1/artifacts/" + encoded.joined(separator: "/")
     }
+
+    static let uploadAttempts = 4
 
     /// 5xx: the store failed (retryable); a 404 of a download: ARTIFACT_NOT_FOUND; other
     /// refusals carry the service's problem code. A 404 of a delete is no failure.
