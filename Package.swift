@@ -124,7 +124,7 @@ let package = Package(
         // What the stage services' callers and the stages share: the artifact-service client,
         // the artifact key rule, a run's failure document, the lease header (on ServiceKit's wire
         // conventions: problem details, JSON coding, secrets).
-        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes"]),
+        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes", "ArtifactAPI", "OpenAPITransport", openAPIRuntime, httpTypes]),
         // Recorded runs of the stage services (executor, routes, event streams) and the
         // database every service but rewrite-service opens at start.
         shared(
@@ -159,6 +159,7 @@ let package = Package(
             [
                 hummingbird, httpTypes, logging, serviceLifecycle, "ServiceKit", "StageRuns", "StageClients", "Records",
                 "HTTPClient", "Digests", "Provenance", "OCI", "PathBytes", "GatewayAPI", "RequestValidation",
+                "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI", "OpenAPITransport", openAPIRuntime,
             ])
         + [
             .target(
@@ -180,6 +181,9 @@ let package = Package(
             tests(
                 "HTTPClientTests", ["HTTPClient", "TraceContext", "Digests", "TestSupport", hummingbird, hummingbirdTesting, httpTypes],
                 exclude: ["pattern_server.py"]),
+            tests(
+                "OpenAPITransportTests",
+                ["OpenAPITransport", "ArtifactAPI", "HTTPClient", "TraceContext", "Digests", "TestSupport", openAPIRuntime, hummingbird, hummingbirdTesting, httpTypes]),
             tests("PostgresTests", ["Postgres", "Records", "Migrations", "TestSupport"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),

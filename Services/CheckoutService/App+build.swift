@@ -27,7 +27,7 @@ public func buildApplication(
             store: store, service: "checkout-service", owner: configuration.common.processOwner, logger: service.logger,
             settings: configuration.common.runs)
         try CheckoutHandlers(checkout: checkout, artifacts: artifacts, executor: executor, store: store)
-            .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
+            .registerHandlers(on: router, configuration: .serving, middlewares: service.contractMiddlewares)
         return [executor]
     }
 }

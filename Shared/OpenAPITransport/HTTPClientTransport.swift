@@ -14,10 +14,13 @@ public struct HTTPClientTransport: ClientTransport {
     public let client: HTTPClient
     /// A limit on the whole exchange; nil (the default) means none, as large artifacts need.
     public var timeout: Duration?
+    /// Limits and retries of single operations (by operation id), over `timeout` and the client's retry policy.
+    public var operations: [String: OperationPolicy]
 
-    public init(client: HTTPClient = HTTPClient(), timeout: Duration? = nil) {
+    public init(client: HTTPClient = HTTPClient(), timeout: Duration? = nil, operations: [String: OperationPolicy] = [:]) {
         self.client = client
         self.timeout = timeout
+        self.operations = operations
     }
 
     public func send(
@@ -27,7 +30,8 @@ public struct HTTPClientTransport: ClientTransport {
         for field in request.headerFields { headers.add(field.name.rawName, field.value) }
         let outbound = ClientRequest(
             method: request.method.rawValue, url: Self.url(baseURL, request.path ?? "/"), headers: headers,
-            body: try await Self.requestBody(body), timeout: timeout)
+            body: try await Self.requestBody(body), timeout: operations[operationID]?.timeout ?? timeout,
+            retry: operations[operationID]?.retry)
         let response = try await client.execute(outbound)
         var fields = HTTPFields()
         for (name, value) in response.headers {
@@ -58,5 +62,17 @@ public struct HTTPClientTransport: ClientTransport {
         case .unknown:
             return .stream(ClientBodyStream(body.map { Array($0) }), length: nil)
         }
+    }
+}
+
+/// How one operation's exchanges are bounded and retried.
+public struct OperationPolicy: Sendable {
+    public var timeout: Duration?
+    /// nil: the client's policy (idempotent requests retried on connection failures and 429/502/503/504).
+    public var retry: RetryPolicy?
+
+    public init(timeout: Duration? = nil, retry: RetryPolicy? = nil) {
+        self.timeout = timeout
+        self.retry = retry
     }
 }

@@ -1,5 +1,9 @@
+import ArtifactAPI
 import Foundation
 import HTTPClient
+import HTTPTypes
+import OpenAPIRuntime
+import OpenAPITransport
 import PathBytes
 import ServiceKit
 
@@ -16,114 +20,134 @@ public struct ArtifactRef: Codable, Sendable, Equatable {
     }
 }
 
-/// Calls artifact-service, the only holder of the store's credentials:
-/// files stream up and down, never whole in memory. Failures come back as
+/// Calls artifact-service, the only holder of the store's credentials, through its generated
+/// client: files stream up and down, never whole in memory. Failures come back as
 /// `RunFailure`s a stage can record as they are.
 public struct ArtifactServiceClient: Sendable {
     public let baseURL: String
+    private let client: Client
+    private let serverURL: URL
+    private let transport: HTTPClientTransport
     private let token: Secret
-    private let http: HTTPClient
 
     public init(baseURL: String, token: Secret, http: HTTPClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
-        self.http = http
+        serverURL = URL(string: self.baseURL) ?? URL(fileURLWithPath: "/")
+        transport = HTTPClientTransport(client: http)
+        client = Self.client(serverURL, transport, token: token)
     }
 
     /// Uploads a local file under `key`; with `sha256` the service refuses
-    /// a body that does not match it.
+    /// a body that does not match it. `contentType` is recorded as the artifact's media type.
     public func upload(
         file path: String, as key: String, sha256: String? = nil, contentType: String = "application/octet-stream",
         jobID: UUID? = nil
     ) async throws -> ArtifactRef {
-        var headers: HTTPHeaders = ["Authorization": "Bearer \(token.value)", "Content-Type": contentType]
-        if let sha256 { headers.add("x-checksum-sha256", sha256) }
-        let query = jobID.map { "?job_id=\($0.uuidString.lowercased())" } ?? ""
-        let response = try await send(
-            ClientRequest(method: "PUT", url: url(for: key) + query, headers: headers, body: .file(path: path)))
-        guard response.status == 201 else { throw failure(response, key: key) }
-        do {
-            return try JSONDecoder().decode(ArtifactRef.self, from: Data(response.body))
-        } catch {
-            throw RunFailure(code: "STORE_UNAVAILABLE", message: "artifact-service answered an unreadable record", retryable: true)
+        let client = Self.client(serverURL, transport, token: token, contentType: contentType)
+        // A streamed body cannot be replayed by the transport: the file is sent again from its
+        // start after a connection failure or a 5xx, as the client retries a PUT of a file.
+        var attempt = 1
+        let output: Operations.PutArtifact.Output
+        while true {
+            do {
+                output = try await Self.failures.call("putArtifact") {
+                    try await client.putArtifact(
+                        path: .init(key: key), query: .init(jobId: jobID?.uuidString.lowercased()),
+                        headers: .init(xChecksumSha256: sha256), body: .binary(try .file(at: path)))
+                }
+                break
+            } catch let failure as RunFailure where failure.retryable && attempt < Self.uploadAttempts {
+                try await Task.sleep(for: .milliseconds(200 << attempt))
+                attempt += 1
+            }
         }
+        guard case .created(let created) = output, case .json(let artifact) = created.body else {
+            throw Self.failures.unexpected("putArtifact")
+        }
+        return ArtifactRef(key: artifact.key, size: Int64(artifact.size), sha256: artifact.sha256)
     }
 
     /// Streams the artifact `key` into a new file at `path`; returns its size.
     @discardableResult
     public func download(_ key: String, to path: String) async throws -> Int64 {
-        let head: ClientResponseHead
+        let output = try await Self.failures.call("getArtifact") { try await client.getArtifact(path: .init(key: key)) }
+        guard case .ok(let ok) = output else { throw Self.failures.unexpected("getArtifact") }
+        // Sent as the media type it was stored with.
+        let body = switch ok.body {
+        case .binary(let body), .any(let body): body
+        }
         do {
-            head = try await http.download(
-                ClientRequest(url: url(for: key), headers: ["Authorization": "Bearer \(token.value)"]), to: path)
-        } catch let error as HTTPClientError {
-            throw RunFailure(code: "STORE_UNAVAILABLE", message: "artifact-service: \(error)", retryable: error.isTransient)
-        }
-        guard head.status == 200 else {
+            return try await Self.failures.call("getArtifact") { try await body.write(toFile: path) }
+        } catch {
             try? FileManager.default.removeItem(atPath: path)
-            throw RunFailure(
-                code: head.status == 404 ? "ARTIFACT_NOT_FOUND" : "STORE_UNAVAILABLE",
-                message: "artifact-service answered \(head.status) for \(key)", retryable: head.status >= 500)
+            throw error as? RunFailure
+                ?? RunFailure(code: "STORE_UNAVAILABLE", message: "artifact-service: \(key) could not be read: \(error)", retryable: true)
         }
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        return (attributes[.size] as? NSNumber)?.int64Value ?? 0
     }
 
     /// A URL anyone can GET `key` from for `expires` (S3 store only).
     public func presignedURL(for key: String, expires: Duration = .seconds(3600)) async throws -> String {
-        struct Body: Encodable {
-            var key: String
-            var expiresSeconds: Int64
-            enum CodingKeys: String, CodingKey {
-                case key
-                case expiresSeconds = "expires_seconds"
-            }
+        let output = try await Self.failures.call("presignArtifact") {
+            try await client.presignArtifact(body: .json(.init(key: key, expiresSeconds: Int(expires.components.seconds))))
         }
-        struct Answer: Decodable { var url: String }
-        let body = try JSONResponse<Body>.encoder.encode(Body(key: key, expiresSeconds: expires.components.seconds))
-        let response = try await send(
-            ClientRequest(
-                method: "POST", url: "\(baseURL)/v1/presigned-urls",
-                headers: ["Authorization": "Bearer \(token.value)", "Content-Type": "application/json"],
-                body: .bytes(Array(body))))
-        guard response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
-            throw failure(response, key: key)
+        guard case .ok(let ok) = output, case .json(let answer) = ok.body else {
+            throw Self.failures.unexpected("presignArtifact")
         }
         return answer.url
     }
 
     /// Deletes `key`; one already gone is fine.
     public func delete(_ key: String) async throws {
-        let response = try await send(
-            ClientRequest(method: "DELETE", url: url(for: key), headers: ["Authorization": "Bearer \(token.value)"]))
-        guard response.status == 204 || response.status == 200 || response.status == 404 else {
-            throw failure(response, key: key)
-        }
+        _ = try await Self.failures.call("deleteArtifact") { try await client.deleteArtifact(path: .init(key: key)) }
     }
 
     /// Where `PUT` stores `key` (for a client holding its own token).
-    public func uploadURL(for key: String) -> String { url(for: key) }
-
-    private func url(for key: String) -> String {
+    public func uploadURL(for key: String) -> String {
         let encoded = key.slashSegments().map {
             $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? String($0)
         }
         return "\(baseURL)/v1/artifacts/" + encoded.joined(separator: "/")
     }
 
-    private func send(_ request: ClientRequest) async throws -> BufferedClientResponse {
-        do {
-            return try await http.send(request, limit: 1 << 20)
-        } catch let error as HTTPClientError {
-            throw RunFailure(code: "STORE_UNAVAILABLE", message: "artifact-service: \(error)", retryable: error.isTransient)
-        }
-    }
+    static let uploadAttempts = 4
 
-    private func failure(_ response: BufferedClientResponse, key: String) -> RunFailure {
-        let problem = try? JSONDecoder().decode(ProblemDetails.self, from: Data(response.body))
-        return RunFailure(
-            code: response.status >= 500 ? "STORE_UNAVAILABLE" : (problem?.code ?? "STORE_REJECTED"),
-            message: "artifact-service refused \(key): \(problem?.detail ?? "status \(response.status)")",
-            retryable: response.status >= 500)
+    /// 5xx: the store failed (retryable); a 404 of a download: ARTIFACT_NOT_FOUND; other
+    /// refusals carry the service's problem code. A 404 of a delete is no failure.
+    static let failures = ServiceFailures(
+        refusal: { status, problem, operation in
+            if operation == "getArtifact" && status == 404 {
+                return RunFailure(code: "ARTIFACT_NOT_FOUND", message: "artifact-service answered 404: \(problem?.detail ?? "no such artifact")", retryable: false)
+            }
+            return RunFailure(
+                code: status >= 500 ? "STORE_UNAVAILABLE" : (problem?.code ?? "STORE_REJECTED"),
+                message: "artifact-service refused \(operation): \(problem?.detail ?? "status \(status)")",
+                retryable: status >= 500)
+        },
+        unreachable: { detail, transient in
+            RunFailure(code: "STORE_UNAVAILABLE", message: "artifact-service: \(detail)", retryable: transient)
+        },
+        passing: { status, operation in operation == "deleteArtifact" && status == 404 })
+
+    private static func client(_ url: URL, _ transport: HTTPClientTransport, token: Secret, contentType: String? = nil) -> Client {
+        var middlewares: [any ClientMiddleware] = [BearerToken(token.value), failures.middleware]
+        if let contentType { middlewares.append(MediaType(contentType)) }
+        return Client(serverURL: url, configuration: .buildchain, transport: transport, middlewares: middlewares)
+    }
+}
+
+/// Sends the body as `value` (the spec's upload body is any type; artifact-service records it).
+private struct MediaType: ClientMiddleware {
+    let value: String
+
+    init(_ value: String) { self.value = value }
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        request.headerFields[.contentType] = value
+        return try await next(request, body, baseURL)
     }
 }

@@ -1,8 +1,12 @@
+import ArtifactAPI
+import BuildAPI
+import CheckoutAPI
 import Digests
 import Foundation
 import HTTPClient
 import Logging
 import Records
+import RewriteAPI
 import ServiceKit
 import StageClients
 import Synchronization
@@ -162,14 +166,30 @@ final class JobRun: Sendable {
     private func perform(
         _ stage: StageName, request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress
     ) async throws -> JSONValue {
+        let lease = lease.token.uuidString.lowercased()
+        let jobID = job.id.uuidString.lowercased()
         switch stage {
         case .checkout:
-            return try await start(.checkout, path: "/v1/checkouts", body: CheckoutCall(request: request, jobID: job.id))
+            return try await follow(.checkout) {
+                try await services.checkout.call("startCheckout") {
+                    try RemoteRun(
+                        try await $0.startCheckout(
+                            headers: .init(buildchainLeaseToken: lease),
+                            body: .json(
+                                .init(
+                                    repository: request.repository.url, ref: request.repository.ref,
+                                    contextPath: request.contextPath, dockerfilePath: request.dockerfilePath, jobId: jobID))
+                        ).accepted.body.json)
+                }
+            }
         case .rewrite:
             let checkout = try progress.required(\.checkout, "checkout")
-            return try await services.rewrite.post(
-                "/v1/rewrites", body: RewriteCall(dockerfile: checkout.dockerfile, buildArgs: request.buildArgs ?? [:]),
-                accepting: [200], as: JSONValue.self)
+            let rewritten = try await services.rewrite.call("rewriteDockerfile") {
+                try await $0.rewriteDockerfile(
+                    body: .json(.init(dockerfile: checkout.dockerfile, buildArgs: .init(additionalProperties: request.buildArgs ?? [:])))
+                ).ok.body.json
+            }
+            return try JSONValue.encoding(rewritten)
         case .build:
             return try await build(request: request, secrets: secrets, progress: progress)
         case .push:
@@ -177,9 +197,15 @@ final class JobRun: Sendable {
             guard let destination = request.push?.destination else {
                 throw RunFailure(code: "INVALID_BUILD", message: "the job has a push stage but no destination", retryable: false)
             }
-            return try await start(
-                .push, path: "/v1/pushes",
-                body: PushCall(artifactKey: build.image.key, destination: destination, jobID: job.id))
+            return try await follow(.push) {
+                try await services.artifact.call("startPush") {
+                    try RemoteRun(
+                        try await $0.startPush(
+                            headers: .init(buildchainLeaseToken: lease),
+                            body: .json(.init(artifactKey: build.image.key, destination: destination, jobId: jobID))
+                        ).accepted.body.json)
+                }
+            }
         }
     }
 
@@ -195,7 +221,7 @@ final class JobRun: Sendable {
         if request.fresh != true, let earlier = try await store.reusableBuild(key: key.value, excluding: job.id),
             let result = try? JSONValue(parsing: earlier.result),
             let image = try? result.decode(as: BuildOutcome.self).image,
-            try await services.artifact.exists("/v1/artifacts/\(image.key)")
+            try await services.artifactExists(image.key)
         {
             try await store.setBuildKey(key.value, reusedFrom: earlier.jobID, lease: lease)
             try await store.log(
@@ -204,25 +230,32 @@ final class JobRun: Sendable {
             return result.merging(["reused_from": .string(earlier.jobID.uuidString.lowercased())])
         }
         try await store.setBuildKey(key.value, reusedFrom: nil, lease: lease)
-        let call = BuildCall(
-            contextKey: checkout.context.key, dockerfile: rewrite.dockerfile, buildArgs: rewrite.buildArgs,
-            target: request.target, workload: request.workload, service: request.service, cache: request.cache ?? true,
-            mirrors: request.mirrors ?? true, driver: settings.builder, destination: request.push?.destination,
+        guard let driver = BuildAPI.Operations.StartBuild.Input.Body.JsonPayload.DriverPayload(rawValue: settings.builder) else {
+            throw RunFailure(code: "INVALID_BUILD", message: "the gateway's builder \(settings.builder) is no build driver", retryable: false)
+        }
+        let body = BuildAPI.Operations.StartBuild.Input.Body.JsonPayload(
+            contextKey: checkout.context.key, dockerfile: rewrite.dockerfile, target: request.target,
+            buildArgs: .init(additionalProperties: rewrite.buildArgs),
+            secretBuildArgs: secrets.buildArgs.isEmpty ? nil : .init(additionalProperties: secrets.buildArgs),
+            secrets: secrets.files.isEmpty ? nil : .init(additionalProperties: secrets.files),
+            workload: request.workload, service: request.service, cache: request.cache ?? true,
+            mirrors: request.mirrors ?? true, driver: driver, destination: request.push?.destination,
             imageKey: "images/\(request.workload)/\(request.service)/\(job.id.uuidString.lowercased()).tar",
-            commit: checkout.commit, jobID: job.id,
-            secretBuildArgs: secrets.buildArgs.isEmpty ? nil : secrets.buildArgs,
-            secrets: secrets.files.isEmpty ? nil : secrets.files)
-        return try await start(.build, path: "/v1/builds", body: call)
+            commit: checkout.commit, jobId: job.id.uuidString.lowercased())
+        let lease = lease.token.uuidString.lowercased()
+        return try await follow(.build) {
+            try await services.build.call("startBuild") {
+                try RemoteRun(try await $0.startBuild(headers: .init(buildchainLeaseToken: lease), body: .json(body)).accepted.body.json)
+            }
+        }
     }
 
     // MARK: runs on stage services
 
     /// Starts a run on the stage's service under this claim's lease token (the service records
     /// it only while the claim holds the job), records its id, and follows it to the end.
-    private func start(_ stage: StageName, path: String, body: some Encodable & Sendable) async throws -> JSONValue {
-        let run = try await services.client(for: stage).post(
-            path, body: body, headers: [LeaseTokenHeader.name: lease.token.uuidString.lowercased()],
-            accepting: [202], as: RemoteRun.self)
+    private func follow(_ stage: StageName, startedBy start: () async throws -> RemoteRun) async throws -> JSONValue {
+        let run = try await start()
         try await store.recordRun(run.id, stage: stage, lease: lease)
         return try await follow(run.id, of: stage, seen: 0)
     }
@@ -232,19 +265,18 @@ final class JobRun: Sendable {
     /// ended as abandoned: a retryable RUN_ABANDONED failure. Cancelling the task cancels the run on its
     /// service unless the job is being handed over.
     private func follow(_ runID: UUID, of stage: StageName, seen: Int64) async throws -> JSONValue {
-        let client = services.client(for: stage)
-        let path = StageServices.path(of: stage)
+        let client = try services.runs(of: stage)
         var seen = seen
         var unreachableSince: ContinuousClock.Instant?
         do {
             while true {
                 do {
-                    try await client.followEvents(path, id: runID, after: seen) { events in
+                    try await client.followEvents(runID, after: seen) { events in
                         let events = events.map { CopiedEvent(seq: $0.seq, kind: $0.kind, stream: $0.stream, message: masked($0.message)) }
                         try await store.copyRunEvents(events, stage: stage, lease: lease)
                         seen = events.last?.seq ?? seen
                     }
-                    let run = try await client.run(path, id: runID)
+                    let run = try await client.run(runID)
                     unreachableSince = nil
                     switch run.status {
                     case .succeeded: return run.result ?? .null
@@ -265,7 +297,7 @@ final class JobRun: Sendable {
             // A call cut short by cancellation may surface as any failure of that call.
             guard Task.isCancelled || error is CancellationError else { throw error }
             if stopReason.withLock({ $0 }) != .handedOver {
-                await shielded { await client.cancel(path, id: runID) }
+                await shielded { await client.cancel(runID) }
             }
             throw CancellationError()
         }

@@ -1,3 +1,4 @@
+import ArtifactAPI
 import Digests
 import Foundation
 import Provenance
@@ -66,9 +67,11 @@ struct ProvenanceRecorder: Sendable {
         let stored = try await upload(envelope, as: Self.key(of: jobID, request: request), jobID: jobID)
         var record = ProvenanceRecord(key: stored.key, sha256: stored.sha256, keyID: key.verifyingKey.keyID)
         if let push = progress.push {
-            record.attestation = try await services.artifact.post(
-                "/v1/attestations", body: AttestationCall(artifactKey: stored.key, subject: push.reference),
-                accepting: [201], as: PushedAttestation.self)
+            let attached = try await services.artifact.call("attachAttestation") {
+                try await $0.attachAttestation(body: .json(.init(artifactKey: stored.key, subject: push.reference))).created.body.json
+            }
+            record.attestation = PushedAttestation(
+                manifestDigest: attached.manifestDigest, reference: attached.reference, fallbackTag: attached.fallbackTag)
         }
         return record
     }

@@ -95,7 +95,7 @@ extension JSONValue {
 
 extension JSONValue {
     static func encoding(_ value: some Encodable) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONResponse<JSONValue>.encoder.encode(AnyEncodable(value)))
+        try JSONDecoder().decode(JSONValue.self, from: JSONResponse<JSONValue>.encoder.encode(value))
     }
 
     /// An object with `fields` added (or replaced); other values unchanged.

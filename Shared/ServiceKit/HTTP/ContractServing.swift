@@ -5,7 +5,7 @@ import OpenAPIRuntime
 extension Configuration {
     /// How the services' generated handlers encode: keys sorted, so bodies are stable, and dates
     /// in ISO 8601, as the hand-written `JSONResponse` did.
-    public static let buildchain = Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
+    public static let serving = Configuration(jsonEncodingOptions: [.sortedKeys, .withoutEscapingSlashes])
 }
 
 extension ServiceApplication {

@@ -84,7 +84,8 @@ public struct Client: APIProtocol {
                     let chosenContentType = try converter.bestContentType(
                         received: contentType,
                         options: [
-                            "application/octet-stream"
+                            "application/octet-stream",
+                            "*/*"
                         ]
                     )
                     switch chosenContentType {
@@ -94,6 +95,14 @@ public struct Client: APIProtocol {
                             from: responseBody,
                             transforming: { value in
                                 .binary(value)
+                            }
+                        )
+                    case "*/*":
+                        body = try converter.getResponseBodyAsBinary(
+                            OpenAPIRuntime.HTTPBody.self,
+                            from: responseBody,
+                            transforming: { value in
+                                .any(value)
                             }
                         )
                     default:
@@ -106,7 +115,8 @@ public struct Client: APIProtocol {
                     let chosenContentType = try converter.bestContentType(
                         received: contentType,
                         options: [
-                            "application/octet-stream"
+                            "application/octet-stream",
+                            "*/*"
                         ]
                     )
                     switch chosenContentType {
@@ -116,6 +126,14 @@ public struct Client: APIProtocol {
                             from: responseBody,
                             transforming: { value in
                                 .binary(value)
+                            }
+                        )
+                    case "*/*":
+                        body = try converter.getResponseBodyAsBinary(
+                            OpenAPIRuntime.HTTPBody.self,
+                            from: responseBody,
+                            transforming: { value in
+                                .any(value)
                             }
                         )
                     default:

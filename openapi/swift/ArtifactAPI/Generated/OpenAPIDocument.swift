@@ -225,9 +225,15 @@ public enum OpenAPIDocument {
         ],
         "responses": {
           "200": {
-            "description": "The bytes. `x-checksum-sha256` and `ETag` carry the SHA-256.",
+            "description": "The bytes, as the media type recorded when they were stored (`application/octet-stream` unless the upload said otherwise). `x-checksum-sha256` and `ETag` carry the SHA-256.\n",
             "content": {
               "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "*/*": {
                 "schema": {
                   "type": "string",
                   "format": "binary"
@@ -236,9 +242,15 @@ public enum OpenAPIDocument {
             }
           },
           "206": {
-            "description": "The requested range, with `Content-Range`.",
+            "description": "The requested range, with `Content-Range`, as the recorded media type.",
             "content": {
               "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "*/*": {
                 "schema": {
                   "type": "string",
                   "format": "binary"

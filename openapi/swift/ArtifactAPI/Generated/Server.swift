@@ -215,6 +215,16 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                             headerFields: &response.headerFields,
                             contentType: "application/octet-stream"
                         )
+                    case let .any(value):
+                        try converter.validateAcceptIfPresent(
+                            "*/*",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsBinary(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "*/*"
+                        )
                     }
                     return (response, body)
                 case let .partialContent(value):
@@ -232,6 +242,16 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                             value,
                             headerFields: &response.headerFields,
                             contentType: "application/octet-stream"
+                        )
+                    case let .any(value):
+                        try converter.validateAcceptIfPresent(
+                            "*/*",
+                            in: request.headerFields
+                        )
+                        body = try converter.setResponseBodyAsBinary(
+                            value,
+                            headerFields: &response.headerFields,
+                            contentType: "*/*"
                         )
                     }
                     return (response, body)

@@ -87,6 +87,30 @@ public enum Operations {
                             switch self {
                             case let .binary(body):
                                 return body
+                            default:
+                                try throwUnexpectedResponseBody(
+                                    expectedContent: "application/octet-stream",
+                                    body: self
+                                )
+                            }
+                        }
+                    }
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/content/*\/*`.
+                    case any(OpenAPIRuntime.HTTPBody)
+                    /// The associated value of the enum case if `self` is `.any`.
+                    ///
+                    /// - Throws: An error if `self` is not `.any`.
+                    /// - SeeAlso: `.any`.
+                    public var any: OpenAPIRuntime.HTTPBody {
+                        get throws {
+                            switch self {
+                            case let .any(body):
+                                return body
+                            default:
+                                try throwUnexpectedResponseBody(
+                                    expectedContent: "*/*",
+                                    body: self
+                                )
                             }
                         }
                     }
@@ -101,7 +125,8 @@ public enum Operations {
                     self.body = body
                 }
             }
-            /// The bytes. `x-checksum-sha256` and `ETag` carry the SHA-256.
+            /// The bytes, as the media type recorded when they were stored (`application/octet-stream` unless the upload said otherwise). `x-checksum-sha256` and `ETag` carry the SHA-256.
+            ///
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/get(getArtifact)/responses/200`.
             ///
@@ -138,6 +163,30 @@ public enum Operations {
                             switch self {
                             case let .binary(body):
                                 return body
+                            default:
+                                try throwUnexpectedResponseBody(
+                                    expectedContent: "application/octet-stream",
+                                    body: self
+                                )
+                            }
+                        }
+                    }
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/content/*\/*`.
+                    case any(OpenAPIRuntime.HTTPBody)
+                    /// The associated value of the enum case if `self` is `.any`.
+                    ///
+                    /// - Throws: An error if `self` is not `.any`.
+                    /// - SeeAlso: `.any`.
+                    public var any: OpenAPIRuntime.HTTPBody {
+                        get throws {
+                            switch self {
+                            case let .any(body):
+                                return body
+                            default:
+                                try throwUnexpectedResponseBody(
+                                    expectedContent: "*/*",
+                                    body: self
+                                )
                             }
                         }
                     }
@@ -152,7 +201,7 @@ public enum Operations {
                     self.body = body
                 }
             }
-            /// The requested range, with `Content-Range`.
+            /// The requested range, with `Content-Range`, as the recorded media type.
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/get(getArtifact)/responses/206`.
             ///
@@ -354,12 +403,15 @@ public enum Operations {
         }
         @frozen public enum AcceptableContentType: AcceptableProtocol {
             case binary
+            case any
             case applicationProblemJson
             case other(Swift.String)
             public init?(rawValue: Swift.String) {
                 switch rawValue.lowercased() {
                 case "application/octet-stream":
                     self = .binary
+                case "*/*":
+                    self = .any
                 case "application/problem+json":
                     self = .applicationProblemJson
                 default:
@@ -372,6 +424,8 @@ public enum Operations {
                     return string
                 case .binary:
                     return "application/octet-stream"
+                case .any:
+                    return "*/*"
                 case .applicationProblemJson:
                     return "application/problem+json"
                 }
@@ -379,6 +433,7 @@ public enum Operations {
             public static var allCases: [Self] {
                 [
                     .binary,
+                    .any,
                     .applicationProblemJson
                 ]
             }
