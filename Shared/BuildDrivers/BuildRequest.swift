@@ -92,11 +92,6 @@ public struct BuildRequestError: Error, Sendable, Equatable, CustomStringConvert
     public let field: String
     public let reason: String
 
-    public init(field: String, reason: String) {
-        self.field = field
-        self.reason = reason
-    }
-
     public var description: String { "invalid build request: \(field): \(reason)" }
 
     /// Kaniko has no `RUN --mount=type=secret`.

@@ -5,10 +5,5 @@ public struct DockerfileError: Error, Sendable, Equatable, CustomStringConvertib
     public let line: Int
     public let reason: String
 
-    public init(line: Int, reason: String) {
-        self.line = line
-        self.reason = reason
-    }
-
     public var description: String { "line \(line): \(reason)" }
 }

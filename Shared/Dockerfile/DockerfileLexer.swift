@@ -145,47 +145,46 @@ private struct DirectiveState {
     /// Reads a possible directive line (already left-trimmed). Returns the escape character
     /// when the line sets one.
     mutating func parse(_ line: ArraySlice<UInt8>, line number: Int) throws(DockerfileError) -> UInt8? {
-        // ^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$
-        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D }
-        func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
-        var i = line.startIndex
-        let end = line.endIndex
-        guard i < end, line[i] == UInt8(ascii: "#") else {
+        guard let directive = Self.directive(in: line),
+            directive.key == "syntax" || directive.key == "escape" || directive.key == "check"
+        else {
             done = true
             return nil
         }
-        i += 1
-        while i < end && isSpace(line[i]) { i += 1 }
-        let keyStart = i
-        guard i < end, isLetter(line[i]) else {
-            done = true
-            return nil
-        }
-        while i < end && (isLetter(line[i]) || (line[i] >= UInt8(ascii: "0") && line[i] <= UInt8(ascii: "9"))) { i += 1 }
-        let key = String(decoding: line[keyStart..<i].map(lowercased), as: UTF8.self)
-        while i < end && isSpace(line[i]) { i += 1 }
-        guard i < end, line[i] == UInt8(ascii: "=") else {
-            done = true
-            return nil
-        }
-        i += 1
-        while i < end && isSpace(line[i]) { i += 1 }
-        var valueEnd = end
-        while valueEnd > i && isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
-        guard valueEnd > i, key == "syntax" || key == "escape" || key == "check" else {
-            done = true
-            return nil
-        }
+        let (key, value) = directive
         guard seen.insert(key).inserted else {
             throw DockerfileError(line: number, reason: "only one \(key) parser directive can be used")
         }
         guard key == "escape" else { return nil }
-        let value = line[i..<valueEnd]
         guard value.count == 1, value.first == UInt8(ascii: "\\") || value.first == UInt8(ascii: "`") else {
             throw DockerfileError(
                 line: number,
                 reason: "invalid escape token '\(String(decoding: value, as: UTF8.self))' does not match ` or \\")
         }
         return value.first
+    }
+
+    /// The lowercased key and the value of a line shaped as a directive, nil for any other line.
+    private static func directive(in line: ArraySlice<UInt8>) -> (key: String, value: ArraySlice<UInt8>)? {
+        // ^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D }
+        func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
+        var i = line.startIndex
+        let end = line.endIndex
+        guard i < end, line[i] == UInt8(ascii: "#") else { return nil }
+        i += 1
+        while i < end && isSpace(line[i]) { i += 1 }
+        let keyStart = i
+        guard i < end, isLetter(line[i]) else { return nil }
+        while i < end && (isLetter(line[i]) || (line[i] >= UInt8(ascii: "0") && line[i] <= UInt8(ascii: "9"))) { i += 1 }
+        let key = String(decoding: line[keyStart..<i].map(lowercased), as: UTF8.self)
+        while i < end && isSpace(line[i]) { i += 1 }
+        guard i < end, line[i] == UInt8(ascii: "=") else { return nil }
+        i += 1
+        while i < end && isSpace(line[i]) { i += 1 }
+        var valueEnd = end
+        while valueEnd > i && isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
+        guard valueEnd > i else { return nil }
+        return (key, line[i..<valueEnd])
     }
 }

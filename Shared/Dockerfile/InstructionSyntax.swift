@@ -136,28 +136,15 @@ private func extractFlags(_ t: [UInt8], _ range: Range<Int>) -> ([Flag], Int) {
                 p += 1
                 continue
             }
-            if ch == UInt8(ascii: "\\") {
-                if p + 1 == end {
-                    p += 1
-                    continue
-                }
-                p += 1
-                ch = t[p]
-            }
-            word.append(ch)
-            positions.append(p)
-            p += 1
-            continue
-        }
-        // phase == .quote
-        if ch == quote {
+        } else if ch == quote {
             phase = .word
             p += 1
             continue
         }
+        // In a word or a quote alike, an escape takes the next byte as written; a trailing one
+        // ends the text (the next turn is at the end and closes the word).
         if ch == UInt8(ascii: "\\") {
             if p + 1 == end {
-                phase = .word
                 p += 1
                 continue
             }

@@ -11,13 +11,6 @@ public struct UnsafeRewrite: Error, Sendable, Equatable, CustomStringConvertible
     /// What the rewritten Dockerfile makes the build pull there, once expanded as BuildKit does.
     public let pulled: String
 
-    public init(line: Int, instruction: String, reported: String, pulled: String) {
-        self.line = line
-        self.instruction = instruction
-        self.reported = reported
-        self.pulled = pulled
-    }
-
     public var description: String {
         "line \(line): \(instruction) would pull \(pulled), but the rewrite reports \(reported)"
     }

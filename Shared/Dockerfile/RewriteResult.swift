@@ -63,11 +63,6 @@ public struct Warning: Sendable, Equatable, Codable, CustomStringConvertible {
     public let line: Int
     public let message: String
 
-    public init(line: Int, message: String) {
-        self.line = line
-        self.message = message
-    }
-
     public var description: String { "line \(line): \(message)" }
 }
 
@@ -76,12 +71,6 @@ public struct BuildArgChange: Sendable, Equatable, Codable, CustomStringConverti
     public let name: String
     public let from: String
     public let to: String
-
-    public init(name: String, from: String, to: String) {
-        self.name = name
-        self.from = from
-        self.to = to
-    }
 
     public var description: String { "build arg \(name): \(from) -> \(to)" }
 }
@@ -95,12 +84,6 @@ public struct PulledImage: Sendable, Equatable, Codable, CustomStringConvertible
     /// The reference as the build will resolve it. Variables this module could not resolve
     /// stay as written (`${TARGETARCH}`).
     public let reference: String
-
-    public init(line: Int, instruction: String, reference: String) {
-        self.line = line
-        self.instruction = instruction
-        self.reference = reference
-    }
 
     public var description: String { "line \(line): \(instruction) \(reference)" }
 }

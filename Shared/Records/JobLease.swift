@@ -8,10 +8,4 @@ public struct JobLease: Sendable, Hashable {
     public let jobID: UUID
     public let owner: String
     public let token: UUID
-
-    public init(jobID: UUID, owner: String, token: UUID) {
-        self.jobID = jobID
-        self.owner = owner
-        self.token = token
-    }
 }

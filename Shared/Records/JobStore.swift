@@ -20,11 +20,6 @@ public struct JobClaim: Sendable {
 public struct LeaseRenewal: Sendable, Equatable {
     public var cancelRequested: Bool
     public var pastDeadline: Bool
-
-    public init(cancelRequested: Bool, pastDeadline: Bool) {
-        self.cancelRequested = cancelRequested
-        self.pastDeadline = pastDeadline
-    }
 }
 
 /// A stage run's event, copied into the job's log.

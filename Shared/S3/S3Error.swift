@@ -10,14 +10,6 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     /// The bucket or key the request was about.
     public let resource: String?
 
-    public init(code: String, status: Int, message: String, requestID: String? = nil, resource: String? = nil) {
-        self.code = code
-        self.status = status
-        self.message = message
-        self.requestID = requestID
-        self.resource = resource
-    }
-
     public var description: String {
         var text = "S3 error \(code) (HTTP \(status))"
         if let resource { text += " on \(resource)" }

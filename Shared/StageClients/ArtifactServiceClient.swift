@@ -12,12 +12,6 @@ public struct ArtifactRef: Codable, Sendable, Equatable {
     public var key: String
     public var size: Int64
     public var sha256: String
-
-    public init(key: String, size: Int64, sha256: String) {
-        self.key = key
-        self.size = size
-        self.sha256 = sha256
-    }
 }
 
 /// Calls artifact-service, the only holder of the store's credentials, through its generated

@@ -1,4 +1,4 @@
-import Dockerfile
+@testable import Dockerfile
 import Testing
 
 /// One row of the rule table: a Dockerfile, what it must become, and what must be reported.

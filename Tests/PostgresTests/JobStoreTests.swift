@@ -1,7 +1,7 @@
 import Foundation
 import Migrations
 import Postgres
-import Records
+@testable import Records
 import Testing
 
 extension DatabaseTests {
