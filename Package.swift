@@ -129,7 +129,10 @@ let package = Package(
         // database every service but rewrite-service opens at start.
         shared(
             "StageRuns",
-            [hummingbird, httpTypes, logging, "ServiceKit", "StageClients", "Postgres", "Records", "Migrations", serviceLifecycle, openAPIRuntime]),
+            [
+                hummingbird, httpTypes, logging, "ServiceKit", "StageClients", "Postgres", "Records", "Migrations", serviceLifecycle,
+                openAPIRuntime, "RequestValidation",
+            ]),
     ]
         + service(
             "RewriteService", executable: "rewrite-service",
@@ -197,7 +200,7 @@ let package = Package(
             tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "HTTPClient", argumentParser, openAPIRuntime]),
             tests("OrchestrationTests", ["Gateway", "Records", "ServiceKit", "Digests"]),
             tests("RequestValidationTests", ["RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI"]),
-            tests("ServiceKitTests", ["ServiceKit", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
+            tests("ServiceKitTests", ["ServiceKit", "RequestValidation", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [

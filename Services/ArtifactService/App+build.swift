@@ -33,9 +33,7 @@ public func buildApplication(
         }
         let store = RunStore(pool: database.pool)
         let index = ArtifactIndex(pool: database.pool)
-        let runs = RunExecutor(
-            store: store, service: "artifact-service", owner: configuration.common.processOwner, logger: service.logger,
-            settings: configuration.common.runs)
+        let runs = service.runExecutor(store: store)
         ArtifactRoutes(backend: backend, index: index, presignMaxSeconds: configuration.presignMaxSeconds)
             .register(on: router)
         PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)

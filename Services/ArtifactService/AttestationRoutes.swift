@@ -45,12 +45,7 @@ struct AttestationRoutes {
         router.post(RouterPath(Self.path)) { request, context in
             let body = try await request.decodeJSON(as: AttestationRequest.self, context: context)
             let key = try ArtifactKey(body.artifactKey)
-            let subject: OCIReference
-            do {
-                subject = try OCIReference(parsing: body.subject)
-            } catch {
-                throw ServiceError.badRequest("subject: \(error)", code: "INVALID_SUBJECT")
-            }
+            let subject = try OCIReference(requestField: "subject", body.subject, code: "INVALID_SUBJECT")
             guard let digest = subject.digest else {
                 throw ServiceError.badRequest("subject must name a manifest by digest (…@sha256:<hex>)", code: "INVALID_SUBJECT")
             }

@@ -52,12 +52,7 @@ struct PushRoutes {
         router.post(RouterPath(Self.path)) { request, context in
             let body = try await request.decodeJSON(as: PushRequest.self, context: context)
             let key = try ArtifactKey(body.artifactKey)
-            let destination: OCIReference
-            do {
-                destination = try OCIReference(parsing: body.destination)
-            } catch {
-                throw ServiceError.badRequest("destination: \(error)", code: "INVALID_DESTINATION")
-            }
+            let destination = try OCIReference(requestField: "destination", body.destination, code: "INVALID_DESTINATION")
             guard try await index.find(key.value) != nil else {
                 throw ServiceError.notFound("no artifact \(key)", code: "ARTIFACT_NOT_FOUND")
             }

@@ -38,9 +38,7 @@ public func buildApplication(
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         let store = RunStore(pool: database.pool)
-        let executor = RunExecutor(
-            store: store, service: "build-service", owner: configuration.common.processOwner, logger: service.logger,
-            settings: configuration.common.runs)
+        let executor = service.runExecutor(store: store)
         try BuildHandlers(
             configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
             limiter: limiter

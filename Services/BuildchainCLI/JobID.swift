@@ -14,3 +14,9 @@ struct JobID: ExpressibleByArgument, Sendable, CustomStringConvertible {
 
     var description: String { uuid.uuidString.lowercased() }
 }
+
+/// The `job-id` argument of the commands that act on one job.
+struct JobIDArgument: ParsableArguments {
+    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
+    var id: JobID
+}

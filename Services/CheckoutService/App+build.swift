@@ -23,9 +23,7 @@ public func buildApplication(
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         let store = RunStore(pool: database.pool)
-        let executor = RunExecutor(
-            store: store, service: "checkout-service", owner: configuration.common.processOwner, logger: service.logger,
-            settings: configuration.common.runs)
+        let executor = service.runExecutor(store: store)
         try CheckoutHandlers(checkout: checkout, artifacts: artifacts, executor: executor, store: store)
             .registerHandlers(on: router, configuration: .serving, middlewares: service.contractMiddlewares)
         return [executor]

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Records
+import RequestValidation
 import ServiceKit
 
 /// A job as callers see it (`GET /v1/jobs/{id}`).
@@ -14,8 +15,8 @@ struct JobBody: Encodable, Sendable {
         var startedAt: Date?
         var finishedAt: Date?
         var durationMs: Int64?
-        var result: JSONValue?
-        var error: JSONValue?
+        var result: JSONNode?
+        var error: JSONNode?
 
         enum CodingKeys: String, CodingKey {
             case name, status, attempt, result, error
@@ -31,9 +32,9 @@ struct JobBody: Encodable, Sendable {
     var service: String
     var state: String
     var attempt: Int
-    var request: JSONValue
-    var result: JSONValue?
-    var error: JSONValue?
+    var request: JSONNode
+    var result: JSONNode?
+    var error: JSONNode?
     var reusedFrom: String?
     var buildKey: String?
     var cancelRequested: Bool
@@ -63,8 +64,8 @@ struct JobBody: Encodable, Sendable {
         state = job.state.rawValue
         attempt = job.attempt
         request = try Self.readable(request: job.request)
-        result = try job.result.map(JSONValue.init(parsing:))
-        error = try job.error.map(JSONValue.init(parsing:))
+        result = try job.result.map(JSONNode.init(parsing:))
+        error = try job.error.map(JSONNode.init(parsing:))
         reusedFrom = job.reusedFrom?.uuidString.lowercased()
         buildKey = job.buildKey
         cancelRequested = job.cancelRequested
@@ -77,7 +78,7 @@ struct JobBody: Encodable, Sendable {
                 name: stage.name.rawValue, status: stage.status.rawValue, attempt: stage.attempt,
                 runID: stage.runID?.uuidString.lowercased(), startedAt: stage.startedAt, finishedAt: stage.finishedAt,
                 durationMs: Self.milliseconds(from: stage.startedAt, to: stage.finishedAt),
-                result: try stage.result.map(JSONValue.init(parsing:)), error: try stage.error.map(JSONValue.init(parsing:)))
+                result: try stage.result.map(JSONNode.init(parsing:)), error: try stage.error.map(JSONNode.init(parsing:)))
         }
         links = [
             "self": "/v1/jobs/\(id)", "events": "/v1/jobs/\(id)/events", "cancel": "/v1/jobs/\(id)/cancel",
@@ -90,8 +91,8 @@ struct JobBody: Encodable, Sendable {
     /// with `***` values already, and keep their names visible.
     /// The record is parsed once and redacted as parsed (`Redaction`'s rules): going through
     /// `Redaction.redact(jsonText:)` parsed and wrote it twice more, a quarter of a status read's CPU.
-    static func readable(request text: String) throws -> JSONValue {
-        let recorded = try JSONValue(parsing: text)
+    static func readable(request text: String) throws -> JSONNode {
+        let recorded = try JSONNode(parsing: text)
         let redacted = redact(recorded)
         guard case .object(let fields) = recorded, case .object(var readable) = redacted else { return redacted }
         for key in ["secret_build_args", "secrets"] { readable[key] = fields[key] }
@@ -100,10 +101,10 @@ struct JobBody: Encodable, Sendable {
 
     /// `Redaction.redact(json:)` on a parsed value: secret-named keys masked (null stays null),
     /// URL userinfo masked in every string.
-    static func redact(_ value: JSONValue) -> JSONValue {
+    static func redact(_ value: JSONNode) -> JSONNode {
         switch value {
         case .object(let fields):
-            var redacted: [String: JSONValue] = [:]
+            var redacted: [String: JSONNode] = [:]
             for (key, child) in fields {
                 redacted[key] = Redaction.isSecretKey(key) && child != .null ? .string(Redaction.mask) : redact(child)
             }

@@ -1,4 +1,5 @@
-/// A JSON value as the validator sees it: the request bodies it checks and the spec it reads.
+/// A JSON value: the request bodies the validator checks and the spec it reads, and the stored
+/// JSON documents (run requests, results) services carry inside typed responses.
 /// Numbers are `Double`s; JSON Schema's `integer` is a number with no fraction.
 public enum JSONNode: Sendable, Hashable {
     case null

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Records
+import RequestValidation
 import ServiceKit
 import StageClients
 
@@ -14,9 +15,9 @@ public struct RunBody: Codable, Sendable {
     public var jobID: String?
     public var status: String
     public var attempt: Int
-    public var request: JSONValue
-    public var result: JSONValue?
-    public var error: JSONValue?
+    public var request: JSONNode
+    public var result: JSONNode?
+    public var error: JSONNode?
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
@@ -39,9 +40,9 @@ public struct RunBody: Codable, Sendable {
         jobID = run.jobID?.uuidString.lowercased()
         status = run.status.rawValue
         attempt = run.attempt
-        request = try JSONValue(parsing: run.request)
-        result = try run.result.map(JSONValue.init(parsing:))
-        error = try run.error.map(JSONValue.init(parsing:))
+        request = try JSONNode(parsing: run.request)
+        result = try run.result.map(JSONNode.init(parsing:))
+        error = try run.error.map(JSONNode.init(parsing:))
         createdAt = run.createdAt
         startedAt = run.startedAt
         finishedAt = run.finishedAt

@@ -1,12 +1,13 @@
 import Foundation
+import RequestValidation
 import Testing
 
 @testable import ServiceKit
 
-/// `JSONValue(parsing:)` parses by hand; Foundation's `JSONDecoder` is the reference.
+/// `JSONNode(parsing:)` parses by hand; Foundation's `JSONDecoder` is the reference.
 @Suite struct JSONValueParserTests {
-    private func decoded(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    private func decoded(_ text: String) throws -> JSONNode {
+        try JSONDecoder().decode(JSONNode.self, from: Data(text.utf8))
     }
 
     @Test(arguments: [
@@ -18,7 +19,7 @@ import Testing
         #""just a string""#, "42", "true", "null", "\t\r\n{ \"spaced\" : [ 1 , 2 ] }\n",
     ])
     func parsesAsJSONDecoderDoes(text: String) throws {
-        #expect(try JSONValue(parsing: text) == (try decoded(text)), "\(text)")
+        #expect(try JSONNode(parsing: text) == (try decoded(text)), "\(text)")
     }
 
     @Test(arguments: [
@@ -27,7 +28,7 @@ import Testing
         #""\x""#, #""\u12""#, #""\ud800""#, #""\ud800\u0041""#, #""\udc00""#, "[NaN]", "'single'",
     ])
     func refusesWhatJSONDecoderRefuses(text: String) {
-        #expect(throws: DecodingError.self, "\(text)") { try JSONValue(parsing: text) }
+        #expect(throws: DecodingError.self, "\(text)") { try JSONNode(parsing: text) }
         #expect(throws: (any Error).self, "\(text)") { try decoded(text) }
     }
 
@@ -35,16 +36,16 @@ import Testing
     /// keys; the parser keeps the last, as PostgreSQL's jsonb (where its input comes from) does.
     @Test func refusesTrailingCommasAndKeepsTheLastOfDuplicateKeys() throws {
         for text in ["[1,]", #"{"a":1,}"#] {
-            #expect(throws: DecodingError.self, "\(text)") { try JSONValue(parsing: text) }
+            #expect(throws: DecodingError.self, "\(text)") { try JSONNode(parsing: text) }
         }
-        #expect(try JSONValue(parsing: #"{"dup":1,"dup":2}"#) == .object(["dup": .number(2)]))
+        #expect(try JSONNode(parsing: #"{"dup":1,"dup":2}"#) == .object(["dup": .number(2)]))
     }
 
     @Test func refusesNestingDeeperThanTheLimit() throws {
         let limit = JSONValueParser.maxDepth
         let deep = String(repeating: "[", count: limit) + String(repeating: "]", count: limit)
-        #expect(try JSONValue(parsing: deep) == (try decoded(deep)))
+        #expect(try JSONNode(parsing: deep) == (try decoded(deep)))
         let deeper = "[" + deep + "]"
-        #expect(throws: DecodingError.self) { try JSONValue(parsing: deeper) }
+        #expect(throws: DecodingError.self) { try JSONNode(parsing: deeper) }
     }
 }

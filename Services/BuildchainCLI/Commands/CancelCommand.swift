@@ -7,11 +7,10 @@ struct CancelCommand: AsyncParsableCommand {
 
     @OptionGroup var gateway: GatewayOptions
 
-    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
-    var id: JobID
+    @OptionGroup var job: JobIDArgument
 
     func run() async throws {
         let client = gateway.makeClient(try CLIEnvironment.current())
-        gateway.output.print(try await client.cancel(id)) { "job \($0.id): \($0.state.rawValue)" }
+        gateway.output.print(try await client.cancel(job.id)) { "job \($0.id): \($0.state.rawValue)" }
     }
 }

@@ -9,15 +9,14 @@ struct LogsCommand: AsyncParsableCommand {
 
     @OptionGroup var gateway: GatewayOptions
 
-    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
-    var id: JobID
+    @OptionGroup var job: JobIDArgument
 
     @Flag(name: .shortAndLong, help: "Keep printing new events until the job ends.")
     var follow = false
 
     func run() async throws {
         let client = gateway.makeClient(try CLIEnvironment.current())
-        let follower = EventFollower(client: client, jobID: id)
+        let follower = EventFollower(client: client, jobID: job.id)
         let output = gateway.output
         let print: (ReceivedEvent) -> Void = { received in
             switch output {

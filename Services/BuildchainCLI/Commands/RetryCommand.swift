@@ -8,8 +8,7 @@ struct RetryCommand: AsyncParsableCommand {
 
     @OptionGroup var gateway: GatewayOptions
 
-    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
-    var id: JobID
+    @OptionGroup var job: JobIDArgument
 
     @OptionGroup var secrets: SecretOptions
 
@@ -17,6 +16,6 @@ struct RetryCommand: AsyncParsableCommand {
         let environment = try CLIEnvironment.current()
         let client = gateway.makeClient(environment)
         let (buildArgs, files) = try secrets.values(environment)
-        gateway.output.print(try await client.retry(id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state.rawValue) (attempt \($0.attempt))" }
+        gateway.output.print(try await client.retry(job.id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state.rawValue) (attempt \($0.attempt))" }
     }
 }

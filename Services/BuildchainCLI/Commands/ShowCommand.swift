@@ -7,11 +7,10 @@ struct ShowCommand: AsyncParsableCommand {
 
     @OptionGroup var gateway: GatewayOptions
 
-    @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
-    var id: JobID
+    @OptionGroup var job: JobIDArgument
 
     func run() async throws {
         let client = gateway.makeClient(try CLIEnvironment.current())
-        gateway.output.print(try await client.job(id), text: JobReport.render)
+        gateway.output.print(try await client.job(job.id), text: JobReport.render)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Records
+import RequestValidation
 import ServiceKit
 import StageClients
 
@@ -62,7 +63,7 @@ struct DashboardRoutes: Sendable {
         }
         router.get("/ui/jobs/{id}/artifact") { _, context in
             let job = try await store.job(in: context)
-            guard let result = job.result.flatMap({ try? JSONValue(parsing: $0) }), let key = result["image"]?["key"]?.string else {
+            guard let result = job.result.flatMap({ try? JSONNode(parsing: $0) }), let key = result["image"]?["key"]?.string else {
                 throw ServiceError.notFound("the job has no artifact")
             }
             // A short-lived URL on the store itself: the bytes do not go through the gateway.

@@ -1,5 +1,6 @@
 import Foundation
 import Records
+import RequestValidation
 import ServiceKit
 
 /// `/ui/jobs/{id}`: the job's stages to scale, what the rewrite changed, the build's steps,
@@ -13,14 +14,14 @@ struct JobDetailPage {
 
     var html: String {
         let id = job.id.uuidString.lowercased()
-        let result = job.result.flatMap { try? JSONValue(parsing: $0) }
+        let result = job.result.flatMap { try? JSONNode(parsing: $0) }
         let state = job.state.rawValue
         var body = """
             <h1>Job <code>\(id)</code></h1>
             <p><span id="job-state" class="state" data-state="\(state)" style="background:\(stateColours[state] ?? "#999")">\(state)</span>
             <a href="/ui/workloads/\(escape(job.workload))">\(escape(job.workload))</a> / \(escape(job.service)) · attempt \(job.attempt)</p>
             """
-        if let error = job.error.flatMap({ try? JSONValue(parsing: $0) }) {
+        if let error = job.error.flatMap({ try? JSONNode(parsing: $0) }) {
             body += """
                 <div class="error" id="job-error"><strong>\(escape(error["code"]?.string ?? "FAILED"))</strong> \
                 in \(escape(error["stage"]?.string ?? "the job")): <span>\(escape(error["message"]?.string ?? ""))</span></div>
@@ -50,7 +51,7 @@ struct JobDetailPage {
         #"<form method="post" action="\#(action)" class="inline"><input type="hidden" name="csrf" value="\#(csrf)"><button id="\#(id)">\#(label)</button></form> "#
     }
 
-    private func details(result: JSONValue?) -> String {
+    private func details(result: JSONNode?) -> String {
         var rows = ""
         if let delivery {
             rows += #"<dt>started by</dt><dd id="delivery">GitHub push, delivery <code>\#(escape(delivery))</code></dd>"#
@@ -93,8 +94,8 @@ struct JobDetailPage {
         return #"<h2>Rewritten images</h2><table id="rewrites"><tr><th>line</th><th>before</th><th></th><th>after</th></tr>\#(rows)</table>"#
     }
 
-    private func stageResult(_ name: StageName) -> JSONValue? {
-        stages.first { $0.name == name }?.result.flatMap { try? JSONValue(parsing: $0) }
+    private func stageResult(_ name: StageName) -> JSONNode? {
+        stages.first { $0.name == name }?.result.flatMap { try? JSONNode(parsing: $0) }
     }
 
     /// Follows `/v1/jobs/{id}/events` (the session cookie authenticates it) into the log, and
@@ -129,22 +130,5 @@ struct JobDetailPage {
             })();
             </script>
             """
-    }
-}
-
-extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    var string: String? {
-        if case .string(let text) = self { return text }
-        return nil
-    }
-
-    var number: Double? {
-        if case .number(let value) = self { return value }
-        return nil
     }
 }

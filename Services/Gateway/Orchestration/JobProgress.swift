@@ -1,4 +1,5 @@
 import Records
+import RequestValidation
 import ServiceKit
 import StageClients
 
@@ -12,7 +13,7 @@ struct JobProgress {
     /// The signed statement, once the stages are done and a signing key is configured.
     var provenance: ProvenanceRecord?
 
-    mutating func absorb(_ stage: StageName, result: JSONValue) throws {
+    mutating func absorb(_ stage: StageName, result: JSONNode) throws {
         do {
             switch stage {
             case .checkout: checkout = try result.decode(as: CheckoutOutcome.self)
@@ -36,10 +37,10 @@ struct JobProgress {
         return value
     }
 
-    func jobResult() throws -> JSONValue {
+    func jobResult() throws -> JSONNode {
         let checkout = try required(\.checkout, "checkout")
         let build = try required(\.build, "build")
-        return try JSONValue.encoding(
+        return try JSONNode.encoding(
             JobOutcome(
                 commit: checkout.commit, image: build.image, manifestDigest: push?.manifestDigest,
                 reference: push?.reference, reusedFrom: reusedFrom, provenance: provenance))

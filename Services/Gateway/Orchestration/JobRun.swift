@@ -6,6 +6,7 @@ import Foundation
 import HTTPClient
 import Logging
 import Records
+import RequestValidation
 import RewriteAPI
 import ServiceKit
 import StageClients
@@ -66,7 +67,7 @@ final class JobRun: Sendable {
             var progress = JobProgress()
             for stage in try await store.stages(of: job.id) {
                 if stage.status == .succeeded {
-                    try progress.absorb(stage.name, result: try JSONValue(parsing: stage.result ?? "null"))
+                    try progress.absorb(stage.name, result: try JSONNode(parsing: stage.result ?? "null"))
                     continue
                 }
                 try Task.checkCancellation()
@@ -112,7 +113,7 @@ final class JobRun: Sendable {
     /// `StageFailure` when it fails for good.
     private func run(
         _ stage: JobStage, request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress
-    ) async throws -> JSONValue {
+    ) async throws -> JSONNode {
         var retries = 0
         var pending = try await leftRun(of: stage)
         while true {
@@ -143,7 +144,7 @@ final class JobRun: Sendable {
             if Task.isCancelled { throw CancellationError() }
             let final = !failure.retryable || retries >= settings.stageRetries
             try await store.finishStage(
-                stage.name, lease: lease, status: .failed, error: try masked(json: JSONValue.encoding(failure).text()))
+                stage.name, lease: lease, status: .failed, error: try masked(json: JSONNode.encoding(failure).text()))
             if final { throw StageFailure(stage: stage.name, failure: failure) }
             retries += 1
             let wait = backoff(retry: retries)
@@ -165,7 +166,7 @@ final class JobRun: Sendable {
 
     private func perform(
         _ stage: StageName, request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress
-    ) async throws -> JSONValue {
+    ) async throws -> JSONNode {
         let lease = lease.token.uuidString.lowercased()
         let jobID = job.id.uuidString.lowercased()
         switch stage {
@@ -189,7 +190,7 @@ final class JobRun: Sendable {
                     body: .json(.init(dockerfile: checkout.dockerfile, buildArgs: .init(additionalProperties: request.buildArgs ?? [:])))
                 ).ok.body.json
             }
-            return try JSONValue.encoding(rewritten)
+            return try JSONNode.encoding(rewritten)
         case .build:
             return try await build(request: request, secrets: secrets, progress: progress)
         case .push:
@@ -211,7 +212,7 @@ final class JobRun: Sendable {
 
     /// Reuses the image of an earlier build with the same key when it is still stored (unless
     /// the request asks for a fresh build); builds otherwise.
-    private func build(request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress) async throws -> JSONValue {
+    private func build(request: BuildJobRequest, secrets: BuildSecrets, progress: JobProgress) async throws -> JSONNode {
         let checkout = try progress.required(\.checkout, "checkout")
         let rewrite = try progress.required(\.rewrite, "rewrite")
         let key = BuildKey(
@@ -219,7 +220,7 @@ final class JobRun: Sendable {
             buildArgs: rewrite.buildArgs, target: request.target, builder: settings.builder,
             secrets: settings.secretsKeyring.flatMap(secrets.mac(with:)))
         if request.fresh != true, let earlier = try await store.reusableBuild(key: key.value, excluding: job.id),
-            let result = try? JSONValue(parsing: earlier.result),
+            let result = try? JSONNode(parsing: earlier.result),
             let image = try? result.decode(as: BuildOutcome.self).image,
             try await services.artifactExists(image.key)
         {
@@ -254,7 +255,7 @@ final class JobRun: Sendable {
 
     /// Starts a run on the stage's service under this claim's lease token (the service records
     /// it only while the claim holds the job), records its id, and follows it to the end.
-    private func follow(_ stage: StageName, startedBy start: () async throws -> RemoteRun) async throws -> JSONValue {
+    private func follow(_ stage: StageName, startedBy start: () async throws -> RemoteRun) async throws -> JSONNode {
         let run = try await start()
         try await store.recordRun(run.id, stage: stage, lease: lease)
         return try await follow(run.id, of: stage, seen: 0)
@@ -264,7 +265,7 @@ final class JobRun: Sendable {
     /// succeeded, its failure otherwise. A run whose heartbeat stops (its service died) is
     /// ended as abandoned: a retryable RUN_ABANDONED failure. Cancelling the task cancels the run on its
     /// service unless the job is being handed over.
-    private func follow(_ runID: UUID, of stage: StageName, seen: Int64) async throws -> JSONValue {
+    private func follow(_ runID: UUID, of stage: StageName, seen: Int64) async throws -> JSONNode {
         let client = try services.runs(of: stage)
         var seen = seen
         var unreachableSince: ContinuousClock.Instant?
@@ -310,7 +311,7 @@ final class JobRun: Sendable {
     private func closeIfAbandoned(_ runID: UUID) async throws {
         let failure = RunFailure.abandoned(staleAfter: settings.runStaleAfter)
         let closed = try await store.runs.closeStale(
-            olderThan: settings.runStaleAfter, id: runID, error: try JSONValue.encoding(failure).text())
+            olderThan: settings.runStaleAfter, id: runID, error: try JSONNode.encoding(failure).text())
         if !closed.isEmpty { throw failure }
     }
 
@@ -335,7 +336,7 @@ final class JobRun: Sendable {
             let running = try await store.stages(of: job.id).filter { $0.status == .running }
             for stage in running {
                 try await store.finishStage(
-                    stage.name, lease: lease, status: .cancelled, error: try JSONValue.encoding(failure).text())
+                    stage.name, lease: lease, status: .cancelled, error: try JSONNode.encoding(failure).text())
             }
             let document = try StageFailure(stage: running.first?.name, failure: failure).document()
             try await store.finish(
@@ -397,7 +398,7 @@ struct StageFailure: Error {
     var stage: StageName?
     var failure: RunFailure
 
-    func document() throws -> JSONValue {
-        try JSONValue.encoding(failure).merging(["stage": stage.map { .string($0.rawValue) } ?? .null])
+    func document() throws -> JSONNode {
+        try JSONNode.encoding(failure).merging(["stage": stage.map { .string($0.rawValue) } ?? .null])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RequestValidation
 import ServiceKit
 import StageClients
 
@@ -82,24 +83,24 @@ struct JobOutcome: Encodable {
     }
 }
 
-extension JSONValue {
+extension JSONNode {
     /// Decodes this value as `T` (through its JSON text).
     func decode<T: Decodable>(as type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: JSONResponse<JSONValue>.encoder.encode(self))
+        try JSONDecoder().decode(T.self, from: JSONResponse<JSONNode>.encoder.encode(self))
     }
 
     func text() throws -> String {
-        String(decoding: try JSONResponse<JSONValue>.encoder.encode(self), as: UTF8.self)
+        String(decoding: try JSONResponse<JSONNode>.encoder.encode(self), as: UTF8.self)
     }
 }
 
-extension JSONValue {
-    static func encoding(_ value: some Encodable) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONResponse<JSONValue>.encoder.encode(value))
+extension JSONNode {
+    static func encoding(_ value: some Encodable) throws -> JSONNode {
+        try JSONDecoder().decode(JSONNode.self, from: JSONResponse<JSONNode>.encoder.encode(value))
     }
 
     /// An object with `fields` added (or replaced); other values unchanged.
-    func merging(_ fields: [String: JSONValue]) -> JSONValue {
+    func merging(_ fields: [String: JSONNode]) -> JSONNode {
         guard case .object(var object) = self else { return self }
         object.merge(fields) { _, new in new }
         return .object(object)

@@ -6,6 +6,7 @@ import HTTPClient
 import OpenAPIRuntime
 import OpenAPITransport
 import Records
+import RequestValidation
 import ServiceKit
 import StageClients
 
@@ -14,7 +15,7 @@ import StageClients
 struct RemoteRun: Decodable, Sendable {
     var id: UUID
     var status: RunStatus
-    var result: JSONValue?
+    var result: JSONNode?
     var error: RunFailure?
 
     /// Reads one service module's `Components.Schemas.Run`.

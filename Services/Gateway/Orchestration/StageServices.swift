@@ -27,13 +27,6 @@ public struct StageEndpoints: Sendable {
     public var rewrite: ServiceEndpoint
     public var build: ServiceEndpoint
     public var artifact: ServiceEndpoint
-
-    public init(checkout: ServiceEndpoint, rewrite: ServiceEndpoint, build: ServiceEndpoint, artifact: ServiceEndpoint) {
-        self.checkout = checkout
-        self.rewrite = rewrite
-        self.build = build
-        self.artifact = artifact
-    }
 }
 
 /// The generated clients of the services a job's stages call, each with its bearer token and

@@ -1,9 +1,10 @@
 import Foundation
+import RequestValidation
 
 /// Writes JSON text byte by byte, as `JSONResponse.encoder` would (keys sorted, slashes not
 /// escaped, dates ISO 8601 in whole seconds): for response bodies on hot paths, where
 /// `JSONEncoder`'s generic containers were a tenth of a request's CPU. The caller writes an
-/// object's members in sorted key order; `JSONValue` objects are sorted here.
+/// object's members in sorted key order; `JSONNode` objects are sorted here.
 public struct JSONTextWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -90,7 +91,7 @@ public struct JSONTextWriter {
         date(value)
     }
 
-    public mutating func member(_ name: String, _ value: JSONValue?) throws {
+    public mutating func member(_ name: String, _ value: JSONNode?) throws {
         guard let value else { return }
         key(name)
         try self.value(value)
@@ -118,9 +119,9 @@ public struct JSONTextWriter {
         needsComma = true
     }
 
-    /// Any `JSONValue`, encoded as its `Encodable` conformance does (integral numbers below
+    /// Any `JSONNode`, encoded as its `Encodable` conformance does (integral numbers below
     /// 1e15 as integers), object keys sorted.
-    public mutating func value(_ value: JSONValue) throws {
+    public mutating func value(_ value: JSONNode) throws {
         switch value {
         case .null: null()
         case .bool(let flag): bool(flag)

@@ -1,6 +1,8 @@
-/// Parses JSON text into a `JSONValue` in one pass over its UTF-8 bytes (`JSONValue(parsing:)`).
+import RequestValidation
+
+/// Parses JSON text into a `JSONNode` in one pass over its UTF-8 bytes (`JSONNode(parsing:)`).
 ///
-/// `JSONDecoder` decoding a `JSONValue` tried each kind in turn, throwing and catching an error
+/// `JSONDecoder` decoding a `JSONNode` tried each kind in turn, throwing and catching an error
 /// at every value that was not a bool, and was a tenth of a status read's CPU. RFC 8259 (any
 /// value at the top, at most `maxDepth` nested arrays and objects), values as `JSONDecoder`
 /// gives them (numbers as `Double`). Stricter than it on trailing commas; of duplicate keys the
@@ -17,7 +19,7 @@ struct JSONValueParser {
         self.bytes = bytes
     }
 
-    static func parse(_ text: String) throws -> JSONValue {
+    static func parse(_ text: String) throws -> JSONNode {
         var text = text
         return try text.withUTF8 { bytes in
             var parser = JSONValueParser(bytes)
@@ -29,7 +31,7 @@ struct JSONValueParser {
         }
     }
 
-    private mutating func value() throws -> JSONValue {
+    private mutating func value() throws -> JSONNode {
         guard index < bytes.count else { throw error("unexpected end of the JSON text") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object()
@@ -43,11 +45,11 @@ struct JSONValueParser {
         }
     }
 
-    private mutating func object() throws -> JSONValue {
+    private mutating func object() throws -> JSONNode {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var fields: [String: JSONValue] = [:]
+        var fields: [String: JSONNode] = [:]
         skipWhitespace()
         if try consume(UInt8(ascii: "}")) { return .object(fields) }
         while true {
@@ -64,11 +66,11 @@ struct JSONValueParser {
         }
     }
 
-    private mutating func array() throws -> JSONValue {
+    private mutating func array() throws -> JSONNode {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var elements: [JSONValue] = []
+        var elements: [JSONNode] = []
         skipWhitespace()
         if try consume(UInt8(ascii: "]")) { return .array(elements) }
         while true {
@@ -182,7 +184,7 @@ struct JSONValueParser {
         return number
     }
 
-    private mutating func literal(_ word: StaticString, _ value: JSONValue) throws -> JSONValue {
+    private mutating func literal(_ word: StaticString, _ value: JSONNode) throws -> JSONNode {
         let count = word.utf8CodeUnitCount
         guard index + count <= bytes.count,
             UnsafeBufferPointer(rebasing: bytes[index..<index + count]).elementsEqual(
