@@ -124,7 +124,7 @@ let package = Package(
         // What the stage services' callers and the stages share: the artifact-service client,
         // the artifact key rule, a run's failure document, the lease header (on ServiceKit's wire
         // conventions: problem details, JSON coding, secrets).
-        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes", "ArtifactAPI", "OpenAPITransport", openAPIRuntime, httpTypes]),
+        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes", "ArtifactAPI", "OpenAPITransport", openAPIRuntime, httpTypes, logging]),
         // Recorded runs of the stage services (executor, routes, event streams) and the
         // database every service but rewrite-service opens at start.
         shared(

@@ -24,7 +24,7 @@ public final class HTTPClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let logger: Logger
+    public let logger: Logger
     private let handles: EasyHandlePool
     private let driver: CurlMultiDriver
 

@@ -2,6 +2,7 @@ import ArtifactAPI
 import Foundation
 import HTTPClient
 import HTTPTypes
+import Logging
 import OpenAPIRuntime
 import OpenAPITransport
 import PathBytes
@@ -23,10 +24,12 @@ public struct ArtifactServiceClient: Sendable {
     private let serverURL: URL
     private let transport: HTTPClientTransport
     private let token: Secret
+    private let logger: Logger
 
     public init(baseURL: String, token: Secret, http: HTTPClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
+        logger = http.logger
         serverURL = URL(string: self.baseURL) ?? URL(fileURLWithPath: "/")
         transport = HTTPClientTransport(client: http)
         client = Self.client(serverURL, transport, token: token)
@@ -52,6 +55,9 @@ public struct ArtifactServiceClient: Sendable {
                 }
                 break
             } catch let failure as RunFailure where failure.retryable && attempt < Self.uploadAttempts {
+                logger.notice(
+                    "retrying after failure",
+                    metadata: ["key": "\(key)", "code": "\(failure.code)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: .milliseconds(200 << attempt))
                 attempt += 1
             }
