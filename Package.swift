@@ -52,11 +52,11 @@ let package = Package(
         .executable(name: "artifact-service", targets: ["artifact-service"]),
         .executable(name: "buildchain", targets: ["buildchain"]),
         // Typed clients for other tooling: the generated client of one service and a transport.
-        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OperationalAPI", "OpenAPITransport"]),
-        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OperationalAPI", "OpenAPITransport"]),
-        .library(name: "RewriteClient", targets: ["RewriteAPI", "OperationalAPI", "OpenAPITransport"]),
-        .library(name: "BuildClient", targets: ["BuildAPI", "OperationalAPI", "OpenAPITransport"]),
-        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OperationalAPI", "OpenAPITransport"]),
+        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
+        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
+        .library(name: "RewriteClient", targets: ["RewriteAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
+        .library(name: "BuildClient", targets: ["BuildAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
+        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -91,7 +91,9 @@ let package = Package(
         contract("BuildAPI"),
         contract("ArtifactAPI"),
         contract("OperationalAPI"),
-        shared("OpenAPITransport", ["HTTPClient", openAPIRuntime, httpTypes]),
+        // How every generated server and client codes JSON (dates, key order).
+        shared("ContractCoding", [openAPIRuntime]),
+        shared("OpenAPITransport", ["HTTPClient", "ContractCoding", openAPIRuntime, httpTypes]),
         // Checks requests against a service's bundled spec (the limits written once, in openapi/).
         shared("RequestValidation", []),
 
@@ -113,7 +115,7 @@ let package = Package(
         shared(
             "ServiceKit",
             [
-                hummingbird, httpTypes, logging, "Digests", "TraceContext", openAPIRuntime, "RequestValidation",
+                hummingbird, httpTypes, logging, "Digests", "TraceContext", openAPIRuntime, "ContractCoding", "RequestValidation",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -124,7 +126,7 @@ let package = Package(
         // What the stage services' callers and the stages share: the artifact-service client,
         // the artifact key rule, a run's failure document, the lease header (on ServiceKit's wire
         // conventions: problem details, JSON coding, secrets).
-        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes", "ArtifactAPI", "OpenAPITransport", openAPIRuntime, httpTypes, logging]),
+        shared("StageClients", ["ServiceKit", "HTTPClient", "PathBytes", "ArtifactAPI", "OpenAPITransport", "ContractCoding", openAPIRuntime, httpTypes, logging]),
         // Recorded runs of the stage services (executor, routes, event streams) and the
         // database every service but rewrite-service opens at start.
         shared(
@@ -136,17 +138,17 @@ let package = Package(
     ]
         + service(
             "RewriteService", executable: "rewrite-service",
-            [hummingbird, httpTypes, "ServiceKit", "RewriteAPI", openAPIRuntime, openAPIHummingbird, "Dockerfile", "OCI", "HTTPClient", argumentParser])
+            [hummingbird, httpTypes, "ServiceKit", "RewriteAPI", "ContractCoding", openAPIRuntime, openAPIHummingbird, "Dockerfile", "OCI", "HTTPClient", argumentParser])
         + service(
             "CheckoutService", executable: "checkout-service",
             [
-                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "CheckoutAPI", openAPIRuntime,
+                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "CheckoutAPI", "ContractCoding", openAPIRuntime,
                 openAPIHummingbird, "GitCheckout", "Records", "HTTPClient",
             ])
         + service(
             "BuildService", executable: "build-service",
             [
-                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "BuildAPI", openAPIRuntime, openAPIHummingbird,
+                hummingbird, httpTypes, "ServiceKit", "StageRuns", "StageClients", "BuildAPI", "ContractCoding", openAPIRuntime, openAPIHummingbird,
                 "BuildDrivers", "OCI", "Records",
                 "HTTPClient", "Processes", "PathBytes",
             ])
@@ -162,13 +164,13 @@ let package = Package(
             [
                 hummingbird, httpTypes, logging, serviceLifecycle, "ServiceKit", "StageRuns", "StageClients", "Records",
                 "HTTPClient", "Digests", "Provenance", "OCI", "PathBytes", "GatewayAPI", "RequestValidation",
-                "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI", "OpenAPITransport", openAPIRuntime,
+                "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI", "OpenAPITransport", "ContractCoding", openAPIRuntime,
             ])
         + [
             .target(
                 name: "BuildchainCLI",
                 dependencies: [
-                    "GatewayAPI", "OperationalAPI", "OpenAPITransport", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
+                    "GatewayAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
                     openAPIRuntime, httpTypes,
                 ],
                 path: "Services/BuildchainCLI", swiftSettings: swiftSettings),
@@ -186,7 +188,7 @@ let package = Package(
                 exclude: ["pattern_server.py"]),
             tests(
                 "OpenAPITransportTests",
-                ["OpenAPITransport", "ArtifactAPI", "HTTPClient", "TraceContext", "Digests", "TestSupport", openAPIRuntime, hummingbird, hummingbirdTesting, httpTypes]),
+                ["OpenAPITransport", "ContractCoding", "ArtifactAPI", "HTTPClient", "TraceContext", "Digests", "TestSupport", openAPIRuntime, hummingbird, hummingbirdTesting, httpTypes]),
             tests("PostgresTests", ["Postgres", "Records", "Migrations", "TestSupport"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),
@@ -197,7 +199,7 @@ let package = Package(
             tests("DockerfileTests", ["Dockerfile"], exclude: ["buildkit_referee.py"]),
             tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
-            tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "HTTPClient", argumentParser, openAPIRuntime]),
+            tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "ContractCoding", "HTTPClient", argumentParser, openAPIRuntime]),
             tests("OrchestrationTests", ["Gateway", "Records", "ServiceKit", "Digests"]),
             tests("RequestValidationTests", ["RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI"]),
             tests("ServiceKitTests", ["ServiceKit", "RequestValidation", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),

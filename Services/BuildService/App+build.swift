@@ -1,3 +1,4 @@
+import ContractCoding
 import BuildAPI
 import BuildDrivers
 import HTTPClient
@@ -42,7 +43,7 @@ public func buildApplication(
         try BuildHandlers(
             configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
             limiter: limiter
-        ).registerHandlers(on: router, configuration: .serving, middlewares: service.contractMiddlewares)
+        ).registerHandlers(on: router, configuration: .buildchain)
         return [executor]
     }
 }

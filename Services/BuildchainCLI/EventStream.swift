@@ -1,3 +1,4 @@
+import ContractCoding
 import Foundation
 import GatewayAPI
 import OpenAPIRuntime
@@ -50,7 +51,7 @@ enum EventStream {
     private static func decode<Bytes: AsyncSequence & Sendable>(_ bytes: Bytes, _ deliver: (ReceivedEvent) -> Bool)
         async throws where Bytes.Element == ArraySlice<UInt8>
     {
-        let decoder = GatewayDates.decoder()
+        let decoder = JSONDecoder.buildchain()
         for try await message in bytes.asDecodedServerSentEvents() {
             guard let data = message.data, let event = try? decoder.decode(JobEvent.self, from: Data(data.utf8)) else {
                 continue

@@ -1,3 +1,4 @@
+import ContractCoding
 import Foundation
 import GatewayAPI
 import OperationalAPI
@@ -116,7 +117,7 @@ struct GatewayClient: Sendable {
         var middlewares: [any ClientMiddleware] = [exchange]
         if let token { middlewares.insert(BearerToken(token), at: 0) }
         let client = makeClient(
-            serverURL, Configuration(dateTranscoder: GatewayDates()), HTTPClientTransport(client: http, timeout: timeout),
+            serverURL, .buildchain, HTTPClientTransport(client: http, timeout: timeout),
             middlewares)
         do {
             return try await operation(client)

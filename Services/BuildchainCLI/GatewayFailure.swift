@@ -1,10 +1,11 @@
+import ContractCoding
 import Foundation
 import GatewayAPI
 
 /// Turns an error answer of the gateway into a `CLIError` naming its problem's code and detail.
 enum GatewayFailure {
     static func error(status: Int, body: [UInt8]) -> CLIError {
-        let problem = try? GatewayDates.decoder().decode(Components.Schemas.Problem.self, from: Data(body))
+        let problem = try? JSONDecoder.buildchain().decode(Components.Schemas.Problem.self, from: Data(body))
         let code = problem?.code ?? "HTTP_\(status)"
         var detail = problem.map { $0.detail ?? $0.title } ?? excerpt(of: body)
         if status == 401 { detail += " (is BUILDCHAIN_TOKEN set to a valid token?)" }

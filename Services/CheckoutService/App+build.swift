@@ -1,3 +1,4 @@
+import ContractCoding
 import CheckoutAPI
 import GitCheckout
 import HTTPClient
@@ -25,7 +26,7 @@ public func buildApplication(
         let store = RunStore(pool: database.pool)
         let executor = service.runExecutor(store: store)
         try CheckoutHandlers(checkout: checkout, artifacts: artifacts, executor: executor, store: store)
-            .registerHandlers(on: router, configuration: .serving, middlewares: service.contractMiddlewares)
+            .registerHandlers(on: router, configuration: .buildchain)
         return [executor]
     }
 }

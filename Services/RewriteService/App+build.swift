@@ -1,3 +1,4 @@
+import ContractCoding
 import HTTPClient
 import Hummingbird
 import OCI
@@ -19,7 +20,7 @@ public func buildApplication(
     return try await service.makeApplication { router in
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         try RewriteHandlers(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
-            .registerHandlers(on: router, configuration: .serving, middlewares: service.contractMiddlewares)
+            .registerHandlers(on: router, configuration: .buildchain)
         return []
     }
 }

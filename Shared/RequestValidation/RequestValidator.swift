@@ -107,13 +107,14 @@ public struct RequestValidator: Sendable {
         return nil
     }
 
-    /// The first way a JSON body breaks `operation`'s body schema; nil also when the bytes are
-    /// not JSON at all, which the route's decoder refuses in its own words.
+    /// The first way a JSON body breaks `operation`'s body schema, then the first member no
+    /// request may hold (see `JSONNode.forbiddenMember`); nil also when the bytes are not JSON at
+    /// all, which the handler's decoder refuses in its own words. The body is parsed once, here.
     public func violation(of operation: SpecOperation, body: some Collection<UInt8>) -> Violation? {
         guard let schema = operation.body, !body.isEmpty,
             let value = try? JSONDecoder().decode(JSONNode.self, from: Data(body))
         else { return nil }
-        return schema.violation(of: value, at: [], codes: operation.bodyCodes)
+        return schema.violation(of: value, at: [], codes: operation.bodyCodes) ?? value.forbiddenMember()
     }
 
     /// A parameter's text as the JSON value its schema's type reads it as (a number for

@@ -1,3 +1,4 @@
+import ContractCoding
 import Foundation
 import Testing
 
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func timestampsUseTheGivenTimeZone() throws {
-        let date = try #require(GatewayDates.date(from: "2025-03-04T15:06:07Z"))
+        let date = try #require(ISO8601Dates.date(from: "2025-03-04T15:06:07Z"))
         #expect(
             Formatting.timestamp(date, timeZone: try #require(TimeZone(identifier: "UTC"))) == "2025-03-04 15:06:07")
         #expect(Formatting.timestamp(nil) == "-")

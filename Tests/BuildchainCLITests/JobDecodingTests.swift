@@ -1,3 +1,4 @@
+import ContractCoding
 import Foundation
 import GatewayAPI
 import Testing
@@ -29,7 +30,7 @@ import Testing
 
     /// As the generated client decodes the gateway's JSON (its date transcoder).
     func decode<Value: Decodable>(_ type: Value.Type, _ json: String) throws -> Value {
-        try GatewayDates.decoder().decode(type, from: Data(json.utf8))
+        try JSONDecoder.buildchain().decode(type, from: Data(json.utf8))
     }
 
     @Test func decodesAJobWithUnknownFieldsAndBothDateForms() throws {
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func eventLinesShowStateChangesAndElapsedTime() throws {
-        let start = try #require(GatewayDates.date(from: "2025-03-04T15:06:07Z"))
+        let start = try #require(ISO8601Dates.date(from: "2025-03-04T15:06:07Z"))
         let state = try decode(
             JobEvent.self, #"{"seq": 8, "at": "2025-03-04T15:06:19.3Z", "kind": "state", "stage": "build", "message": "running"}"#)
         #expect(EventLines.progress(state, since: start) == ["[  12.3s] build: running"])

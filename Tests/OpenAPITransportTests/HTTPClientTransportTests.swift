@@ -1,3 +1,4 @@
+import ContractCoding
 import ArtifactAPI
 import Foundation
 import HTTPClient

@@ -120,6 +120,14 @@ import Testing
         #expect(thing.limits.first { $0.description == "makeThing tags.[] type" }?.problem.code == "INVALID_JSON")
     }
 
+    @Test func nulInStringsIsRefusedAfterTheSchema() {
+        // The schema speaks first: a null where a string must be is a type error.
+        #expect(body(#"{"name": "a", "labels": {"A": null}}"#).map { [$0.field, $0.keyword, $0.problem.code] } == ["labels.A", "type", "INVALID_JSON"])
+        #expect(body(#"{"name": "a", "tags": ["x\u0000"]}"#).map { [$0.field, $0.keyword] } == ["tags.0", "U+0000"])
+        #expect(body(#"{"name": "a", "labels": {"A": "a\u0000"}}"#)?.field == "labels.A")
+        #expect(body(#"{"name": "a", "tags": ["\\u0000 spelled out"]}"#) == nil)
+    }
+
     /// The gateway's build request limits, once checked by hand in the gateway and now by its spec.
     @Test(arguments: [
         (#"{"workload": ""}"#, "workload"), (#"{"workload": "Shop"}"#, "workload"), (#"{"workload": "-shop"}"#, "workload"),

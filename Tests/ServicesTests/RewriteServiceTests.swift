@@ -110,6 +110,27 @@ import Testing
         }
     }
 
+    /// What the generated decoders would let through: a null read as "absent", a U+0000 that no
+    /// field of ours can hold. Refused by the request validation's one parse of the body.
+    @Test(arguments: [
+        (#"{"dockerfile": "FROM a", "target": null}"#, "target"),
+        (#"{"dockerfile": "FROM a\u0000b"}"#, "dockerfile"),
+        (#"{"dockerfile": "FROM a", "build_args": {"A": "x\u0000"}}"#, "build_args.A"),
+    ])
+    func nullMembersAndNULAreRefusedNamingTheField(body: String, field: String) async throws {
+        try await app().test(.router) { client in
+            try await client.execute(
+                uri: "/v1/rewrites", method: .post, headers: auth, body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let problem = try decode(response)
+                #expect(problem["code"] as? String == "INVALID_JSON")
+                #expect((problem["extensions"] as? [String: Any])?["field"] as? String == field, "\(problem)")
+            }
+        }
+    }
+
     @Test func invalidUTF8AndOversizedBodiesAreRefused() async throws {
         try await app().test(.router) { client in
             var bytes = Array("{\"dockerfile\":\"FROM a".utf8)

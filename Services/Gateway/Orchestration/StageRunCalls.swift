@@ -1,3 +1,4 @@
+import ContractCoding
 import ArtifactAPI
 import BuildAPI
 import CheckoutAPI
@@ -46,10 +47,7 @@ struct StageRunCalls: Sendable {
     func followEvents(_ id: UUID, after: Int64, deliver: ([CopiedEvent]) async throws -> Void) async throws {
         let body = try await events(id, after)
         var lines = LineSplitter()
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            try ISO8601Dates().decode(try decoder.singleValueContainer().decode(String.self))
-        }
+        let decoder = JSONDecoder.buildchain()
         do {
             for try await chunk in body {
                 let events = lines.append(chunk).compactMap { try? decoder.decode(RunEventLine.self, from: Data($0)) }
