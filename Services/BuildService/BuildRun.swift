@@ -15,28 +15,6 @@ struct BuildRun: Sendable {
     let artifacts: ArtifactServiceClient
     let log: RunLog
 
-    struct Outcome: Codable, Sendable {
-        var image: ArtifactRef
-        var metadataKey: String
-        var configDigest: String
-        var layerCount: Int
-        var cachedSteps: Int
-        var totalSteps: Int
-        var builder: BuilderInfo
-        var destination: String
-        var timingsMs: [String: Int64]
-
-        enum CodingKeys: String, CodingKey {
-            case image, builder, destination
-            case metadataKey = "metadata_key"
-            case configDigest = "config_digest"
-            case layerCount = "layer_count"
-            case cachedSteps = "cached_steps"
-            case totalSteps = "total_steps"
-            case timingsMs = "timings_ms"
-        }
-    }
-
     struct Metadata: Codable, Sendable {
         struct Layer: Codable, Sendable {
             var digest: String
@@ -63,7 +41,7 @@ struct BuildRun: Sendable {
         }
     }
 
-    func perform() async throws -> Outcome {
+    func perform() async throws -> Components.Schemas.BuildResult {
         let name = (body.commit ?? body.jobID?.uuidString ?? log.runID.uuidString).lowercased()
         let folder = "\(configuration.workDirectory)/build-\(log.runID.uuidString.lowercased())"
         try FileManager.default.createDirectory(atPath: "\(folder)/context", withIntermediateDirectories: true)
@@ -109,11 +87,14 @@ struct BuildRun: Sendable {
         try JSONResponse<Metadata>.encoder.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
         let metadataRef = try await artifacts.upload(
             file: metadataPath, as: imageKey + ".json", contentType: "application/json", jobID: body.jobID)
-        return Outcome(
-            image: image, metadataKey: metadataRef.key, configDigest: archive.config.digest,
-            layerCount: archive.layers.count, cachedSteps: built.cachedSteps, totalSteps: built.totalSteps,
-            builder: built.builder, destination: destination,
-            timingsMs: timings.merging(["total": (fetch + buildTime + upload).wholeMilliseconds]) { $1 })
+        return .init(
+            image: .init(key: image.key, size: image.size, sha256: image.sha256), metadataKey: metadataRef.key,
+            configDigest: archive.config.digest, layerCount: archive.layers.count, cachedSteps: built.cachedSteps,
+            totalSteps: built.totalSteps, builder: .init(name: built.builder.name, version: built.builder.version),
+            destination: destination,
+            timingsMs: .init(
+                fetch: fetch.wholeMilliseconds, build: buildTime.wholeMilliseconds, upload: upload.wholeMilliseconds,
+                total: (fetch + buildTime + upload).wholeMilliseconds))
     }
 
     private func build(_ request: BuildRequest) async throws -> BuildOutcome {

@@ -66,24 +66,7 @@ struct CheckoutHandlers: APIProtocol {
         return id
     }
 
-    /// The run's `result`, as openapi/checkout.yaml's `getCheckout` describes it.
-    struct Outcome: Codable, Sendable {
-        var repository: String
-        var commit: String
-        var context: ArtifactRef
-        var dockerfile: String
-        var dockerfilePath: String
-        var mirror: String
-        var timingsMs: [String: Int64]
-
-        enum CodingKeys: String, CodingKey {
-            case repository, commit, context, dockerfile, mirror
-            case dockerfilePath = "dockerfile_path"
-            case timingsMs = "timings_ms"
-        }
-    }
-
-    private func perform(_ body: CheckoutBody, jobID: UUID?, log: RunLog) async throws -> Outcome {
+    private func perform(_ body: CheckoutBody, jobID: UUID?, log: RunLog) async throws -> Components.Schemas.CheckoutResult {
         let (lines, sink) = AsyncStream<CheckoutEvent>.makeStream()
         let recorder = Task {
             for await event in lines { await log.line(event.message, stream: event.stage.rawValue) }
@@ -108,14 +91,23 @@ struct CheckoutHandlers: APIProtocol {
             contentType: "application/gzip", jobID: jobID)
         let upload = ContinuousClock.now - uploadStarted
         await log.line("commit \(result.commit), context \(stored.key)")
-        return Outcome(
-            repository: result.repository, commit: result.commit, context: stored, dockerfile: result.dockerfile,
-            dockerfilePath: result.dockerfilePath, mirror: result.mirror.rawValue,
-            timingsMs: [
-                "fetch": result.timings.fetch.wholeMilliseconds, "checkout": result.timings.checkout.wholeMilliseconds,
-                "pack": result.timings.pack.wholeMilliseconds, "upload": upload.wholeMilliseconds,
-                "total": (result.timings.total + upload).wholeMilliseconds,
-            ])
+        return .init(
+            repository: result.repository, commit: result.commit,
+            context: .init(key: stored.key, size: stored.size, sha256: stored.sha256), dockerfile: result.dockerfile,
+            dockerfilePath: result.dockerfilePath, mirror: Self.mirror(result.mirror),
+            timingsMs: .init(
+                fetch: result.timings.fetch.wholeMilliseconds, checkout: result.timings.checkout.wholeMilliseconds,
+                pack: result.timings.pack.wholeMilliseconds, upload: upload.wholeMilliseconds,
+                total: (result.timings.total + upload).wholeMilliseconds))
+    }
+
+    /// The spec's name of how the mirror served (a switch, so a new case does not compile unnamed).
+    static func mirror(_ outcome: MirrorOutcome) -> Components.Schemas.CheckoutResult.MirrorPayload {
+        switch outcome {
+        case .created: .created
+        case .fetched: .fetched
+        case .reusedWithoutFetch: .reusedWithoutFetch
+        }
     }
 
     /// The code of what failed at the bottom (a submodule's own failure); the message names

@@ -259,7 +259,7 @@ public enum OpenAPIDocument {
       ],
       "get": {
         "operationId": "getBuild",
-        "summary": "The build run. Its `result`: `image` {key, size, sha256}, `metadata_key` (the `<key>.json` document: config digest, layers, base images, source commit, builder, cached and built steps, timings), `config_digest`, `layer_count`, `cached_steps`, `total_steps`, `builder`, `destination`, `timings_ms` {fetch, build, upload, total}. Failure codes: BUILD_STEP_FAILED (a RUN failed; the message's first line is the builder's error line, ending `exit status N` with the step's status), DOCKERFILE_INVALID, BASE_IMAGE_NOT_FOUND, REGISTRY_UNREACHABLE (a registry refused the connection, is unknown, timed out, or TLS failed; retryable), TIMEOUT, CANCELLED, CONTEXT_INVALID (also: the kaniko-kubernetes build pod could not download or unpack the context), INVALID_BUILD, BUILD_FAILED, NO_SPACE (the build folder or the builder's storage is full; retryable), STORE_UNAVAILABLE, ARTIFACT_NOT_FOUND; the message leads with the builder's error line, then its last lines.",
+        "summary": "The build run. Its `result` once it succeeded: a `BuildResult`. Failure codes: BUILD_STEP_FAILED (a RUN failed; the message's first line is the builder's error line, ending `exit status N` with the step's status), DOCKERFILE_INVALID, BASE_IMAGE_NOT_FOUND, REGISTRY_UNREACHABLE (a registry refused the connection, is unknown, timed out, or TLS failed; retryable), TIMEOUT, CANCELLED, CONTEXT_INVALID (also: the kaniko-kubernetes build pod could not download or unpack the context), INVALID_BUILD, BUILD_FAILED, NO_SPACE (the build folder or the builder's storage is full; retryable), STORE_UNAVAILABLE, ARTIFACT_NOT_FOUND; the message leads with the builder's error line, then its last lines.",
         "responses": {
           "200": {
             "$ref": "#/components/responses/Run"
@@ -325,14 +325,115 @@ public enum OpenAPIDocument {
     }
   },
   "components": {
-    "securitySchemes": {
-      "bearer": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "One token per deployment, from the service's `API_TOKEN` setting."
-      }
-    },
     "schemas": {
+      "ArtifactRef": {
+        "type": "object",
+        "description": "An artifact in the store, as artifact-service recorded it.",
+        "required": [
+          "key",
+          "size",
+          "sha256"
+        ],
+        "properties": {
+          "key": {
+            "type": "string"
+          },
+          "size": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 0
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$"
+          }
+        }
+      },
+      "BuildResult": {
+        "type": "object",
+        "description": "A build run's `result`.",
+        "required": [
+          "image",
+          "metadata_key",
+          "config_digest",
+          "layer_count",
+          "cached_steps",
+          "total_steps",
+          "builder",
+          "destination",
+          "timings_ms"
+        ],
+        "properties": {
+          "image": {
+            "$ref": "#/components/schemas/ArtifactRef"
+          },
+          "metadata_key": {
+            "type": "string",
+            "description": "The key of the build's metadata document (`<image key>.json`): config digest, layers, base images as pulled, source commit, builder, cached and built steps, timings."
+          },
+          "config_digest": {
+            "type": "string"
+          },
+          "layer_count": {
+            "type": "integer"
+          },
+          "cached_steps": {
+            "type": "integer"
+          },
+          "total_steps": {
+            "type": "integer"
+          },
+          "builder": {
+            "$ref": "#/components/schemas/Builder"
+          },
+          "destination": {
+            "type": "string",
+            "description": "The image reference the tarball is tagged with."
+          },
+          "timings_ms": {
+            "type": "object",
+            "required": [
+              "fetch",
+              "build",
+              "upload",
+              "total"
+            ],
+            "properties": {
+              "fetch": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "build": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "upload": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "total": {
+                "type": "integer",
+                "format": "int64"
+              }
+            }
+          }
+        }
+      },
+      "Builder": {
+        "type": "object",
+        "required": [
+          "name",
+          "version"
+        ],
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "version": {
+            "type": "string"
+          }
+        }
+      },
       "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details. `code` is stable and meant for programs.",
@@ -569,6 +670,13 @@ public enum OpenAPIDocument {
             }
           }
         }
+      }
+    },
+    "securitySchemes": {
+      "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "One token per deployment, from the service's `API_TOKEN` setting."
       }
     },
     "responses": {

@@ -18,6 +18,166 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
+        /// An artifact in the store, as artifact-service recorded it.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ArtifactRef`.
+        public struct ArtifactRef: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/key`.
+            public var key: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/size`.
+            public var size: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/sha256`.
+            public var sha256: Swift.String
+            /// Creates a new `ArtifactRef`.
+            ///
+            /// - Parameters:
+            ///   - key:
+            ///   - size:
+            ///   - sha256:
+            public init(
+                key: Swift.String,
+                size: Swift.Int64,
+                sha256: Swift.String
+            ) {
+                self.key = key
+                self.size = size
+                self.sha256 = sha256
+            }
+            public enum CodingKeys: String, CodingKey {
+                case key
+                case size
+                case sha256
+            }
+        }
+        /// A build run's `result`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/BuildResult`.
+        public struct BuildResult: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BuildResult/image`.
+            public var image: Components.Schemas.ArtifactRef
+            /// The key of the build's metadata document (`<image key>.json`): config digest, layers, base images as pulled, source commit, builder, cached and built steps, timings.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BuildResult/metadata_key`.
+            public var metadataKey: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BuildResult/config_digest`.
+            public var configDigest: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BuildResult/layer_count`.
+            public var layerCount: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/BuildResult/cached_steps`.
+            public var cachedSteps: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/BuildResult/total_steps`.
+            public var totalSteps: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/BuildResult/builder`.
+            public var builder: Components.Schemas.Builder
+            /// The image reference the tarball is tagged with.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BuildResult/destination`.
+            public var destination: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BuildResult/timings_ms`.
+            public struct TimingsMsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/BuildResult/timings_ms/fetch`.
+                public var fetch: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/BuildResult/timings_ms/build`.
+                public var build: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/BuildResult/timings_ms/upload`.
+                public var upload: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/BuildResult/timings_ms/total`.
+                public var total: Swift.Int64
+                /// Creates a new `TimingsMsPayload`.
+                ///
+                /// - Parameters:
+                ///   - fetch:
+                ///   - build:
+                ///   - upload:
+                ///   - total:
+                public init(
+                    fetch: Swift.Int64,
+                    build: Swift.Int64,
+                    upload: Swift.Int64,
+                    total: Swift.Int64
+                ) {
+                    self.fetch = fetch
+                    self.build = build
+                    self.upload = upload
+                    self.total = total
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case fetch
+                    case build
+                    case upload
+                    case total
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/BuildResult/timings_ms`.
+            public var timingsMs: Components.Schemas.BuildResult.TimingsMsPayload
+            /// Creates a new `BuildResult`.
+            ///
+            /// - Parameters:
+            ///   - image:
+            ///   - metadataKey: The key of the build's metadata document (`<image key>.json`): config digest, layers, base images as pulled, source commit, builder, cached and built steps, timings.
+            ///   - configDigest:
+            ///   - layerCount:
+            ///   - cachedSteps:
+            ///   - totalSteps:
+            ///   - builder:
+            ///   - destination: The image reference the tarball is tagged with.
+            ///   - timingsMs:
+            public init(
+                image: Components.Schemas.ArtifactRef,
+                metadataKey: Swift.String,
+                configDigest: Swift.String,
+                layerCount: Swift.Int,
+                cachedSteps: Swift.Int,
+                totalSteps: Swift.Int,
+                builder: Components.Schemas.Builder,
+                destination: Swift.String,
+                timingsMs: Components.Schemas.BuildResult.TimingsMsPayload
+            ) {
+                self.image = image
+                self.metadataKey = metadataKey
+                self.configDigest = configDigest
+                self.layerCount = layerCount
+                self.cachedSteps = cachedSteps
+                self.totalSteps = totalSteps
+                self.builder = builder
+                self.destination = destination
+                self.timingsMs = timingsMs
+            }
+            public enum CodingKeys: String, CodingKey {
+                case image
+                case metadataKey = "metadata_key"
+                case configDigest = "config_digest"
+                case layerCount = "layer_count"
+                case cachedSteps = "cached_steps"
+                case totalSteps = "total_steps"
+                case builder
+                case destination
+                case timingsMs = "timings_ms"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Builder`.
+        public struct Builder: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Builder/name`.
+            public var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Builder/version`.
+            public var version: Swift.String
+            /// Creates a new `Builder`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - version:
+            public init(
+                name: Swift.String,
+                version: Swift.String
+            ) {
+                self.name = name
+                self.version = version
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case version
+            }
+        }
         /// RFC 9457 problem details. `code` is stable and meant for programs.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.

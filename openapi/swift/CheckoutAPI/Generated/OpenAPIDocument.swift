@@ -188,7 +188,7 @@ public enum OpenAPIDocument {
       ],
       "get": {
         "operationId": "getCheckout",
-        "summary": "The checkout run. Its `result`: `repository`, `commit` (full SHA), `context` {key, size, sha256}, `dockerfile` (text), `dockerfile_path` (from the repository root), `mirror` (created or fetched), `timings_ms` {fetch, checkout, pack, upload, total}.",
+        "summary": "The checkout run. Its `result` once it succeeded: a `CheckoutResult`.",
         "responses": {
           "200": {
             "$ref": "#/components/responses/Run"
@@ -253,14 +253,105 @@ public enum OpenAPIDocument {
     }
   },
   "components": {
-    "securitySchemes": {
-      "bearer": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "One token per deployment, from the service's `API_TOKEN` setting."
-      }
-    },
     "schemas": {
+      "ArtifactRef": {
+        "type": "object",
+        "description": "An artifact in the store, as artifact-service recorded it.",
+        "required": [
+          "key",
+          "size",
+          "sha256"
+        ],
+        "properties": {
+          "key": {
+            "type": "string"
+          },
+          "size": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 0
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$"
+          }
+        }
+      },
+      "CheckoutResult": {
+        "type": "object",
+        "description": "A checkout run's `result`.",
+        "required": [
+          "repository",
+          "commit",
+          "context",
+          "dockerfile",
+          "dockerfile_path",
+          "mirror",
+          "timings_ms"
+        ],
+        "properties": {
+          "repository": {
+            "type": "string",
+            "description": "The repository URL, credentials removed."
+          },
+          "commit": {
+            "type": "string",
+            "description": "The full SHA of the commit checked out."
+          },
+          "context": {
+            "$ref": "#/components/schemas/ArtifactRef"
+          },
+          "dockerfile": {
+            "type": "string",
+            "description": "The Dockerfile's text."
+          },
+          "dockerfile_path": {
+            "type": "string",
+            "description": "The Dockerfile's path from the repository root."
+          },
+          "mirror": {
+            "type": "string",
+            "enum": [
+              "created",
+              "fetched",
+              "reusedWithoutFetch"
+            ],
+            "description": "How the service's mirror of the repository served the checkout: cloned (`created`), fetched, or already holding the requested full SHA (`reusedWithoutFetch`, no network)."
+          },
+          "timings_ms": {
+            "type": "object",
+            "required": [
+              "fetch",
+              "checkout",
+              "pack",
+              "upload",
+              "total"
+            ],
+            "properties": {
+              "fetch": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "checkout": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "pack": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "upload": {
+                "type": "integer",
+                "format": "int64"
+              },
+              "total": {
+                "type": "integer",
+                "format": "int64"
+              }
+            }
+          }
+        }
+      },
       "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details. `code` is stable and meant for programs.",
@@ -497,6 +588,13 @@ public enum OpenAPIDocument {
             }
           }
         }
+      }
+    },
+    "securitySchemes": {
+      "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "One token per deployment, from the service's `API_TOKEN` setting."
       }
     },
     "responses": {

@@ -228,7 +228,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// The checkout run. Its `result`: `repository`, `commit` (full SHA), `context` {key, size, sha256}, `dockerfile` (text), `dockerfile_path` (from the repository root), `mirror` (created or fetched), `timings_ms` {fetch, checkout, pack, upload, total}.
+    /// The checkout run. Its `result` once it succeeded: a `CheckoutResult`.
     ///
     /// - Remark: HTTP `GET /v1/checkouts/{id}`.
     /// - Remark: Generated from `#/paths//v1/checkouts/{id}/get(getCheckout)`.

@@ -18,6 +18,151 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
+        /// An artifact in the store, as artifact-service recorded it.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ArtifactRef`.
+        public struct ArtifactRef: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/key`.
+            public var key: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/size`.
+            public var size: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/sha256`.
+            public var sha256: Swift.String
+            /// Creates a new `ArtifactRef`.
+            ///
+            /// - Parameters:
+            ///   - key:
+            ///   - size:
+            ///   - sha256:
+            public init(
+                key: Swift.String,
+                size: Swift.Int64,
+                sha256: Swift.String
+            ) {
+                self.key = key
+                self.size = size
+                self.sha256 = sha256
+            }
+            public enum CodingKeys: String, CodingKey {
+                case key
+                case size
+                case sha256
+            }
+        }
+        /// A checkout run's `result`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/CheckoutResult`.
+        public struct CheckoutResult: Codable, Hashable, Sendable {
+            /// The repository URL, credentials removed.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/repository`.
+            public var repository: Swift.String
+            /// The full SHA of the commit checked out.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/commit`.
+            public var commit: Swift.String
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/context`.
+            public var context: Components.Schemas.ArtifactRef
+            /// The Dockerfile's text.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/dockerfile`.
+            public var dockerfile: Swift.String
+            /// The Dockerfile's path from the repository root.
+            ///
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/dockerfile_path`.
+            public var dockerfilePath: Swift.String
+            /// How the service's mirror of the repository served the checkout: cloned (`created`), fetched, or already holding the requested full SHA (`reusedWithoutFetch`, no network).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/mirror`.
+            @frozen public enum MirrorPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case created = "created"
+                case fetched = "fetched"
+                case reusedWithoutFetch = "reusedWithoutFetch"
+            }
+            /// How the service's mirror of the repository served the checkout: cloned (`created`), fetched, or already holding the requested full SHA (`reusedWithoutFetch`, no network).
+            ///
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/mirror`.
+            public var mirror: Components.Schemas.CheckoutResult.MirrorPayload
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms`.
+            public struct TimingsMsPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms/fetch`.
+                public var fetch: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms/checkout`.
+                public var checkout: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms/pack`.
+                public var pack: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms/upload`.
+                public var upload: Swift.Int64
+                /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms/total`.
+                public var total: Swift.Int64
+                /// Creates a new `TimingsMsPayload`.
+                ///
+                /// - Parameters:
+                ///   - fetch:
+                ///   - checkout:
+                ///   - pack:
+                ///   - upload:
+                ///   - total:
+                public init(
+                    fetch: Swift.Int64,
+                    checkout: Swift.Int64,
+                    pack: Swift.Int64,
+                    upload: Swift.Int64,
+                    total: Swift.Int64
+                ) {
+                    self.fetch = fetch
+                    self.checkout = checkout
+                    self.pack = pack
+                    self.upload = upload
+                    self.total = total
+                }
+                public enum CodingKeys: String, CodingKey {
+                    case fetch
+                    case checkout
+                    case pack
+                    case upload
+                    case total
+                }
+            }
+            /// - Remark: Generated from `#/components/schemas/CheckoutResult/timings_ms`.
+            public var timingsMs: Components.Schemas.CheckoutResult.TimingsMsPayload
+            /// Creates a new `CheckoutResult`.
+            ///
+            /// - Parameters:
+            ///   - repository: The repository URL, credentials removed.
+            ///   - commit: The full SHA of the commit checked out.
+            ///   - context:
+            ///   - dockerfile: The Dockerfile's text.
+            ///   - dockerfilePath: The Dockerfile's path from the repository root.
+            ///   - mirror: How the service's mirror of the repository served the checkout: cloned (`created`), fetched, or already holding the requested full SHA (`reusedWithoutFetch`, no network).
+            ///   - timingsMs:
+            public init(
+                repository: Swift.String,
+                commit: Swift.String,
+                context: Components.Schemas.ArtifactRef,
+                dockerfile: Swift.String,
+                dockerfilePath: Swift.String,
+                mirror: Components.Schemas.CheckoutResult.MirrorPayload,
+                timingsMs: Components.Schemas.CheckoutResult.TimingsMsPayload
+            ) {
+                self.repository = repository
+                self.commit = commit
+                self.context = context
+                self.dockerfile = dockerfile
+                self.dockerfilePath = dockerfilePath
+                self.mirror = mirror
+                self.timingsMs = timingsMs
+            }
+            public enum CodingKeys: String, CodingKey {
+                case repository
+                case commit
+                case context
+                case dockerfile
+                case dockerfilePath = "dockerfile_path"
+                case mirror
+                case timingsMs = "timings_ms"
+            }
+        }
         /// RFC 9457 problem details. `code` is stable and meant for programs.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.

@@ -25,7 +25,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/checkouts`.
     /// - Remark: Generated from `#/paths//v1/checkouts/post(startCheckout)`.
     func startCheckout(_ input: Operations.StartCheckout.Input) async throws -> Operations.StartCheckout.Output
-    /// The checkout run. Its `result`: `repository`, `commit` (full SHA), `context` {key, size, sha256}, `dockerfile` (text), `dockerfile_path` (from the repository root), `mirror` (created or fetched), `timings_ms` {fetch, checkout, pack, upload, total}.
+    /// The checkout run. Its `result` once it succeeded: a `CheckoutResult`.
     ///
     /// - Remark: HTTP `GET /v1/checkouts/{id}`.
     /// - Remark: Generated from `#/paths//v1/checkouts/{id}/get(getCheckout)`.
@@ -60,7 +60,7 @@ extension APIProtocol {
             body: body
         ))
     }
-    /// The checkout run. Its `result`: `repository`, `commit` (full SHA), `context` {key, size, sha256}, `dockerfile` (text), `dockerfile_path` (from the repository root), `mirror` (created or fetched), `timings_ms` {fetch, checkout, pack, upload, total}.
+    /// The checkout run. Its `result` once it succeeded: a `CheckoutResult`.
     ///
     /// - Remark: HTTP `GET /v1/checkouts/{id}`.
     /// - Remark: Generated from `#/paths//v1/checkouts/{id}/get(getCheckout)`.

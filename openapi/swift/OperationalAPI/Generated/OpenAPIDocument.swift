@@ -89,6 +89,29 @@ public enum OpenAPIDocument {
       }
     },
     "schemas": {
+      "ArtifactRef": {
+        "type": "object",
+        "description": "An artifact in the store, as artifact-service recorded it.",
+        "required": [
+          "key",
+          "size",
+          "sha256"
+        ],
+        "properties": {
+          "key": {
+            "type": "string"
+          },
+          "size": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 0
+          },
+          "sha256": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$"
+          }
+        }
+      },
       "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details. `code` is stable and meant for programs.",

@@ -18,6 +18,37 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     public enum Schemas {
+        /// An artifact in the store, as artifact-service recorded it.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ArtifactRef`.
+        public struct ArtifactRef: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/key`.
+            public var key: Swift.String
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/size`.
+            public var size: Swift.Int64
+            /// - Remark: Generated from `#/components/schemas/ArtifactRef/sha256`.
+            public var sha256: Swift.String
+            /// Creates a new `ArtifactRef`.
+            ///
+            /// - Parameters:
+            ///   - key:
+            ///   - size:
+            ///   - sha256:
+            public init(
+                key: Swift.String,
+                size: Swift.Int64,
+                sha256: Swift.String
+            ) {
+                self.key = key
+                self.size = size
+                self.sha256 = sha256
+            }
+            public enum CodingKeys: String, CodingKey {
+                case key
+                case size
+                case sha256
+            }
+        }
         /// RFC 9457 problem details. `code` is stable and meant for programs.
         ///
         /// - Remark: Generated from `#/components/schemas/Problem`.
