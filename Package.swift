@@ -52,11 +52,11 @@ let package = Package(
         .executable(name: "artifact-service", targets: ["artifact-service"]),
         .executable(name: "buildchain", targets: ["buildchain"]),
         // Typed clients for other tooling: the generated client of one service and a transport.
-        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
-        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
-        .library(name: "RewriteClient", targets: ["RewriteAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
-        .library(name: "BuildClient", targets: ["BuildAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
-        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding"]),
+        .library(name: "BuildchainClient", targets: ["GatewayAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "RequestValidation"]),
+        .library(name: "CheckoutClient", targets: ["CheckoutAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "RequestValidation"]),
+        .library(name: "RewriteClient", targets: ["RewriteAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "RequestValidation"]),
+        .library(name: "BuildClient", targets: ["BuildAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "RequestValidation"]),
+        .library(name: "ArtifactClient", targets: ["ArtifactAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "RequestValidation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -93,7 +93,7 @@ let package = Package(
         contract("OperationalAPI"),
         // How every generated server and client codes JSON (dates, key order).
         shared("ContractCoding", [openAPIRuntime]),
-        shared("OpenAPITransport", ["HTTPClient", "ContractCoding", openAPIRuntime, httpTypes]),
+        shared("OpenAPITransport", ["HTTPClient", "ContractCoding", "RequestValidation", openAPIRuntime, httpTypes]),
         // Checks requests against a service's bundled spec (the limits written once, in openapi/).
         shared("RequestValidation", []),
 
@@ -170,7 +170,7 @@ let package = Package(
             .target(
                 name: "BuildchainCLI",
                 dependencies: [
-                    "GatewayAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
+                    "GatewayAPI", "OperationalAPI", "OpenAPITransport", "ContractCoding", "RequestValidation", "HTTPClient", "Digests", "Provenance", "OCI", argumentParser, logging,
                     openAPIRuntime, httpTypes,
                 ],
                 path: "Services/BuildchainCLI", swiftSettings: swiftSettings),
@@ -188,7 +188,7 @@ let package = Package(
                 exclude: ["pattern_server.py"]),
             tests(
                 "OpenAPITransportTests",
-                ["OpenAPITransport", "ContractCoding", "ArtifactAPI", "HTTPClient", "TraceContext", "Digests", "TestSupport", openAPIRuntime, hummingbird, hummingbirdTesting, httpTypes]),
+                ["OpenAPITransport", "ContractCoding", "RequestValidation", "ArtifactAPI", "HTTPClient", "TraceContext", "Digests", "TestSupport", openAPIRuntime, hummingbird, hummingbirdTesting, httpTypes]),
             tests("PostgresTests", ["Postgres", "Records", "Migrations", "TestSupport"]),
             tests("ProcessesTests", ["Processes"]),
             tests("GitCheckoutTests", ["GitCheckout", "Processes", "Digests"]),

@@ -7,6 +7,7 @@ import Logging
 import OpenAPIRuntime
 import OpenAPITransport
 import Provenance
+import RequestValidation
 
 /// A decoded answer of the gateway with the bytes it came from, for `--output json`.
 struct GatewayAnswer<Value: Sendable>: Sendable {
@@ -90,6 +91,9 @@ struct GatewayClient: Sendable {
         return (body, exchange.date)
     }
 
+    /// The gateway's limits, checked before a request is sent (the spec the gateway checks too).
+    private static let limits = Result { try SpecLimits(spec: GatewayAPI.OpenAPIDocument.json) }
+
     private func answer<Value: Sendable>(_ operation: (GatewayAPI.Client) async throws -> Value) async throws
         -> GatewayAnswer<Value>
     {
@@ -114,7 +118,7 @@ struct GatewayClient: Sendable {
         guard let serverURL = URL(string: baseURL), serverURL.scheme != nil else {
             throw CLIError.unreachable(baseURL, reason: "not a URL")
         }
-        var middlewares: [any ClientMiddleware] = [exchange]
+        var middlewares: [any ClientMiddleware] = [try Self.limits.get(), exchange]
         if let token { middlewares.insert(BearerToken(token), at: 0) }
         let client = makeClient(
             serverURL, .buildchain, HTTPClientTransport(client: http, timeout: timeout),
@@ -124,6 +128,10 @@ struct GatewayClient: Sendable {
         } catch let error as ClientError {
             switch error.underlyingError {
             case let failure as CLIError: throw failure
+            case let violation as Violation:
+                throw CLIError(
+                    exitStatus: ExitStatus.usage,
+                    message: "\(violation.problem.code): \(violation.description) (the gateway's spec; nothing was sent)")
             case let failure as HTTPClientError: throw CLIError.unreachable(baseURL, reason: "\(failure)")
             default: throw CLIError.unreadableAnswer(exchange.path, reason: "\(error.underlyingError)")
             }

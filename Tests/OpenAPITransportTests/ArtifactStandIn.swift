@@ -12,11 +12,15 @@ import Testing
 /// the spec does not list), `HEAD` and `DELETE` have no body. It keeps the last request's headers.
 final class ArtifactStandIn: Sendable {
     private let lastHeaders = Mutex<HTTPFields>([:])
+    private let arrived = Mutex(0)
 
     var headers: HTTPFields { lastHeaders.withLock { $0 } }
+    /// How many requests reached the server, routed or not.
+    var requestCount: Int { arrived.withLock { $0 } }
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.middlewares.add(CountingMiddleware(standIn: self))
         router.put("/v1/artifacts/**") { request, _ in try await self.store(request) }
         router.get("/v1/artifacts/**") { request, _ in try self.read(request) }
         router.head("/v1/artifacts/**") { request, _ in
@@ -37,6 +41,8 @@ final class ArtifactStandIn: Sendable {
             try await body(URL(string: "http://127.0.0.1:\(try #require(client.port))")!)
         }
     }
+
+    fileprivate func countArrival() { arrived.withLock { $0 += 1 } }
 
     private func keep(_ request: Request) { lastHeaders.withLock { $0 = request.headers } }
 
@@ -87,5 +93,16 @@ enum Block {
         var hasher = SHA256()
         for _ in 0..<(count / bytes.count) { hasher.update(bytes) }
         return hasher.finalize().hex
+    }
+}
+
+private struct CountingMiddleware: RouterMiddleware {
+    let standIn: ArtifactStandIn
+
+    func handle(
+        _ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response
+    ) async throws -> Response {
+        standIn.countArrival()
+        return try await next(request, context)
     }
 }

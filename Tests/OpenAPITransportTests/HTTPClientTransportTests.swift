@@ -6,6 +6,7 @@ import TraceContext
 import HTTPTypes
 import OpenAPIRuntime
 import OpenAPITransport
+import RequestValidation
 import TestSupport
 import Testing
 
@@ -63,6 +64,41 @@ import Testing
         }
         #expect(read == size)
         #expect(growth < 16 << 20, "resident memory grew by \(growth >> 20) MiB during a 64 MiB download")
+    }
+
+    /// `SpecLimits` refuses what the service's spec refuses before anything is sent, naming the
+    /// field and the spec's code; a request within the limits goes through unchanged.
+    @Test func specLimitsRefuseBeforeSendingAndPassWhatIsWithin() async throws {
+        try await standIn.serving { url in
+            let limited = client(url, [try SpecLimits(spec: OpenAPIDocument.json)])
+            func refusal(_ call: () async throws -> Void) async -> Violation? {
+                do {
+                    try await call()
+                    return nil
+                } catch let error as ClientError {
+                    return error.underlyingError as? Violation
+                } catch {
+                    return nil
+                }
+            }
+            let badJobID = await refusal {
+                _ = try await limited.putArtifact(
+                    path: .init(key: "a/b"), query: .init(jobId: "not-a-uuid"), body: .binary(HTTPBody("hello")))
+            }
+            #expect(badJobID.map { [$0.field, $0.problem.code] } == ["job_id", "INVALID_JOB_ID"])
+            let badExpiry = await refusal {
+                _ = try await limited.presignArtifact(body: .json(.init(key: "a/b", expiresSeconds: 0)))
+            }
+            #expect(badExpiry.map { [$0.field, $0.problem.code] } == ["expires_seconds", "INVALID_EXPIRY"])
+            #expect(standIn.requestCount == 0, "a refused request must not reach the server")
+
+            let stored = try await limited.putArtifact(
+                path: .init(key: "a/b"), query: .init(jobId: UUID().uuidString), body: .binary(HTTPBody("hello")))
+            #expect(try stored.created.body.json.size == 5)
+            // The stand-in has no presign route (an empty 404 the client cannot read): what counts is that it arrived.
+            _ = try? await limited.presignArtifact(body: .json(.init(key: "a/b", expiresSeconds: 60)))
+            #expect(standIn.requestCount == 2)
+        }
     }
 
     @Test func headAndNoContentAnswersHaveNoBody() async throws {

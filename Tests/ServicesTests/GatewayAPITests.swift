@@ -109,6 +109,20 @@ struct GatewayAPITests {
         }
     }
 
+    /// The CLI checks the gateway's spec before sending: a request outside a limit is a usage
+    /// error naming the field and the spec's code, and the gateway records nothing.
+    @Test func theCLIRefusesWhatTheSpecRefusesWithoutSending() async throws {
+        try await withStack { stack in
+            let before = try await stack.pool.query("SELECT count(*)::text AS n FROM jobs").first?["n"]
+            let (status, _, errors) = try cli(
+                stack, ["build", "--repo", "https://git.example.com/a.git", "--ref", "main", "--workload", "Shop", "--service", "api"])
+            #expect(status == 2, "stderr: \(errors)")
+            #expect(errors.contains("INVALID_BUILD") && errors.contains("workload") && errors.contains("nothing was sent"), "\(errors)")
+            let after = try await stack.pool.query("SELECT count(*)::text AS n FROM jobs").first?["n"]
+            #expect(after == before, "no job was recorded")
+        }
+    }
+
     @Test func aJobRunningPastItsTimeoutFailsWithTIMEOUT() async throws {
         try await withStack(environment: ["JOB_TIMEOUT": "6s"]) { stack in
             let url = try stack.repository(
