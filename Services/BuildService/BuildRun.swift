@@ -15,32 +15,6 @@ struct BuildRun: Sendable {
     let artifacts: ArtifactServiceClient
     let log: RunLog
 
-    struct Metadata: Codable, Sendable {
-        struct Layer: Codable, Sendable {
-            var digest: String
-            var size: Int64
-        }
-
-        var configDigest: String
-        var layers: [Layer]
-        var baseImages: [BaseImage]
-        var sourceCommit: String?
-        var builder: BuilderInfo
-        var cachedSteps: Int
-        var builtSteps: Int
-        var timingsMs: [String: Int64]
-
-        enum CodingKeys: String, CodingKey {
-            case layers, builder
-            case configDigest = "config_digest"
-            case baseImages = "base_images"
-            case sourceCommit = "source_commit"
-            case cachedSteps = "cached_steps"
-            case builtSteps = "built_steps"
-            case timingsMs = "timings_ms"
-        }
-    }
-
     func perform() async throws -> Components.Schemas.BuildResult {
         let name = (body.commit ?? body.jobID?.uuidString ?? log.runID.uuidString).lowercased()
         let folder = "\(configuration.workDirectory)/build-\(log.runID.uuidString.lowercased())"
@@ -78,13 +52,13 @@ struct BuildRun: Sendable {
             file: built.tarballPath, as: imageKey, contentType: "application/x-tar", jobID: body.jobID)
         let upload = ContinuousClock.now - uploadStarted
         let timings = ["fetch": fetch.wholeMilliseconds, "build": buildTime.wholeMilliseconds, "upload": upload.wholeMilliseconds]
-        let metadata = Metadata(
-            configDigest: archive.config.digest,
-            layers: archive.layers.map { Metadata.Layer(digest: $0.digest, size: $0.size) },
-            baseImages: built.baseImages, sourceCommit: body.commit, builder: built.builder,
-            cachedSteps: built.cachedSteps, builtSteps: built.totalSteps - built.cachedSteps, timingsMs: timings)
+        let metadata = Components.Schemas.BuildMetadata(
+            configDigest: archive.config.digest, layers: archive.layers.map { .init(digest: $0.digest, size: $0.size) },
+            baseImages: built.baseImages.map { .init(name: $0.name, digest: $0.digest) }, sourceCommit: body.commit,
+            builder: .init(name: built.builder.name, version: built.builder.version), cachedSteps: built.cachedSteps,
+            builtSteps: built.totalSteps - built.cachedSteps, timingsMs: .init(additionalProperties: timings))
         let metadataPath = "\(folder)/metadata.json"
-        try JSONResponse<Metadata>.encoder.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
+        try JSONResponse<Components.Schemas.BuildMetadata>.encoder.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
         let metadataRef = try await artifacts.upload(
             file: metadataPath, as: imageKey + ".json", contentType: "application/json", jobID: body.jobID)
         return .init(

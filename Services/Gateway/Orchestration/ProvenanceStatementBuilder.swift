@@ -1,3 +1,4 @@
+import BuildAPI
 import Digests
 import Foundation
 import Provenance
@@ -5,19 +6,9 @@ import Records
 import ServiceKit
 import StageClients
 
-/// What build-service recorded beside the image (`<image key>.json`): the base images as pulled.
-struct BuildMetadata: Decodable {
-    struct BaseImage: Decodable {
-        var name: String
-        var digest: String?
-    }
-
-    var baseImages: [BaseImage]
-
-    enum CodingKeys: String, CodingKey {
-        case baseImages = "base_images"
-    }
-}
+/// What build-service recorded beside the image (`<image key>.json`, openapi/build.yaml's
+/// `BuildMetadata`): the base images as pulled.
+typealias BuildMetadata = BuildAPI.Components.Schemas.BuildMetadata
 
 /// Fills in the in-toto statement of a job from its request, its stages' results and records,
 /// and the build's metadata. Secret values are never read: the recorded request holds `***`.

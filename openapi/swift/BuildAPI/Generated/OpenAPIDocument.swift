@@ -349,6 +349,74 @@ public enum OpenAPIDocument {
           }
         }
       },
+      "BaseImage": {
+        "type": "object",
+        "required": [
+          "name"
+        ],
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The name it resolved, e.g. `docker.io/library/busybox:1.36`."
+          },
+          "digest": {
+            "type": "string",
+            "description": "The manifest digest",
+            "when the driver could learn it.": null
+          }
+        }
+      },
+      "BuildMetadata": {
+        "type": "object",
+        "description": "The build's metadata document, stored beside the image tarball as `<image key>.json` (`BuildResult.metadata_key`).",
+        "required": [
+          "config_digest",
+          "layers",
+          "base_images",
+          "builder",
+          "cached_steps",
+          "built_steps",
+          "timings_ms"
+        ],
+        "properties": {
+          "config_digest": {
+            "type": "string"
+          },
+          "layers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Layer"
+            }
+          },
+          "base_images": {
+            "type": "array",
+            "description": "The base images as the builder pulled them.",
+            "items": {
+              "$ref": "#/components/schemas/BaseImage"
+            }
+          },
+          "source_commit": {
+            "type": "string"
+          },
+          "builder": {
+            "$ref": "#/components/schemas/Builder"
+          },
+          "cached_steps": {
+            "type": "integer"
+          },
+          "built_steps": {
+            "type": "integer"
+          },
+          "timings_ms": {
+            "type": "object",
+            "description": "Milliseconds: `fetch`, `build`, `upload`.",
+            "additionalProperties": {
+              "type": "integer",
+              "format": "int64"
+            }
+          }
+        }
+      },
       "BuildResult": {
         "type": "object",
         "description": "A build run's `result`.",
@@ -431,6 +499,22 @@ public enum OpenAPIDocument {
           },
           "version": {
             "type": "string"
+          }
+        }
+      },
+      "Layer": {
+        "type": "object",
+        "required": [
+          "digest",
+          "size"
+        ],
+        "properties": {
+          "digest": {
+            "type": "string"
+          },
+          "size": {
+            "type": "integer",
+            "format": "int64"
           }
         }
       },

@@ -49,6 +49,118 @@ extension Components {
                 case sha256
             }
         }
+        /// - Remark: Generated from `#/components/schemas/BaseImage`.
+        public struct BaseImage: Codable, Hashable, Sendable {
+            /// The name it resolved, e.g. `docker.io/library/busybox:1.36`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BaseImage/name`.
+            public var name: Swift.String
+            /// The manifest digest
+            ///
+            /// - Remark: Generated from `#/components/schemas/BaseImage/digest`.
+            public var digest: Swift.String?
+            /// Creates a new `BaseImage`.
+            ///
+            /// - Parameters:
+            ///   - name: The name it resolved, e.g. `docker.io/library/busybox:1.36`.
+            ///   - digest: The manifest digest
+            public init(
+                name: Swift.String,
+                digest: Swift.String? = nil
+            ) {
+                self.name = name
+                self.digest = digest
+            }
+            public enum CodingKeys: String, CodingKey {
+                case name
+                case digest
+            }
+        }
+        /// The build's metadata document, stored beside the image tarball as `<image key>.json` (`BuildResult.metadata_key`).
+        ///
+        /// - Remark: Generated from `#/components/schemas/BuildMetadata`.
+        public struct BuildMetadata: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/config_digest`.
+            public var configDigest: Swift.String
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/layers`.
+            public var layers: [Components.Schemas.Layer]
+            /// The base images as the builder pulled them.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/base_images`.
+            public var baseImages: [Components.Schemas.BaseImage]
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/source_commit`.
+            public var sourceCommit: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/builder`.
+            public var builder: Components.Schemas.Builder
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/cached_steps`.
+            public var cachedSteps: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/built_steps`.
+            public var builtSteps: Swift.Int
+            /// Milliseconds: `fetch`, `build`, `upload`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/timings_ms`.
+            public struct TimingsMsPayload: Codable, Hashable, Sendable {
+                /// A container of undocumented properties.
+                public var additionalProperties: [String: Swift.Int64]
+                /// Creates a new `TimingsMsPayload`.
+                ///
+                /// - Parameters:
+                ///   - additionalProperties: A container of undocumented properties.
+                public init(additionalProperties: [String: Swift.Int64] = .init()) {
+                    self.additionalProperties = additionalProperties
+                }
+                public init(from decoder: any Swift.Decoder) throws {
+                    additionalProperties = try decoder.decodeAdditionalProperties(knownKeys: [])
+                }
+                public func encode(to encoder: any Swift.Encoder) throws {
+                    try encoder.encodeAdditionalProperties(additionalProperties)
+                }
+            }
+            /// Milliseconds: `fetch`, `build`, `upload`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/BuildMetadata/timings_ms`.
+            public var timingsMs: Components.Schemas.BuildMetadata.TimingsMsPayload
+            /// Creates a new `BuildMetadata`.
+            ///
+            /// - Parameters:
+            ///   - configDigest:
+            ///   - layers:
+            ///   - baseImages: The base images as the builder pulled them.
+            ///   - sourceCommit:
+            ///   - builder:
+            ///   - cachedSteps:
+            ///   - builtSteps:
+            ///   - timingsMs: Milliseconds: `fetch`, `build`, `upload`.
+            public init(
+                configDigest: Swift.String,
+                layers: [Components.Schemas.Layer],
+                baseImages: [Components.Schemas.BaseImage],
+                sourceCommit: Swift.String? = nil,
+                builder: Components.Schemas.Builder,
+                cachedSteps: Swift.Int,
+                builtSteps: Swift.Int,
+                timingsMs: Components.Schemas.BuildMetadata.TimingsMsPayload
+            ) {
+                self.configDigest = configDigest
+                self.layers = layers
+                self.baseImages = baseImages
+                self.sourceCommit = sourceCommit
+                self.builder = builder
+                self.cachedSteps = cachedSteps
+                self.builtSteps = builtSteps
+                self.timingsMs = timingsMs
+            }
+            public enum CodingKeys: String, CodingKey {
+                case configDigest = "config_digest"
+                case layers
+                case baseImages = "base_images"
+                case sourceCommit = "source_commit"
+                case builder
+                case cachedSteps = "cached_steps"
+                case builtSteps = "built_steps"
+                case timingsMs = "timings_ms"
+            }
+        }
         /// A build run's `result`.
         ///
         /// - Remark: Generated from `#/components/schemas/BuildResult`.
@@ -176,6 +288,29 @@ extension Components {
             public enum CodingKeys: String, CodingKey {
                 case name
                 case version
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Layer`.
+        public struct Layer: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Layer/digest`.
+            public var digest: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Layer/size`.
+            public var size: Swift.Int64
+            /// Creates a new `Layer`.
+            ///
+            /// - Parameters:
+            ///   - digest:
+            ///   - size:
+            public init(
+                digest: Swift.String,
+                size: Swift.Int64
+            ) {
+                self.digest = digest
+                self.size = size
+            }
+            public enum CodingKeys: String, CodingKey {
+                case digest
+                case size
             }
         }
         /// RFC 9457 problem details. `code` is stable and meant for programs.
