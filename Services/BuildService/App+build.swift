@@ -16,9 +16,7 @@ public func buildApplication(
     configuration: BuildConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "build-service", configuration: configuration.common, registry: registry)
-    let artifacts = ArtifactServiceClient(
-        baseURL: configuration.artifactServiceURL, token: configuration.artifactServiceToken,
-        http: HTTPClient(logger: service.logger))
+    let artifacts = configuration.artifactService.client(logger: service.logger)
     let kaniko = KanikoDriver.Configuration(
         executorPath: configuration.kanikoExecutor, cacheRegistry: configuration.cacheRegistry,
         registryMirror: configuration.registryMirror, insecureRegistries: configuration.insecureRegistries)
@@ -59,9 +57,7 @@ private func kanikoKubernetesDriver(
     let api = KubernetesAPI(
         baseURL: kubernetes.apiURL, namespace: kubernetes.namespace, tokenFile: kubernetes.tokenFile,
         http: HTTPClient(configuration: http, logger: service.logger))
-    let podArtifacts = ArtifactServiceClient(
-        baseURL: kubernetes.artifactServiceURL ?? configuration.artifactServiceURL, token: configuration.artifactServiceToken,
-        http: HTTPClient(logger: service.logger))
+    let podArtifacts = configuration.artifactService.client(logger: service.logger, url: kubernetes.artifactServiceURL)
     let transfer = ArtifactKanikoTransfer(
         artifacts: artifacts, podArtifacts: podArtifacts, workDirectory: configuration.workDirectory)
     let settings = KanikoJobManifest.Settings(

@@ -1,6 +1,7 @@
 import BuildDrivers
 import Foundation
 import ServiceKit
+import StageClients
 
 /// Settings of build-service, read from the environment (see CommonConfiguration).
 ///
@@ -113,8 +114,7 @@ public struct BuildConfiguration: Sendable {
     public var kanikoExecutor: String
     /// How the buildah driver isolates `RUN` steps.
     public var sandbox: BuildSandbox
-    public var artifactServiceURL: String
-    public var artifactServiceToken: Secret
+    public var artifactService: ArtifactServiceEndpoint
     /// Set when `kaniko-kubernetes` can be used (the driver chosen, or `KUBERNETES_NAMESPACE` given).
     public var kubernetes: KubernetesSettings?
 
@@ -122,7 +122,7 @@ public struct BuildConfiguration: Sendable {
         common: CommonConfiguration, driver: Driver = .auto, workDirectory: String, concurrency: Int = 1,
         timeout: Duration = .seconds(1800), cacheRegistry: String? = nil, registryMirror: String? = nil,
         insecureRegistries: Set<String> = [], registryAuthFile: String? = nil, kanikoExecutor: String = "/kaniko/executor",
-        sandbox: BuildSandbox = BuildSandbox(), artifactServiceURL: String, artifactServiceToken: Secret, kubernetes: KubernetesSettings? = nil
+        sandbox: BuildSandbox = BuildSandbox(), artifactService: ArtifactServiceEndpoint, kubernetes: KubernetesSettings? = nil
     ) {
         self.common = common
         self.driver = driver
@@ -135,8 +135,7 @@ public struct BuildConfiguration: Sendable {
         self.registryAuthFile = registryAuthFile
         self.kanikoExecutor = kanikoExecutor
         self.sandbox = sandbox
-        self.artifactServiceURL = artifactServiceURL
-        self.artifactServiceToken = artifactServiceToken
+        self.artifactService = artifactService
         self.kubernetes = kubernetes
     }
 
@@ -155,8 +154,7 @@ public struct BuildConfiguration: Sendable {
             registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             kanikoExecutor: env.string("KANIKO_EXECUTOR", default: "/kaniko/executor"),
             sandbox: try Self.sandbox(reading: env),
-            artifactServiceURL: env.string("ARTIFACT_SERVICE_URL", default: "http://127.0.0.1:8084"),
-            artifactServiceToken: env.secret("ARTIFACT_SERVICE_TOKEN") ?? common.apiToken,
+            artifactService: ArtifactServiceEndpoint(reading: env, common: common),
             kubernetes: usesKubernetes ? try KubernetesSettings(reading: env) : nil)
     }
 

@@ -16,9 +16,7 @@ public func buildApplication(
     configuration: CheckoutConfiguration, registry: PrometheusCollectorRegistry? = nil
 ) async throws -> some ApplicationProtocol {
     let service = ServiceApplication(name: "checkout-service", configuration: configuration.common, registry: registry)
-    let artifacts = ArtifactServiceClient(
-        baseURL: configuration.artifactServiceURL, token: configuration.artifactServiceToken,
-        http: HTTPClient(logger: service.logger))
+    let artifacts = configuration.artifactService.client(logger: service.logger)
     let checkout = ContextCheckout(configuration: configuration.checkout, logger: service.logger)
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }

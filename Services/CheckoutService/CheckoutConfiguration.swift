@@ -1,6 +1,7 @@
 import Foundation
 import GitCheckout
 import ServiceKit
+import StageClients
 
 /// Settings of checkout-service, read from the environment (see CommonConfiguration).
 ///
@@ -19,17 +20,14 @@ public struct CheckoutConfiguration: Sendable {
 
     public var common: CommonConfiguration
     public var checkout: ContextCheckout.Configuration
-    public var artifactServiceURL: String
-    public var artifactServiceToken: Secret
+    public var artifactService: ArtifactServiceEndpoint
 
     public init(
-        common: CommonConfiguration, checkout: ContextCheckout.Configuration, artifactServiceURL: String,
-        artifactServiceToken: Secret
+        common: CommonConfiguration, checkout: ContextCheckout.Configuration, artifactService: ArtifactServiceEndpoint
     ) {
         self.common = common
         self.checkout = checkout
-        self.artifactServiceURL = artifactServiceURL
-        self.artifactServiceToken = artifactServiceToken
+        self.artifactService = artifactService
     }
 
     public init(reading env: EnvironmentReader) throws {
@@ -45,8 +43,7 @@ public struct CheckoutConfiguration: Sendable {
                     allowPlainHTTP: try env.bool("CHECKOUT_ALLOW_PLAIN_HTTP", default: false)),
                 credentials: credentials,
                 gitTimeout: try env.duration("CHECKOUT_GIT_TIMEOUT", default: .seconds(600))),
-            artifactServiceURL: env.string("ARTIFACT_SERVICE_URL", default: "http://127.0.0.1:8084"),
-            artifactServiceToken: env.secret("ARTIFACT_SERVICE_TOKEN") ?? common.apiToken)
+            artifactService: ArtifactServiceEndpoint(reading: env, common: common))
     }
 
     /// Reads `{"host": {"token": "…"} | {"bearer": "…"} | {"ssh_key_file": "/path"}}`.

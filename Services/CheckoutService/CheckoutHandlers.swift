@@ -32,7 +32,7 @@ struct CheckoutHandlers: APIProtocol {
         let jobID = try body.jobId.map(Self.uuid)
         do {
             _ = try checkout.configuration.policy.validate(body.request)
-        } catch let error as CheckoutError {
+        } catch {
             throw ServiceError.badRequest(error.description, code: "INVALID_CHECKOUT")
         }
         let run = try await executor.start(

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Processes
 import ServiceKit
+import StageClients
 import Testing
 
 /// build-service in process with buildah, fetching from and storing to a live artifact-service.
@@ -29,8 +30,7 @@ struct BuildServiceTests {
             let buildApp = try await BuildService.buildApplication(
                 configuration: BuildConfiguration(
                     common: common, driver: .buildah, workDirectory: "\(root)/work", cacheRegistry: registry,
-                    registryMirror: "\(registry)/dockerhub-proxy", artifactServiceURL: "http://127.0.0.1:\(port)",
-                    artifactServiceToken: Secret(Self.token)))
+                    registryMirror: "\(registry)/dockerhub-proxy", artifactService: ArtifactServiceEndpoint(url: "http://127.0.0.1:\(port)", token: Secret(Self.token))))
             try await buildApp.test(.router) { buildClient in try await body(buildClient, artifactClient) }
         }
     }

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Processes
 import ServiceKit
+import StageClients
 import Testing
 
 /// checkout-service in process, uploading to a live artifact-service, against real git.
@@ -52,7 +53,7 @@ struct CheckoutServiceTests {
                     checkout: ContextCheckout.Configuration(
                         cacheDirectory: "\(root)/mirrors", workDirectory: "\(root)/work",
                         policy: RepositoryPolicy(allowFileURLs: allowFile)),
-                    artifactServiceURL: "http://127.0.0.1:\(port)", artifactServiceToken: Secret(Self.token)))
+                    artifactService: ArtifactServiceEndpoint(url: "http://127.0.0.1:\(port)", token: Secret(Self.token))))
             try await checkoutApp.test(.router) { checkoutClient in try await body(checkoutClient, artifactClient) }
         }
     }
