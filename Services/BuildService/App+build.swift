@@ -1,6 +1,6 @@
-import ContractCoding
 import BuildAPI
 import BuildDrivers
+import ContractCoding
 import HTTPClient
 import Hummingbird
 import OpenAPIHummingbird

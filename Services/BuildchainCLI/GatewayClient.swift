@@ -1,11 +1,11 @@
 import ContractCoding
 import Foundation
 import GatewayAPI
-import OperationalAPI
 import HTTPClient
 import Logging
 import OpenAPIRuntime
 import OpenAPITransport
+import OperationalAPI
 import Provenance
 import RequestValidation
 

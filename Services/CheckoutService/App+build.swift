@@ -1,5 +1,5 @@
-import ContractCoding
 import CheckoutAPI
+import ContractCoding
 import GitCheckout
 import HTTPClient
 import Hummingbird

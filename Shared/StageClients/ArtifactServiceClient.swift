@@ -1,5 +1,5 @@
-import ContractCoding
 import ArtifactAPI
+import ContractCoding
 import Foundation
 import HTTPClient
 import HTTPTypes

@@ -1,14 +1,14 @@
-import ContractCoding
 import ArtifactAPI
+import ContractCoding
 import Foundation
 import HTTPClient
-import TraceContext
 import HTTPTypes
 import OpenAPIRuntime
 import OpenAPITransport
 import RequestValidation
 import TestSupport
 import Testing
+import TraceContext
 
 /// The generated `ArtifactAPI` client over `HTTPClientTransport` against a real server on
 /// loopback. Serialized so the memory-bounded transfers do not count each other's buffers.

@@ -1,7 +1,7 @@
-import ContractCoding
 import ArtifactAPI
 import BuildAPI
 import CheckoutAPI
+import ContractCoding
 import Foundation
 import HTTPClient
 import OpenAPIRuntime
