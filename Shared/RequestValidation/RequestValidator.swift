@@ -61,7 +61,8 @@ public struct RequestValidator: Sendable {
         return SpecOperation(
             id: json["operationId"]?.string ?? "\(method) \(path)", method: method.uppercased(), path: path,
             parameters: parameters, body: try content?["schema"].map { try compiler.compile($0) },
-            bodyRequired: requestBody?["required"]?.bool ?? false, bodyExample: content?["example"], problem: problem,
+            bodyRequired: requestBody?["required"]?.bool ?? false, bodyExample: content?["example"],
+            bodyIsForeign: requestBody?["x-foreign-format"]?.bool ?? false, problem: problem,
             template: SpecOperation.segments(of: path))
     }
 
@@ -114,7 +115,8 @@ public struct RequestValidator: Sendable {
         guard let schema = operation.body, !body.isEmpty,
             let value = try? JSONDecoder().decode(JSONNode.self, from: Data(body))
         else { return nil }
-        return schema.violation(of: value, at: [], codes: operation.bodyCodes) ?? value.forbiddenMember()
+        if let found = schema.violation(of: value, at: [], codes: operation.bodyCodes) { return found }
+        return operation.bodyIsForeign ? nil : value.forbiddenMember()
     }
 
     /// A parameter's text as the JSON value its schema's type reads it as (a number for

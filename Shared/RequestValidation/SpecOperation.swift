@@ -11,6 +11,9 @@ public struct SpecOperation: Sendable {
     public let bodyRequired: Bool
     /// `requestBody.content["application/json"].example`, when the spec gives one.
     public let bodyExample: JSONNode?
+    /// `requestBody.x-foreign-format: true`: the body is another party's document (a GitHub
+    /// webhook payload), checked against its schema only: its nulls and escapes are its own.
+    public let bodyIsForeign: Bool
     /// The operation's `x-problem-code`: what a limit of its body is refused with.
     public let problem: ProblemCode?
 

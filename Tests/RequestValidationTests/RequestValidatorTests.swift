@@ -128,6 +128,17 @@ import Testing
         #expect(body(#"{"name": "a", "tags": ["\\u0000 spelled out"]}"#) == nil)
     }
 
+    /// Our requests hold no nulls; a GitHub payload (`x-foreign-format`) holds GitHub's.
+    @Test func nullsAreRefusedInOurBodiesButNotInAForeignPayload() throws {
+        let validator = try RequestValidator(spec: GatewayAPI.OpenAPIDocument.json)
+        let (submit, _) = try #require(validator.operation(method: "POST", path: "/v1/builds"))
+        let (webhook, _) = try #require(validator.operation(method: "POST", path: "/v1/webhooks/github"))
+        #expect(!submit.bodyIsForeign && webhook.bodyIsForeign)
+        let request = #"{"workload": "shop", "service": "api", "repository": {"url": "https://git.example.com/a.git", "ref": "main"}, "note": null}"#
+        #expect(validator.violation(of: submit, body: Array(request.utf8)).map { [$0.field, $0.keyword] } == ["note", "null"])
+        #expect(validator.violation(of: webhook, body: Array(#"{"ref": "refs/heads/main", "base_ref": null}"#.utf8)) == nil)
+    }
+
     /// The gateway's build request limits, once checked by hand in the gateway and now by its spec.
     @Test(arguments: [
         (#"{"workload": ""}"#, "workload"), (#"{"workload": "Shop"}"#, "workload"), (#"{"workload": "-shop"}"#, "workload"),

@@ -15,10 +15,16 @@ struct GitHubWebhookTests {
     static let commit = "0123456789abcdef0123456789abcdef01234567"
 
     static func push(repository: String = "acme/shop", ref: String = "refs/heads/main", after: String = commit) -> [UInt8] {
+        // With the null members GitHub's own push payloads carry (a payload is GitHub's document,
+        // not one of ours, so its nulls are not refused as they are in our requests).
         let payload: [String: Any] = [
-            "ref": ref, "before": String(repeating: "0", count: 40), "after": after,
-            "repository": ["full_name": repository, "clone_url": "https://github.com/\(repository).git"],
-            "pusher": ["name": "someone"],
+            "ref": ref, "before": String(repeating: "0", count: 40), "after": after, "base_ref": NSNull(),
+            "created": false, "deleted": false, "forced": false,
+            "repository": [
+                "full_name": repository, "clone_url": "https://github.com/\(repository).git", "description": NSNull(),
+                "homepage": NSNull(), "mirror_url": NSNull(), "license": NSNull(),
+            ],
+            "pusher": ["name": "someone", "email": NSNull()],
         ]
         return Array(try! JSONSerialization.data(withJSONObject: payload))
     }

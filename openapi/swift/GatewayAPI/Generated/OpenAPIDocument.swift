@@ -549,6 +549,7 @@ public enum OpenAPIDocument {
         ],
         "requestBody": {
           "required": true,
+          "x-foreign-format": true,
           "content": {
             "application/json": {
               "schema": {
