@@ -1,4 +1,5 @@
 import Foundation
+import PathBytes
 
 /// Artifacts as files under a root folder. An upload is spooled to a
 /// temporary file on the same filesystem, hashed, fsynced, then renamed into
@@ -43,11 +44,7 @@ struct FilesystemBackend: ArtifactBackend {
 
     func size(of key: ArtifactKey) async throws -> Int64? {
         guard let place = try objects.place(of: key, creating: false) else { return nil }
-        var status = stat()
-        guard fstatat(place.folder, place.name, &status, AT_SYMLINK_NOFOLLOW) == 0,
-            status.st_mode & S_IFMT == S_IFREG
-        else { return nil }
-        return Int64(status.st_size)
+        return RegularFile.size(in: place.folder, named: place.name)
     }
 
     func delete(_ key: ArtifactKey) async throws {
@@ -69,8 +66,7 @@ struct FilesystemBackend: ArtifactBackend {
             if errno == ENOENT || errno == ELOOP || errno == ENOTDIR { return nil }
             throw ObjectTreeError.system("open \(key.value)", errno)
         }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+        guard RegularFile.size(of: descriptor) != nil else {
             close(descriptor)
             return nil
         }
