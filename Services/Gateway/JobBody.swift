@@ -1,6 +1,4 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Records
 import RequestValidation
 import ServiceKit
@@ -121,46 +119,9 @@ struct JobBody: Encodable, Sendable {
     }
 }
 
-/// One line of `GET /v1/jobs/{id}/events`.
-struct JobEventBody: Encodable, Sendable {
-    var seq: Int64
-    var at: Date
-    var kind: String
-    var stage: String?
-    var stream: String?
-    var message: String
-
-    init(_ event: JobEvent) {
-        seq = event.seq
-        at = event.at
-        kind = event.kind.rawValue
-        stage = event.stage?.rawValue
-        stream = event.stream
-        message = event.message
-    }
-}
-
-/// `GET /v1/jobs`: a page of jobs, newest first.
-struct JobPage: Encodable, Sendable {
-    var jobs: [JobBody]
-    var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case jobs
-        case nextCursor = "next_cursor"
-    }
-
-    /// `next_cursor` is always there, null on the last page.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(jobs, forKey: .jobs)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-}
-
 extension JobBody {
-    /// The body as `JSONResponse` would encode it (same bytes: `JobBodyJSONTests`), written by
-    /// hand on the submit and status-read paths.
+    /// The body as `JSONResponse` would encode it, written by hand (the submit and status-read
+    /// paths): the same bytes, which decode as the generated `Components.Schemas.Job` (`JobBodyJSONTests`).
     func jsonText() throws -> [UInt8] {
         var writer = JSONTextWriter()
         writer.beginObject()
@@ -189,13 +150,6 @@ extension JobBody {
         writer.member("workload", workload)
         writer.endObject()
         return writer.bytes
-    }
-
-    /// `jsonText()` as an `application/json` response.
-    func response(status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try jsonText())))
     }
 }
 

@@ -1,12 +1,14 @@
 import Foundation
+import GatewayAPI
 import ServiceKit
 import Testing
 
 @testable import Gateway
 @testable import Records
 
-/// The submit and the status read write their bodies by hand (`JobBody.jsonText()`);
-/// `JSONResponse`'s encoder, which every other route uses, is the reference: same bytes.
+/// The job bodies are written by hand (`JobBody.jsonText()`) and handed through the generated
+/// server as bytes: the same bytes `JSONResponse`'s encoder writes, and, for a job as the gateway
+/// records them, the bytes the generated `Components.Schemas.Job` decodes from and encodes to.
 @Suite struct JobBodyJSONTests {
     private static let id = UUID(uuidString: "3F2B8A1C-9D4E-4F60-8A7B-1C2D3E4F5A6B")!
 
@@ -60,5 +62,26 @@ import Testing
         let reference = try JSONResponse<JobBody>.encoder.encode(body)
         let written = try body.jsonText()
         #expect(String(decoding: written, as: UTF8.self) == String(decoding: reference, as: UTF8.self))
+    }
+
+    @Test func aRecordedJobIsTheContractsJob() throws {
+        let job = Self.job(
+            request: #"{"workload":"shop","service":"api","repository":{"url":"https://git.example.com/a.git","ref":"main"},"build_args":{"NODE_VERSION":"20"},"secret_build_args":{"TOKEN":"***"},"push":{"destination":"registry:5000/a/b:1"}}"#,
+            result: #"{"commit":"abc","image":{"key":"images/shop/api/x.tar","sha256":"00","size":123456789},"manifest_digest":"sha256:11","reference":"registry:5000/a/b:1"}"#,
+            error: #"{"code":"BUILD_FAILED","message":"line 1\nline 2","retryable":false,"stage":"build"}"#,
+            startedAt: Date(timeIntervalSince1970: 1_764_772_825.000_1), finishedAt: Date(timeIntervalSince1970: 1_764_772_900),
+            buildKey: "sha256:abc", reusedFrom: Self.id)
+        let stages = [
+            Self.stage(.checkout, .succeeded, result: #"{"commit":"abc","files":20000,"ratio":0.75,"note":"a/b \"c\""}"#),
+            Self.stage(.build, .failed, error: #"{"code":"X","message":"m","retryable":true}"#), Self.stage(.push, .pending),
+        ]
+        let written = try JobBody(job, stages: stages).jsonText()
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let typed = try decoder.decode(Components.Schemas.Job.self, from: Data(written))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        #expect(String(decoding: try encoder.encode(typed), as: UTF8.self) == String(decoding: written, as: UTF8.self))
     }
 }

@@ -10,8 +10,12 @@ extension Configuration {
 
 extension ServiceApplication {
     /// What every generated handler runs behind (see `ContractBodyGate`).
-    public var contractMiddlewares: [any ServerMiddleware] {
-        [ContractBodyGate(maxBodyBytes: configuration.maxBodyBytes)]
+    public var contractMiddlewares: [any ServerMiddleware] { contractMiddlewares(foreignJSON: []) }
+
+    /// `contractMiddlewares`, but the bodies of `foreignJSON` (operation ids) pass the body gate
+    /// untouched: JSON another system writes (a GitHub delivery has `null`s and commit messages).
+    public func contractMiddlewares(foreignJSON: Set<String>) -> [any ServerMiddleware] {
+        [ContractBodyGate(maxBodyBytes: configuration.maxBodyBytes, passing: foreignJSON)]
     }
 }
 
@@ -22,23 +26,22 @@ extension ServiceApplication {
 /// null as "absent"). Other bodies (streamed uploads) pass untouched.
 public struct ContractBodyGate: ServerMiddleware {
     let maxBodyBytes: Int
+    /// Operations whose bodies pass untouched.
+    let passing: Set<String>
 
-    public init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
+    public init(maxBodyBytes: Int, passing: Set<String> = []) {
+        self.maxBodyBytes = maxBodyBytes
+        self.passing = passing
+    }
 
     public func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
-        guard let body, let type = request.headerFields[.contentType], type.lowercased().hasPrefix("application/json")
+        guard !passing.contains(operationID), let body, let type = request.headerFields[.contentType],
+            type.lowercased().hasPrefix("application/json")
         else { return try await next(request, body, metadata) }
-        var bytes = ArraySlice<UInt8>()
-        for try await chunk in body {
-            guard bytes.count + chunk.count <= maxBodyBytes else {
-                throw ServiceError(
-                    .contentTooLarge, code: "BODY_TOO_LARGE", detail: "the request body is larger than \(maxBodyBytes) bytes")
-            }
-            bytes.append(contentsOf: chunk)
-        }
+        let bytes = try await Self.collect(body, upTo: maxBodyBytes)
         let scan = JSONTextScan(bytes)
         if scan.escapesNUL {
             throw ServiceError.badRequest("strings must not contain U+0000", code: "INVALID_JSON")
@@ -50,5 +53,18 @@ public struct ContractBodyGate: ServerMiddleware {
             throw ServiceError.badRequest("members must not be null: leave an optional member out", code: "INVALID_JSON")
         }
         return try await next(request, HTTPBody(bytes), metadata)
+    }
+
+    /// The whole body, at most `maxBodyBytes` (else 413 `BODY_TOO_LARGE`).
+    public static func collect(_ body: HTTPBody, upTo maxBodyBytes: Int) async throws -> ArraySlice<UInt8> {
+        var bytes = ArraySlice<UInt8>()
+        for try await chunk in body {
+            guard bytes.count + chunk.count <= maxBodyBytes else {
+                throw ServiceError(
+                    .contentTooLarge, code: "BODY_TOO_LARGE", detail: "the request body is larger than \(maxBodyBytes) bytes")
+            }
+            bytes.append(contentsOf: chunk)
+        }
+        return bytes
     }
 }
