@@ -34,7 +34,7 @@ public func buildApplication(
             on: router, configuration: .serving,
             middlewares: service.contractMiddlewares(foreignJSON: [Operations.GithubWebhook.id]) + [
                 GitHubSignatureGate(secret: configuration.githubWebhook?.secret, maxBodyBytes: maxBodyBytes),
-                OptionalBodyGate(maxBodyBytes: maxBodyBytes), DashboardSession.Middleware(),
+                OptionalBodyGate(maxBodyBytes: maxBodyBytes), DashboardSession.Middleware(), VerbatimResponseHeaders(),
             ])
         guard configuration.orchestration.workers > 0 else { return [] }
         let services = StageServices(endpoints: configuration.endpoints, http: HTTPClient(logger: service.logger))
