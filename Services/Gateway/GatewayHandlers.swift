@@ -1,4 +1,3 @@
-import Foundation
 import GatewayAPI
 import Records
 import ServiceKit
@@ -17,15 +16,4 @@ struct GatewayHandlers: APIProtocol {
     /// The API tokens the dashboard's login accepts.
     let accepted: AcceptedTokens
     var pollInterval: Duration = .milliseconds(250)
-}
-
-extension Components.Schemas.Job {
-    /// A recorded job as the contract shows it: `JobBody` (the request redacted, the results
-    /// parsed), read as the generated type. Its `null` members are left out (a job error's
-    /// `stage` when no stage failed): the generated encoder writes no `null`.
-    init(_ job: Job, stages: [JobStage]) throws {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        self = try decoder.decode(Self.self, from: Data(try JobBody(job, stages: stages).jsonText()))
-    }
 }
