@@ -165,6 +165,7 @@ let package = Package(
                 hummingbird, httpTypes, logging, serviceLifecycle, "ServiceKit", "StageRuns", "StageClients", "Records",
                 "HTTPClient", "Digests", "Provenance", "OCI", "PathBytes", "GatewayAPI", "RequestValidation",
                 "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI", "OpenAPITransport", "ContractCoding", openAPIRuntime,
+                openAPIHummingbird,
             ])
         + [
             .target(

@@ -41,7 +41,7 @@ public func buildApplication(
         try BuildHandlers(
             configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
             limiter: limiter
-        ).registerHandlers(on: router, configuration: .buildchain)
+        ).registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return [executor]
     }
 }

@@ -24,7 +24,7 @@ public func buildApplication(
         let store = RunStore(pool: database.pool)
         let executor = service.runExecutor(store: store)
         try CheckoutHandlers(checkout: checkout, artifacts: artifacts, executor: executor, store: store)
-            .registerHandlers(on: router, configuration: .buildchain)
+            .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return [executor]
     }
 }

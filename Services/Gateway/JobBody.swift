@@ -1,6 +1,4 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Records
 import RequestValidation
 import ServiceKit
@@ -118,99 +116,5 @@ struct JobBody: Encodable, Sendable {
     private static func milliseconds(from start: Date?, to end: Date?) -> Int64? {
         guard let start, let end else { return nil }
         return Int64((end.timeIntervalSince(start) * 1000).rounded())
-    }
-}
-
-/// One line of `GET /v1/jobs/{id}/events`.
-struct JobEventBody: Encodable, Sendable {
-    var seq: Int64
-    var at: Date
-    var kind: String
-    var stage: String?
-    var stream: String?
-    var message: String
-
-    init(_ event: JobEvent) {
-        seq = event.seq
-        at = event.at
-        kind = event.kind.rawValue
-        stage = event.stage?.rawValue
-        stream = event.stream
-        message = event.message
-    }
-}
-
-/// `GET /v1/jobs`: a page of jobs, newest first.
-struct JobPage: Encodable, Sendable {
-    var jobs: [JobBody]
-    var nextCursor: String?
-
-    enum CodingKeys: String, CodingKey {
-        case jobs
-        case nextCursor = "next_cursor"
-    }
-
-    /// `next_cursor` is always there, null on the last page.
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(jobs, forKey: .jobs)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-}
-
-extension JobBody {
-    /// The body as `JSONResponse` would encode it (same bytes: `JobBodyJSONTests`), written by
-    /// hand on the submit and status-read paths.
-    func jsonText() throws -> [UInt8] {
-        var writer = JSONTextWriter()
-        writer.beginObject()
-        writer.member("attempt", Int64(attempt))
-        writer.member("build_key", buildKey)
-        writer.member("cancel_requested", cancelRequested)
-        writer.member("created_at", createdAt)
-        writer.member("duration_ms", durationMs)
-        try writer.member("error", error)
-        writer.member("finished_at", finishedAt)
-        writer.member("id", id)
-        writer.key("links")
-        writer.beginObject()
-        for name in links.keys.sorted() { writer.member(name, links[name]) }
-        writer.endObject()
-        try writer.member("request", request)
-        try writer.member("result", result)
-        writer.member("reused_from", reusedFrom)
-        writer.member("service", service)
-        writer.key("stages")
-        writer.beginArray()
-        for stage in stages { try stage.write(to: &writer) }
-        writer.endArray()
-        writer.member("started_at", startedAt)
-        writer.member("state", state)
-        writer.member("workload", workload)
-        writer.endObject()
-        return writer.bytes
-    }
-
-    /// `jsonText()` as an `application/json` response.
-    func response(status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try jsonText())))
-    }
-}
-
-extension JobBody.Stage {
-    fileprivate func write(to writer: inout JSONTextWriter) throws {
-        writer.beginObject()
-        writer.member("attempt", Int64(attempt))
-        writer.member("duration_ms", durationMs)
-        try writer.member("error", error)
-        writer.member("finished_at", finishedAt)
-        writer.member("name", name)
-        try writer.member("result", result)
-        writer.member("run_id", runID)
-        writer.member("started_at", startedAt)
-        writer.member("status", status)
-        writer.endObject()
     }
 }

@@ -10,14 +10,9 @@ struct JobSecretsGate: Sendable {
     let settings: OrchestrationSettings
 
     /// What a retry may carry: the job's secrets again (they were deleted when it ended).
-    struct RetryBody: Decodable, Sendable {
+    struct RetryBody: Sendable {
         var secretBuildArgs: [String: String]?
         var secrets: [String: String]?
-
-        enum CodingKeys: String, CodingKey {
-            case secrets
-            case secretBuildArgs = "secret_build_args"
-        }
     }
 
     /// The secrets of a new job's request, sealed for `jobID`; nil when it has none.

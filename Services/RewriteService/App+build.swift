@@ -20,7 +20,7 @@ public func buildApplication(
     return try await service.makeApplication { router in
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
         try RewriteHandlers(defaultProxies: configuration.proxies, pinner: ReferencePinner(registry: registryClient))
-            .registerHandlers(on: router, configuration: .buildchain)
+            .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
         return []
     }
 }

@@ -24,21 +24,8 @@ public struct EventStream<Event: Encodable & Sendable>: Sendable {
         request.uri.queryParameters.get("after").flatMap { Int64(String($0)) } ?? 0
     }
 
-    public func response(to request: Request) -> Response {
-        let sse = request.headers[.accept]?.contains("text/event-stream") == true
-        return Response(
-            status: .ok,
-            headers: [.contentType: sse ? "text/event-stream" : "application/x-ndjson", .cacheControl: "no-cache"],
-            body: ResponseBody { [tail] writer in
-                try await tail.follow { event in
-                    try await writer.write(ByteBuffer(string: Self.line(event, seq: tail.seq, sse: sse)))
-                }
-                try await writer.finish(nil)
-            })
-    }
-
-    /// The same stream as a generated handler's body. Following stops when the client goes
-    /// away (the body's consumer is cancelled).
+    /// The stream as a generated handler's body. Following stops when the client goes away
+    /// (the body's consumer is cancelled).
     public func httpBody(serverSentEvents sse: Bool) -> HTTPBody {
         let (lines, continuation) = AsyncThrowingStream<ArraySlice<UInt8>, any Error>.makeStream()
         let follower = Task { [tail] in

@@ -62,6 +62,7 @@ struct BuildServiceTests {
         try await client.execute(uri: "/v1/builds", method: .post, headers: auth, body: ByteBuffer(string: body)) { response in
             #expect(response.status == .accepted)
             id = try #require(try json(response)["id"] as? String)
+            #expect(response.headers[.location] == "/v1/builds/\(id)")
         }
         var run: [String: Any] = [:]
         for _ in 0..<1200 {

@@ -82,6 +82,8 @@ struct CheckoutServiceTests {
                 response in
                 #expect(response.status == .accepted)
                 id = try #require(try json(response)["id"] as? String)
+                // As written, not as the generated server URI-encodes a declared header (%2F).
+                #expect(response.headers[.location] == "/v1/checkouts/\(id)")
             }
             let run = try await waitForRun(client, id)
             #expect(run["status"] as? String == "succeeded", "run: \(run)")

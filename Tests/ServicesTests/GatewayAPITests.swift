@@ -126,7 +126,7 @@ struct GatewayAPITests {
     @Test func aJobRunningPastItsTimeoutFailsWithTIMEOUT() async throws {
         try await withStack(environment: ["JOB_TIMEOUT": "6s"]) { stack in
             let url = try stack.repository(
-                "slow", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(run: "sleep 60"), "greeting.txt": "x\n"])
+                "slow", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(run: "sleep 60"), "greeting.txt": "slow \(UUID())\n"])
             let id = try await stack.submit(["workload": "w", "service": "s", "repository": ["url": url, "ref": "main"]])
             let job = try await stack.wait(for: id, timeout: .seconds(40))
             #expect(job["state"] as? String == "failed")
@@ -156,6 +156,48 @@ struct GatewayAPITests {
             #expect(BuildStack.stages(after).values.allSatisfy { $0["status"] as? String == "pending" }, "no stage ran")
             let runs = try await stack.pool.query("SELECT kind FROM stage_runs WHERE job_id = $1::uuid", [id])
             #expect(runs.isEmpty, "no stage service was called for the dry run")
+        }
+    }
+
+    /// The headers openapi/gateway.yaml declares leave as the handlers wrote them (the generated
+    /// server would send them URI-encoded): a Location a browser follows, the session cookie, the
+    /// page's policy, the events' Cache-Control; an `EventSource`'s Last-Event-ID resumes the events.
+    @Test func declaredHeadersLeaveAsWrittenAndLastEventIDResumesTheEvents() async throws {
+        try await withStack { stack in
+            func send(_ method: String, _ path: String, headers: HTTPHeaders, body: [UInt8]? = nil) async throws -> BufferedClientResponse {
+                try await stack.http.send(
+                    ClientRequest(
+                        method: method, url: stack.gateway.baseURL + path, headers: headers, body: body.map { .bytes($0) } ?? .none,
+                        timeout: .seconds(30)))
+            }
+            let bearer: HTTPHeaders = ["Authorization": "Bearer \(stack.token)", "Content-Type": "application/json"]
+            let build: [String: Any] = [
+                "workload": "w", "service": "s", "repository": ["url": "file:///nowhere", "ref": "main"], "dry_run": true,
+            ]
+            let submitted = try await send(
+                "POST", "/v1/builds", headers: bearer, body: Array(try JSONSerialization.data(withJSONObject: build)))
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(submitted.body)) as? [String: Any])?["id"] as? String)
+            #expect(submitted.status == 202 && submitted.headers["Location"] == "/v1/jobs/\(id)")
+
+            let login = try await send(
+                "POST", "/ui/login", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: Array("token=\(stack.token)".utf8))
+            #expect(login.status == 303 && login.headers["Location"] == "/ui/")
+            let cookie = try #require(login.headers["Set-Cookie"])
+            #expect(cookie.hasPrefix("buildchain_token=") && cookie.hasSuffix("; Path=/; HttpOnly; SameSite=Strict"), "\(cookie)")
+            let page = try await send("GET", "/ui/jobs/\(id)", headers: ["Cookie": "buildchain_token=\(stack.token)"])
+            #expect(page.status == 200 && page.headers["Content-Security-Policy"]?.hasPrefix("default-src 'self'; ") == true)
+
+            let sse: HTTPHeaders = ["Authorization": "Bearer \(stack.token)", "Accept": "text/event-stream"]
+            let all = try await send("GET", "/v1/jobs/\(id)/events", headers: sse)
+            #expect(all.status == 200 && all.headers["Cache-Control"] == "no-cache")
+            let ids = all.text.split(separator: "\n").filter { $0.hasPrefix("id: ") }
+            let first = try #require(ids.first?.dropFirst(4))
+            let resume: HTTPHeaders = [
+                "Authorization": "Bearer \(stack.token)", "Accept": "text/event-stream", "Last-Event-ID": String(first),
+            ]
+            let resumed = try await send("GET", "/v1/jobs/\(id)/events", headers: resume)
+            #expect(resumed.text.split(separator: "\n").filter { $0.hasPrefix("id: ") } == Array(ids.dropFirst()))
         }
     }
 

@@ -15,7 +15,7 @@ struct GatewayDashboardTests {
     @Test func thePagesShowTheJobsAsRecordedAndTheButtonsWork() async throws {
         try await BuildStack.with { stack in
             let ok = try stack.repository("ok", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(), "greeting.txt": "ui \(UUID())\n"])
-            let slow = try stack.repository("slow", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(run: "sleep 60"), "greeting.txt": "x\n"])
+            let slow = try stack.repository("slow", files: ["Dockerfile": GatewayEndToEndTests.dockerfile(run: "sleep 60"), "greeting.txt": "slow \(UUID())\n"])
             func request(_ url: String, ref: String = "main", push: String? = nil) -> [String: Any] {
                 var body: [String: Any] = ["workload": "dash", "service": "web", "repository": ["url": url, "ref": ref]]
                 if let push { body["push"] = ["destination": push] }

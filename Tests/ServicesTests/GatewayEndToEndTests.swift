@@ -135,7 +135,7 @@ struct GatewayEndToEndTests {
 
     @Test func cancellingDuringTheBuildStopsTheBuilder() async throws {
         try await withStack { stack in
-            let url = try stack.repository("slow", files: ["Dockerfile": Self.dockerfile(run: "sleep 60; cp /src/greeting.txt /src/GREETING.txt"), "greeting.txt": "x\n"])
+            let url = try stack.repository("slow", files: ["Dockerfile": Self.dockerfile(run: "sleep 60; cp /src/greeting.txt /src/GREETING.txt"), "greeting.txt": "slow \(UUID())\n"])
             let id = try await stack.submit(request(url))
             let building = try await stack.wait(for: id, timeout: .seconds(120)) { job in
                 BuildStack.ended(job) || BuildStack.stages(job)["build"]?["run_id"] is String

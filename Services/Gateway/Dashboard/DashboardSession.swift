@@ -1,12 +1,39 @@
 import Digests
 import Foundation
+import GatewayAPI
 import HTTPTypes
-import Hummingbird
+import OpenAPIRuntime
 import ServiceKit
 
 /// The login cookie and the CSRF token of the dashboard's forms.
 struct DashboardSession: Sendable {
     static let browser = BrowserSession(pagesPrefix: "/ui/", loginPath: "/ui/login")
+
+    /// What a dashboard handler knows of the request beyond its generated input (the spec cannot
+    /// declare a cookie): the session's token, and whether the page came over TLS.
+    struct Request: Sendable {
+        var token: String?
+        var secure: Bool
+
+        @TaskLocal static var current = Request(token: nil, secure: false)
+    }
+
+    /// Sets `Request.current` around the dashboard's operations.
+    struct Middleware: ServerMiddleware {
+        func intercept(
+            _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
+            next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
+        ) async throws -> (HTTPResponse, HTTPBody?) {
+            guard operationID.hasPrefix("dashboard") else { return try await next(request, body, metadata) }
+            // Over TLS directly, or through a proxy saying so.
+            let secure = request.scheme == "https" || request.headerFields[HTTPField.Name("X-Forwarded-Proto")!] == "https"
+            return try await Request.$current.withValue(
+                Request(token: browser.token(in: request.headerFields), secure: secure)
+            ) {
+                try await next(request, body, metadata)
+            }
+        }
+    }
 
     /// The CSRF token of a session: derived from its API token, so it needs no storage, and a
     /// page of another site cannot know it.
@@ -15,8 +42,8 @@ struct DashboardSession: Sendable {
     }
 
     /// Checks the `csrf` field of a posted form against the session's token.
-    static func checkCSRF(_ form: [String: String], request: Request) throws {
-        guard let token = browser.token(in: request), let sent = form["csrf"],
+    static func checkCSRF(_ sent: String?) throws {
+        guard let token = Request.current.token, let sent,
             BearerAuthMiddleware<ServiceRequestContext>.constantTimeEquals(
                 Array(sent.utf8), Array(csrfToken(for: token).utf8))
         else {
@@ -25,27 +52,9 @@ struct DashboardSession: Sendable {
     }
 
     /// `Set-Cookie` for a login: HttpOnly, SameSite=Strict, and Secure when the page came over TLS.
-    static func cookie(token: String?, secure: Bool) -> String {
+    static func cookie(token: String?) -> String {
         let value = token.map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" } ?? ""
         let expiry = token == nil ? "; Max-Age=0" : ""
-        return "\(BrowserSession.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict\(secure ? "; Secure" : "")\(expiry)"
-    }
-
-    /// Whether the request came over TLS (directly, or through a proxy saying so).
-    static func isSecure(_ request: Request) -> Bool {
-        request.uri.scheme?.rawValue == "https" || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
-    }
-
-    /// An `application/x-www-form-urlencoded` body.
-    static func form(_ request: Request, context: ServiceRequestContext) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 64 << 10)
-        var fields: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
-        }
-        return fields
+        return "\(BrowserSession.cookieName)=\(value); Path=/; HttpOnly; SameSite=Strict\(Request.current.secure ? "; Secure" : "")\(expiry)"
     }
 }

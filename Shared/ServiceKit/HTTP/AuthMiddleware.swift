@@ -98,8 +98,11 @@ public struct BrowserSession: Sendable {
     }
 
     /// The token in the request's session cookie.
-    public func token(in request: Request) -> String? {
-        guard let header = request.headers[.cookie] else { return nil }
+    public func token(in request: Request) -> String? { token(in: request.headers) }
+
+    /// The token in the session cookie of these request headers.
+    public func token(in headers: HTTPFields) -> String? {
+        guard let header = headers[.cookie] else { return nil }
         for pair in header.split(separator: ";") {
             let parts = pair.split(separator: "=", maxSplits: 1)
             if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == Self.cookieName {

@@ -59,8 +59,10 @@ def main():
         page.wait_for_selector("#log[data-complete=true]", timeout=30000)
         seen["failed_error"] = page.locator("#job-error").inner_text()
         shot("job-failed")
-        page.click("#retry")
-        page.wait_for_load_state()
+        # Wait for the form's redirect itself: wait_for_load_state alone can return before the
+        # navigation starts, and the redirect would then land after the next goto.
+        with page.expect_navigation():
+            page.click("#retry")
         seen["after_retry_state"] = page.locator("#job-state").get_attribute("data-state")
 
         # The running job: Cancel stops it; the page reloads when the job ends.

@@ -228,8 +228,7 @@ public enum OpenAPIDocument {
                 "schema": {
                   "type": "object",
                   "required": [
-                    "jobs",
-                    "next_cursor"
+                    "jobs"
                   ],
                   "properties": {
                     "jobs": {
@@ -239,10 +238,8 @@ public enum OpenAPIDocument {
                       }
                     },
                     "next_cursor": {
-                      "type": [
-                        "string",
-                        "null"
-                      ]
+                      "type": "string",
+                      "description": "The `cursor` of the next page; absent on the last page."
                     }
                   }
                 }
@@ -304,6 +301,17 @@ public enum OpenAPIDocument {
         },
         {
           "$ref": "#/components/parameters/After"
+        },
+        {
+          "name": "Last-Event-ID",
+          "in": "header",
+          "required": false,
+          "x-problem-code": "INVALID_AFTER",
+          "description": "What an `EventSource` sends when it reconnects: the `id:` (seq) of the last event it got; used when `after` is not given.",
+          "schema": {
+            "type": "integer",
+            "minimum": 0
+          }
         }
       ],
       "get": {
@@ -313,6 +321,11 @@ public enum OpenAPIDocument {
         "responses": {
           "200": {
             "description": "The events.",
+            "headers": {
+              "Cache-Control": {
+                "$ref": "#/components/headers/NoCache"
+              }
+            },
             "content": {
               "application/x-ndjson": {
                 "schema": {
@@ -658,7 +671,15 @@ public enum OpenAPIDocument {
         },
         "responses": {
           "303": {
-            "description": "Logged in: to `/ui/`, with `Set-Cookie`."
+            "description": "Logged in: to `/ui/`, with `Set-Cookie`.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/Location"
+              },
+              "Set-Cookie": {
+                "$ref": "#/components/headers/SessionCookie"
+              }
+            }
           },
           "401": {
             "$ref": "#/components/responses/Page"
@@ -672,7 +693,15 @@ public enum OpenAPIDocument {
         "summary": "Dashboard: forget the cookie.",
         "responses": {
           "303": {
-            "description": "To the login page."
+            "description": "To the login page, with `Set-Cookie` expiring the session cookie.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/Location"
+              },
+              "Set-Cookie": {
+                "$ref": "#/components/headers/SessionCookie"
+              }
+            }
           }
         }
       }
@@ -761,7 +790,7 @@ public enum OpenAPIDocument {
         },
         "responses": {
           "303": {
-            "description": "Back to the job page."
+            "$ref": "#/components/responses/BackToJob"
           },
           "403": {
             "description": "`CSRF_INVALID`: the form's CSRF token is missing or wrong.",
@@ -801,7 +830,7 @@ public enum OpenAPIDocument {
         },
         "responses": {
           "303": {
-            "description": "Back to the job page."
+            "$ref": "#/components/responses/BackToJob"
           },
           "403": {
             "description": "`CSRF_INVALID`.",
@@ -837,7 +866,12 @@ public enum OpenAPIDocument {
         "summary": "Dashboard: download the job's image tarball (a redirect to a 10-minute presigned URL of the store).",
         "responses": {
           "303": {
-            "description": "To the presigned URL."
+            "description": "To the presigned URL.",
+            "headers": {
+              "Location": {
+                "$ref": "#/components/headers/Location"
+              }
+            }
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
@@ -868,7 +902,39 @@ public enum OpenAPIDocument {
     }
   },
   "components": {
+    "headers": {
+      "Location": {
+        "required": true,
+        "schema": {
+          "type": "string"
+        }
+      },
+      "NoCache": {
+        "required": true,
+        "schema": {
+          "type": "string",
+          "examples": [
+            "no-cache"
+          ]
+        }
+      },
+      "SessionCookie": {
+        "required": true,
+        "description": "`buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).",
+        "schema": {
+          "type": "string"
+        }
+      }
+    },
     "responses": {
+      "BackToJob": {
+        "description": "Back to the job page.",
+        "headers": {
+          "Location": {
+            "$ref": "#/components/headers/Location"
+          }
+        }
+      },
       "BadRequest": {
         "description": "The request is malformed.",
         "content": {
@@ -891,6 +957,32 @@ public enum OpenAPIDocument {
       },
       "Page": {
         "description": "An HTML page.",
+        "headers": {
+          "Cache-Control": {
+            "required": true,
+            "schema": {
+              "type": "string",
+              "examples": [
+                "no-store"
+              ]
+            }
+          },
+          "Content-Security-Policy": {
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          "X-Frame-Options": {
+            "required": true,
+            "schema": {
+              "type": "string",
+              "examples": [
+                "DENY"
+              ]
+            }
+          }
+        },
         "content": {
           "text/html": {
             "schema": {

@@ -17,5 +17,14 @@ import struct Foundation.Data
 import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/headers` section of the OpenAPI document.
-    public enum Headers {}
+    public enum Headers {
+        /// - Remark: Generated from `#/components/headers/Location`.
+        public typealias Location = Swift.String
+        /// - Remark: Generated from `#/components/headers/NoCache`.
+        public typealias NoCache = Swift.String
+        /// `buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).
+        ///
+        /// - Remark: Generated from `#/components/headers/SessionCookie`.
+        public typealias SessionCookie = Swift.String
+    }
 }

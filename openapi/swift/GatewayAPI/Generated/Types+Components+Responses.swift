@@ -18,6 +18,29 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/responses` section of the OpenAPI document.
     public enum Responses {
+        public struct BackToJob: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/BackToJob/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/BackToJob/headers/Location`.
+                public var location: Components.Headers.Location
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - location:
+                public init(location: Components.Headers.Location) {
+                    self.location = location
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.BackToJob.Headers
+            /// Creates a new `BackToJob`.
+            ///
+            /// - Parameters:
+            ///   - headers: Received HTTP response headers
+            public init(headers: Components.Responses.BackToJob.Headers) {
+                self.headers = headers
+            }
+        }
         public struct BadRequest: Sendable, Hashable {
             /// - Remark: Generated from `#/components/responses/BadRequest/content`.
             @frozen public enum Body: Sendable, Hashable {
@@ -75,6 +98,32 @@ extension Components {
             }
         }
         public struct Page: Sendable, Hashable {
+            /// - Remark: Generated from `#/components/responses/Page/headers`.
+            public struct Headers: Sendable, Hashable {
+                /// - Remark: Generated from `#/components/responses/Page/headers/Cache-Control`.
+                public var cacheControl: Swift.String
+                /// - Remark: Generated from `#/components/responses/Page/headers/Content-Security-Policy`.
+                public var contentSecurityPolicy: Swift.String
+                /// - Remark: Generated from `#/components/responses/Page/headers/X-Frame-Options`.
+                public var xFrameOptions: Swift.String
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - cacheControl:
+                ///   - contentSecurityPolicy:
+                ///   - xFrameOptions:
+                public init(
+                    cacheControl: Swift.String,
+                    contentSecurityPolicy: Swift.String,
+                    xFrameOptions: Swift.String
+                ) {
+                    self.cacheControl = cacheControl
+                    self.contentSecurityPolicy = contentSecurityPolicy
+                    self.xFrameOptions = xFrameOptions
+                }
+            }
+            /// Received HTTP response headers
+            public var headers: Components.Responses.Page.Headers
             /// - Remark: Generated from `#/components/responses/Page/content`.
             @frozen public enum Body: Sendable, Hashable {
                 /// - Remark: Generated from `#/components/responses/Page/content/text\/html`.
@@ -97,8 +146,13 @@ extension Components {
             /// Creates a new `Page`.
             ///
             /// - Parameters:
+            ///   - headers: Received HTTP response headers
             ///   - body: Received HTTP response body
-            public init(body: Components.Responses.Page.Body) {
+            public init(
+                headers: Components.Responses.Page.Headers,
+                body: Components.Responses.Page.Body
+            ) {
+                self.headers = headers
                 self.body = body
             }
         }

@@ -393,13 +393,15 @@ public enum Operations {
                     public struct JsonPayload: Codable, Hashable, Sendable {
                         /// - Remark: Generated from `#/paths/v1/jobs/GET/responses/200/content/json/jobs`.
                         public var jobs: [Components.Schemas.Job]
+                        /// The `cursor` of the next page; absent on the last page.
+                        ///
                         /// - Remark: Generated from `#/paths/v1/jobs/GET/responses/200/content/json/next_cursor`.
                         public var nextCursor: Swift.String?
                         /// Creates a new `JsonPayload`.
                         ///
                         /// - Parameters:
                         ///   - jobs:
-                        ///   - nextCursor:
+                        ///   - nextCursor: The `cursor` of the next page; absent on the last page.
                         public init(
                             jobs: [Components.Schemas.Job],
                             nextCursor: Swift.String? = nil
@@ -814,12 +816,21 @@ public enum Operations {
             public var query: Operations.GetJobEvents.Input.Query
             /// - Remark: Generated from `#/paths/v1/jobs/{id}/events/GET/header`.
             public struct Headers: Sendable, Hashable {
+                /// What an `EventSource` sends when it reconnects: the `id:` (seq) of the last event it got; used when `after` is not given.
+                ///
+                /// - Remark: Generated from `#/paths/v1/jobs/{id}/events/GET/header/Last-Event-ID`.
+                public var lastEventID: Swift.Int?
                 public var accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetJobEvents.AcceptableContentType>]
                 /// Creates a new `Headers`.
                 ///
                 /// - Parameters:
+                ///   - lastEventID: What an `EventSource` sends when it reconnects: the `id:` (seq) of the last event it got; used when `after` is not given.
                 ///   - accept:
-                public init(accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetJobEvents.AcceptableContentType>] = .defaultValues()) {
+                public init(
+                    lastEventID: Swift.Int? = nil,
+                    accept: [OpenAPIRuntime.AcceptHeaderContentType<Operations.GetJobEvents.AcceptableContentType>] = .defaultValues()
+                ) {
+                    self.lastEventID = lastEventID
                     self.accept = accept
                 }
             }
@@ -842,6 +853,20 @@ public enum Operations {
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/jobs/{id}/events/GET/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/v1/jobs/{id}/events/GET/responses/200/headers/Cache-Control`.
+                    public var cacheControl: Components.Headers.NoCache
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - cacheControl:
+                    public init(cacheControl: Components.Headers.NoCache) {
+                        self.cacheControl = cacheControl
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetJobEvents.Output.Ok.Headers
                 /// - Remark: Generated from `#/paths/v1/jobs/{id}/events/GET/responses/200/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/jobs/{id}/events/GET/responses/200/content/application\/x-ndjson`.
@@ -888,8 +913,13 @@ public enum Operations {
                 /// Creates a new `Ok`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.GetJobEvents.Output.Ok.Body) {
+                public init(
+                    headers: Operations.GetJobEvents.Output.Ok.Headers,
+                    body: Operations.GetJobEvents.Output.Ok.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
@@ -2513,8 +2543,36 @@ public enum Operations {
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct SeeOther: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/ui/login/POST/responses/303/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/ui/login/POST/responses/303/headers/Location`.
+                    public var location: Components.Headers.Location
+                    /// `buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).
+                    ///
+                    /// - Remark: Generated from `#/paths/ui/login/POST/responses/303/headers/Set-Cookie`.
+                    public var setCookie: Components.Headers.SessionCookie
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - location:
+                    ///   - setCookie: `buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).
+                    public init(
+                        location: Components.Headers.Location,
+                        setCookie: Components.Headers.SessionCookie
+                    ) {
+                        self.location = location
+                        self.setCookie = setCookie
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.DashboardLogin.Output.SeeOther.Headers
                 /// Creates a new `SeeOther`.
-                public init() {}
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.DashboardLogin.Output.SeeOther.Headers) {
+                    self.headers = headers
+                }
             }
             /// Logged in: to `/ui/`, with `Set-Cookie`.
             ///
@@ -2522,14 +2580,6 @@ public enum Operations {
             ///
             /// HTTP response code: `303 seeOther`.
             case seeOther(Operations.DashboardLogin.Output.SeeOther)
-            /// Logged in: to `/ui/`, with `Set-Cookie`.
-            ///
-            /// - Remark: Generated from `#/paths//ui/login/post(dashboardLogin)/responses/303`.
-            ///
-            /// HTTP response code: `303 seeOther`.
-            public static var seeOther: Self {
-                .seeOther(.init())
-            }
             /// The associated value of the enum case if `self` is `.seeOther`.
             ///
             /// - Throws: An error if `self` is not `.seeOther`.
@@ -2613,23 +2663,43 @@ public enum Operations {
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct SeeOther: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/ui/logout/POST/responses/303/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/ui/logout/POST/responses/303/headers/Location`.
+                    public var location: Components.Headers.Location
+                    /// `buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).
+                    ///
+                    /// - Remark: Generated from `#/paths/ui/logout/POST/responses/303/headers/Set-Cookie`.
+                    public var setCookie: Components.Headers.SessionCookie
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - location:
+                    ///   - setCookie: `buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).
+                    public init(
+                        location: Components.Headers.Location,
+                        setCookie: Components.Headers.SessionCookie
+                    ) {
+                        self.location = location
+                        self.setCookie = setCookie
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.DashboardLogout.Output.SeeOther.Headers
                 /// Creates a new `SeeOther`.
-                public init() {}
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.DashboardLogout.Output.SeeOther.Headers) {
+                    self.headers = headers
+                }
             }
-            /// To the login page.
+            /// To the login page, with `Set-Cookie` expiring the session cookie.
             ///
             /// - Remark: Generated from `#/paths//ui/logout/post(dashboardLogout)/responses/303`.
             ///
             /// HTTP response code: `303 seeOther`.
             case seeOther(Operations.DashboardLogout.Output.SeeOther)
-            /// To the login page.
-            ///
-            /// - Remark: Generated from `#/paths//ui/logout/post(dashboardLogout)/responses/303`.
-            ///
-            /// HTTP response code: `303 seeOther`.
-            public static var seeOther: Self {
-                .seeOther(.init())
-            }
             /// The associated value of the enum case if `self` is `.seeOther`.
             ///
             /// - Throws: An error if `self` is not `.seeOther`.
@@ -3034,29 +3104,17 @@ public enum Operations {
             }
         }
         @frozen public enum Output: Sendable, Hashable {
-            public struct SeeOther: Sendable, Hashable {
-                /// Creates a new `SeeOther`.
-                public init() {}
-            }
             /// Back to the job page.
             ///
             /// - Remark: Generated from `#/paths//ui/jobs/{id}/cancel/post(dashboardCancel)/responses/303`.
             ///
             /// HTTP response code: `303 seeOther`.
-            case seeOther(Operations.DashboardCancel.Output.SeeOther)
-            /// Back to the job page.
-            ///
-            /// - Remark: Generated from `#/paths//ui/jobs/{id}/cancel/post(dashboardCancel)/responses/303`.
-            ///
-            /// HTTP response code: `303 seeOther`.
-            public static var seeOther: Self {
-                .seeOther(.init())
-            }
+            case seeOther(Components.Responses.BackToJob)
             /// The associated value of the enum case if `self` is `.seeOther`.
             ///
             /// - Throws: An error if `self` is not `.seeOther`.
             /// - SeeAlso: `.seeOther`.
-            public var seeOther: Operations.DashboardCancel.Output.SeeOther {
+            public var seeOther: Components.Responses.BackToJob {
                 get throws {
                     switch self {
                     case let .seeOther(response):
@@ -3221,29 +3279,17 @@ public enum Operations {
             }
         }
         @frozen public enum Output: Sendable, Hashable {
-            public struct SeeOther: Sendable, Hashable {
-                /// Creates a new `SeeOther`.
-                public init() {}
-            }
             /// Back to the job page.
             ///
             /// - Remark: Generated from `#/paths//ui/jobs/{id}/retry/post(dashboardRetry)/responses/303`.
             ///
             /// HTTP response code: `303 seeOther`.
-            case seeOther(Operations.DashboardRetry.Output.SeeOther)
-            /// Back to the job page.
-            ///
-            /// - Remark: Generated from `#/paths//ui/jobs/{id}/retry/post(dashboardRetry)/responses/303`.
-            ///
-            /// HTTP response code: `303 seeOther`.
-            public static var seeOther: Self {
-                .seeOther(.init())
-            }
+            case seeOther(Components.Responses.BackToJob)
             /// The associated value of the enum case if `self` is `.seeOther`.
             ///
             /// - Throws: An error if `self` is not `.seeOther`.
             /// - SeeAlso: `.seeOther`.
-            public var seeOther: Operations.DashboardRetry.Output.SeeOther {
+            public var seeOther: Components.Responses.BackToJob {
                 get throws {
                     switch self {
                     case let .seeOther(response):
@@ -3436,8 +3482,27 @@ public enum Operations {
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct SeeOther: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/ui/jobs/{id}/artifact/GET/responses/303/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// - Remark: Generated from `#/paths/ui/jobs/{id}/artifact/GET/responses/303/headers/Location`.
+                    public var location: Components.Headers.Location
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - location:
+                    public init(location: Components.Headers.Location) {
+                        self.location = location
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.DashboardArtifact.Output.SeeOther.Headers
                 /// Creates a new `SeeOther`.
-                public init() {}
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.DashboardArtifact.Output.SeeOther.Headers) {
+                    self.headers = headers
+                }
             }
             /// To the presigned URL.
             ///
@@ -3445,14 +3510,6 @@ public enum Operations {
             ///
             /// HTTP response code: `303 seeOther`.
             case seeOther(Operations.DashboardArtifact.Output.SeeOther)
-            /// To the presigned URL.
-            ///
-            /// - Remark: Generated from `#/paths//ui/jobs/{id}/artifact/get(dashboardArtifact)/responses/303`.
-            ///
-            /// HTTP response code: `303 seeOther`.
-            public static var seeOther: Self {
-                .seeOther(.init())
-            }
             /// The associated value of the enum case if `self` is `.seeOther`.
             ///
             /// - Throws: An error if `self` is not `.seeOther`.
