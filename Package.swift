@@ -155,8 +155,9 @@ let package = Package(
         + service(
             "ArtifactService", executable: "artifact-service",
             [
-                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "ArtifactAPI", "Digests", "Records",
-                "S3", "OCI", "HTTPClient", "PathBytes",
+                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "ArtifactAPI", openAPIRuntime,
+                openAPIHummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), "Digests", "Records", "S3",
+                "OCI", "HTTPClient", "PathBytes",
             ])
         // The gateway, with its orchestration of the stages (Services/Gateway/Orchestration).
         + service(

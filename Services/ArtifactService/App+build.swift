@@ -4,6 +4,8 @@ import HTTPClient
 import Hummingbird
 import Logging
 import OCI
+import OpenAPIHummingbird
+import OpenAPIRuntime
 import Prometheus
 import Records
 import S3
@@ -20,9 +22,10 @@ public func buildApplication(
     let registryClient = RegistryClient(
         http: http, credentials: credentials,
         configuration: .init(insecureRegistries: configuration.insecureRegistries), logger: service.logger)
-    return try await service.makeApplication(streamingPathPrefixes: [ArtifactRoutes.prefix]) { router, database in
+    return try await service.makeApplication(streamingPathPrefixes: [ArtifactKey.pathPrefix]) { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
+        router.middlewares.add(RequestLoggerMiddleware())
         let uploads = UploadLedgerObserver(
             ledger: MultipartUploadLedger(pool: database.pool), owner: configuration.common.processOwner)
         let backend = try makeBackend(configuration, http: http, logger: service.logger, observer: uploads)
@@ -32,13 +35,13 @@ public func buildApplication(
             }
         }
         let store = RunStore(pool: database.pool)
-        let index = ArtifactIndex(pool: database.pool)
         let runs = service.runExecutor(store: store)
-        ArtifactRoutes(backend: backend, index: index, presignMaxSeconds: configuration.presignMaxSeconds)
-            .register(on: router)
-        PushRoutes(backend: backend, index: index, registry: registryClient, executor: runs, store: store)
-            .register(on: router)
-        AttestationRoutes(backend: backend, registry: registryClient).register(on: router)
+        try ArtifactHandlers(
+            backend: backend, index: ArtifactIndex(pool: database.pool), registry: registryClient, executor: runs, store: store,
+            presignMaxSeconds: configuration.presignMaxSeconds, logger: service.logger
+        ).registerHandlers(
+            on: ArtifactKeyRouting(router: router), configuration: .serving,
+            middlewares: [HeaderValuesAsGiven(), ArtifactMediaType(), SkippingUploads(middlewares: service.contractMiddlewares)])
         return [runs] + (sweeper.map { [$0] } ?? [])
     }
 }

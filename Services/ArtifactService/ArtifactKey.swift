@@ -14,4 +14,8 @@ struct ArtifactKey: Sendable, Hashable, CustomStringConvertible {
     }
 
     var description: String { value }
+
+    /// Where the key's artifact is served: `/v1/artifacts/<key>`, the key as it is.
+    var path: String { Self.pathPrefix + value }
+    static let pathPrefix = "/v1/artifacts/"
 }

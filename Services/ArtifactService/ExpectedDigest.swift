@@ -8,15 +8,16 @@ import ServiceKit
 struct ExpectedDigest: Sendable, Equatable {
     let hex: String
 
-    init?(headers: HTTPFields) throws {
-        if let hex = headers[HTTPField.Name("x-checksum-sha256")!] {
+    /// From the values of those two headers (nil: absent).
+    init?(checksum: String?, digest: String?) throws {
+        if let hex = checksum {
             guard hex.utf8.count == 64, let bytes = Hex.decode(hex) else {
                 throw ServiceError.badRequest("x-checksum-sha256 must be 64 hex digits", code: "INVALID_DIGEST")
             }
             self.hex = Hex.encode(bytes)
             return
         }
-        guard let header = headers[HTTPField.Name("Digest")!] else { return nil }
+        guard let header = digest else { return nil }
         for part in header.split(separator: ",") {
             let pair = part.trimmingCharacters(in: .whitespaces)
             guard pair.lowercased().hasPrefix("sha-256=") else { continue }

@@ -79,6 +79,23 @@ public struct Client: APIProtocol {
             deserializer: { response, responseBody in
                 switch response.status.code {
                 case 200:
+                    let headers: Operations.GetArtifact.Output.Ok.Headers = .init(
+                        eTag: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "ETag",
+                            as: Components.Headers.ETag.self
+                        ),
+                        xChecksumSha256: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "x-checksum-sha256",
+                            as: Components.Headers.Checksum.self
+                        ),
+                        acceptRanges: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Accept-Ranges",
+                            as: Components.Headers.AcceptRanges.self
+                        )
+                    )
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Operations.GetArtifact.Output.Ok.Body
                     let chosenContentType = try converter.bestContentType(
@@ -108,8 +125,33 @@ public struct Client: APIProtocol {
                     default:
                         preconditionFailure("bestContentType chose an invalid content type.")
                     }
-                    return .ok(.init(body: body))
+                    return .ok(.init(
+                        headers: headers,
+                        body: body
+                    ))
                 case 206:
+                    let headers: Operations.GetArtifact.Output.PartialContent.Headers = .init(
+                        contentRange: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Content-Range",
+                            as: Components.Headers.ContentRange.self
+                        ),
+                        eTag: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "ETag",
+                            as: Components.Headers.ETag.self
+                        ),
+                        xChecksumSha256: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "x-checksum-sha256",
+                            as: Components.Headers.Checksum.self
+                        ),
+                        acceptRanges: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Accept-Ranges",
+                            as: Components.Headers.AcceptRanges.self
+                        )
+                    )
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Operations.GetArtifact.Output.PartialContent.Body
                     let chosenContentType = try converter.bestContentType(
@@ -139,7 +181,10 @@ public struct Client: APIProtocol {
                     default:
                         preconditionFailure("bestContentType chose an invalid content type.")
                     }
-                    return .partialContent(.init(body: body))
+                    return .partialContent(.init(
+                        headers: headers,
+                        body: body
+                    ))
                 case 400:
                     let contentType = converter.extractContentTypeIfPresent(in: response.headerFields)
                     let body: Components.Responses.BadRequest.Body
@@ -321,6 +366,12 @@ public struct Client: APIProtocol {
                         value,
                         headerFields: &request.headerFields,
                         contentType: "application/octet-stream"
+                    )
+                case let .any(value):
+                    body = try converter.setRequiredRequestBodyAsBinary(
+                        value,
+                        headerFields: &request.headerFields,
+                        contentType: "*/*"
                     )
                 }
                 return (request, body)
@@ -605,6 +656,8 @@ public struct Client: APIProtocol {
     }
     /// The artifact's size, type and SHA-256 as headers.
     ///
+    /// What `GET` would say, without the body; a `Range` is answered as `GET` answers it.
+    ///
     /// - Remark: HTTP `HEAD /v1/artifacts/{key}`.
     /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)`.
     public func headArtifact(_ input: Operations.HeadArtifact.Input) async throws -> Operations.HeadArtifact.Output {
@@ -623,18 +676,76 @@ public struct Client: APIProtocol {
                     method: .head
                 )
                 suppressMutabilityWarning(&request)
+                try converter.setHeaderFieldAsURI(
+                    in: &request.headerFields,
+                    name: "Range",
+                    value: input.headers.range
+                )
                 return (request, nil)
             },
             deserializer: { response, responseBody in
                 switch response.status.code {
                 case 200:
-                    return .ok(.init())
+                    let headers: Operations.HeadArtifact.Output.Ok.Headers = .init(
+                        contentLength: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Content-Length",
+                            as: Components.Headers.ContentLength.self
+                        ),
+                        eTag: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "ETag",
+                            as: Components.Headers.ETag.self
+                        ),
+                        xChecksumSha256: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "x-checksum-sha256",
+                            as: Components.Headers.Checksum.self
+                        ),
+                        acceptRanges: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Accept-Ranges",
+                            as: Components.Headers.AcceptRanges.self
+                        )
+                    )
+                    return .ok(.init(headers: headers))
+                case 206:
+                    let headers: Operations.HeadArtifact.Output.PartialContent.Headers = .init(
+                        contentLength: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Content-Length",
+                            as: Components.Headers.ContentLength.self
+                        ),
+                        contentRange: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Content-Range",
+                            as: Components.Headers.ContentRange.self
+                        ),
+                        eTag: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "ETag",
+                            as: Components.Headers.ETag.self
+                        ),
+                        xChecksumSha256: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "x-checksum-sha256",
+                            as: Components.Headers.Checksum.self
+                        ),
+                        acceptRanges: try converter.getOptionalHeaderFieldAsURI(
+                            in: response.headerFields,
+                            name: "Accept-Ranges",
+                            as: Components.Headers.AcceptRanges.self
+                        )
+                    )
+                    return .partialContent(.init(headers: headers))
                 case 400:
                     return .badRequest(.init())
                 case 401:
                     return .unauthorized(.init())
                 case 404:
                     return .notFound(.init())
+                case 416:
+                    return .rangeNotSatisfiable(.init())
                 case 503:
                     return .serviceUnavailable(.init())
                 default:

@@ -157,6 +157,12 @@ public enum OpenAPIDocument {
                 "type": "string",
                 "format": "binary"
               }
+            },
+            "*/*": {
+              "schema": {
+                "type": "string",
+                "format": "binary"
+              }
             }
           }
         },
@@ -226,6 +232,17 @@ public enum OpenAPIDocument {
         "responses": {
           "200": {
             "description": "The bytes, as the media type recorded when they were stored (`application/octet-stream` unless the upload said otherwise). `x-checksum-sha256` and `ETag` carry the SHA-256.\n",
+            "headers": {
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              },
+              "x-checksum-sha256": {
+                "$ref": "#/components/headers/Checksum"
+              },
+              "Accept-Ranges": {
+                "$ref": "#/components/headers/AcceptRanges"
+              }
+            },
             "content": {
               "application/octet-stream": {
                 "schema": {
@@ -243,6 +260,20 @@ public enum OpenAPIDocument {
           },
           "206": {
             "description": "The requested range, with `Content-Range`, as the recorded media type.",
+            "headers": {
+              "Content-Range": {
+                "$ref": "#/components/headers/ContentRange"
+              },
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              },
+              "x-checksum-sha256": {
+                "$ref": "#/components/headers/Checksum"
+              },
+              "Accept-Ranges": {
+                "$ref": "#/components/headers/AcceptRanges"
+              }
+            },
             "content": {
               "application/octet-stream": {
                 "schema": {
@@ -292,9 +323,58 @@ public enum OpenAPIDocument {
       "head": {
         "operationId": "headArtifact",
         "summary": "The artifact's size, type and SHA-256 as headers.",
+        "description": "What `GET` would say, without the body; a `Range` is answered as `GET` answers it.",
+        "parameters": [
+          {
+            "name": "Range",
+            "in": "header",
+            "required": false,
+            "schema": {
+              "type": "string",
+              "examples": [
+                "bytes=0-1023",
+                "bytes=-512"
+              ]
+            }
+          }
+        ],
         "responses": {
           "200": {
-            "description": "Present."
+            "description": "Present; `Content-Type` is the recorded media type.",
+            "headers": {
+              "Content-Length": {
+                "$ref": "#/components/headers/ContentLength"
+              },
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              },
+              "x-checksum-sha256": {
+                "$ref": "#/components/headers/Checksum"
+              },
+              "Accept-Ranges": {
+                "$ref": "#/components/headers/AcceptRanges"
+              }
+            }
+          },
+          "206": {
+            "description": "Present; the range `GET` would send.",
+            "headers": {
+              "Content-Length": {
+                "$ref": "#/components/headers/ContentLength"
+              },
+              "Content-Range": {
+                "$ref": "#/components/headers/ContentRange"
+              },
+              "ETag": {
+                "$ref": "#/components/headers/ETag"
+              },
+              "x-checksum-sha256": {
+                "$ref": "#/components/headers/Checksum"
+              },
+              "Accept-Ranges": {
+                "$ref": "#/components/headers/AcceptRanges"
+              }
+            }
           },
           "400": {
             "description": "The key is not valid (`INVALID_KEY`); no body, as for every HEAD."
@@ -304,6 +384,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "description": "Absent."
+          },
+          "416": {
+            "description": "The range is outside the artifact (`RANGE_NOT_SATISFIABLE`); no body."
           },
           "503": {
             "description": "The stored object is not the size recorded (`STORE_INCONSISTENT`), as `GET` would say; no body."
@@ -742,6 +825,39 @@ public enum OpenAPIDocument {
     }
   },
   "components": {
+    "headers": {
+      "AcceptRanges": {
+        "description": "`bytes`: a single `Range: bytes=…` is served.",
+        "schema": {
+          "type": "string"
+        }
+      },
+      "Checksum": {
+        "description": "The SHA-256 in hex.",
+        "schema": {
+          "type": "string"
+        }
+      },
+      "ContentLength": {
+        "description": "The size of what `GET` would send.",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
+        }
+      },
+      "ContentRange": {
+        "description": "`bytes <first>-<last>/<size>`.",
+        "schema": {
+          "type": "string"
+        }
+      },
+      "ETag": {
+        "description": "The SHA-256 in hex, quoted.",
+        "schema": {
+          "type": "string"
+        }
+      }
+    },
     "securitySchemes": {
       "bearer": {
         "type": "http",

@@ -203,6 +203,21 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 200)
                     suppressMutabilityWarning(&response)
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "ETag",
+                        value: value.headers.eTag
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "x-checksum-sha256",
+                        value: value.headers.xChecksumSha256
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Accept-Ranges",
+                        value: value.headers.acceptRanges
+                    )
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
                     case let .binary(value):
@@ -231,6 +246,26 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 206)
                     suppressMutabilityWarning(&response)
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Content-Range",
+                        value: value.headers.contentRange
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "ETag",
+                        value: value.headers.eTag
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "x-checksum-sha256",
+                        value: value.headers.xChecksumSha256
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Accept-Ranges",
+                        value: value.headers.acceptRanges
+                    )
                     let body: OpenAPIRuntime.HTTPBody
                     switch value.body {
                     case let .binary(value):
@@ -407,7 +442,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 let chosenContentType = try converter.bestContentType(
                     received: contentType,
                     options: [
-                        "application/octet-stream"
+                        "application/octet-stream",
+                        "*/*"
                     ]
                 )
                 switch chosenContentType {
@@ -417,6 +453,14 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                         from: requestBody,
                         transforming: { value in
                             .binary(value)
+                        }
+                    )
+                case "*/*":
+                    body = try converter.getRequiredRequestBodyAsBinary(
+                        OpenAPIRuntime.HTTPBody.self,
+                        from: requestBody,
+                        transforming: { value in
+                            .any(value)
                         }
                     )
                 default:
@@ -658,6 +702,8 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
     }
     /// The artifact's size, type and SHA-256 as headers.
     ///
+    /// What `GET` would say, without the body; a `Range` is answered as `GET` answers it.
+    ///
     /// - Remark: HTTP `HEAD /v1/artifacts/{key}`.
     /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)`.
     func headArtifact(
@@ -679,7 +725,15 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     name: "key",
                     as: Swift.String.self
                 ))
-                return Operations.HeadArtifact.Input(path: path)
+                let headers: Operations.HeadArtifact.Input.Headers = .init(range: try converter.getOptionalHeaderFieldAsURI(
+                    in: request.headerFields,
+                    name: "Range",
+                    as: Swift.String.self
+                ))
+                return Operations.HeadArtifact.Input(
+                    path: path,
+                    headers: headers
+                )
             },
             serializer: { output, request in
                 switch output {
@@ -687,6 +741,56 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 200)
                     suppressMutabilityWarning(&response)
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Content-Length",
+                        value: value.headers.contentLength
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "ETag",
+                        value: value.headers.eTag
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "x-checksum-sha256",
+                        value: value.headers.xChecksumSha256
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Accept-Ranges",
+                        value: value.headers.acceptRanges
+                    )
+                    return (response, nil)
+                case let .partialContent(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 206)
+                    suppressMutabilityWarning(&response)
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Content-Length",
+                        value: value.headers.contentLength
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Content-Range",
+                        value: value.headers.contentRange
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "ETag",
+                        value: value.headers.eTag
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "x-checksum-sha256",
+                        value: value.headers.xChecksumSha256
+                    )
+                    try converter.setHeaderFieldAsURI(
+                        in: &response.headerFields,
+                        name: "Accept-Ranges",
+                        value: value.headers.acceptRanges
+                    )
                     return (response, nil)
                 case let .badRequest(value):
                     suppressUnusedWarning(value)
@@ -701,6 +805,11 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
                 case let .notFound(value):
                     suppressUnusedWarning(value)
                     var response = HTTPTypes.HTTPResponse(soar_statusCode: 404)
+                    suppressMutabilityWarning(&response)
+                    return (response, nil)
+                case let .rangeNotSatisfiable(value):
+                    suppressUnusedWarning(value)
+                    var response = HTTPTypes.HTTPResponse(soar_statusCode: 416)
                     suppressMutabilityWarning(&response)
                     return (response, nil)
                 case let .serviceUnavailable(value):

@@ -17,5 +17,26 @@ import struct Foundation.Data
 import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/headers` section of the OpenAPI document.
-    public enum Headers {}
+    public enum Headers {
+        /// `bytes`: a single `Range: bytes=…` is served.
+        ///
+        /// - Remark: Generated from `#/components/headers/AcceptRanges`.
+        public typealias AcceptRanges = Swift.String
+        /// The SHA-256 in hex.
+        ///
+        /// - Remark: Generated from `#/components/headers/Checksum`.
+        public typealias Checksum = Swift.String
+        /// The size of what `GET` would send.
+        ///
+        /// - Remark: Generated from `#/components/headers/ContentLength`.
+        public typealias ContentLength = Swift.Int
+        /// `bytes <first>-<last>/<size>`.
+        ///
+        /// - Remark: Generated from `#/components/headers/ContentRange`.
+        public typealias ContentRange = Swift.String
+        /// The SHA-256 in hex, quoted.
+        ///
+        /// - Remark: Generated from `#/components/headers/ETag`.
+        public typealias ETag = Swift.String
+    }
 }

@@ -74,6 +74,38 @@ public enum Operations {
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// The SHA-256 in hex, quoted.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/headers/ETag`.
+                    public var eTag: Components.Headers.ETag?
+                    /// The SHA-256 in hex.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/headers/x-checksum-sha256`.
+                    public var xChecksumSha256: Components.Headers.Checksum?
+                    /// `bytes`: a single `Range: bytes=…` is served.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/headers/Accept-Ranges`.
+                    public var acceptRanges: Components.Headers.AcceptRanges?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - eTag: The SHA-256 in hex, quoted.
+                    ///   - xChecksumSha256: The SHA-256 in hex.
+                    ///   - acceptRanges: `bytes`: a single `Range: bytes=…` is served.
+                    public init(
+                        eTag: Components.Headers.ETag? = nil,
+                        xChecksumSha256: Components.Headers.Checksum? = nil,
+                        acceptRanges: Components.Headers.AcceptRanges? = nil
+                    ) {
+                        self.eTag = eTag
+                        self.xChecksumSha256 = xChecksumSha256
+                        self.acceptRanges = acceptRanges
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetArtifact.Output.Ok.Headers
                 /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/200/content/application\/octet-stream`.
@@ -120,8 +152,13 @@ public enum Operations {
                 /// Creates a new `Ok`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.GetArtifact.Output.Ok.Body) {
+                public init(
+                    headers: Operations.GetArtifact.Output.Ok.Headers = .init(),
+                    body: Operations.GetArtifact.Output.Ok.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
@@ -150,6 +187,45 @@ public enum Operations {
                 }
             }
             public struct PartialContent: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// `bytes <first>-<last>/<size>`.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/headers/Content-Range`.
+                    public var contentRange: Components.Headers.ContentRange?
+                    /// The SHA-256 in hex, quoted.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/headers/ETag`.
+                    public var eTag: Components.Headers.ETag?
+                    /// The SHA-256 in hex.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/headers/x-checksum-sha256`.
+                    public var xChecksumSha256: Components.Headers.Checksum?
+                    /// `bytes`: a single `Range: bytes=…` is served.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/headers/Accept-Ranges`.
+                    public var acceptRanges: Components.Headers.AcceptRanges?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - contentRange: `bytes <first>-<last>/<size>`.
+                    ///   - eTag: The SHA-256 in hex, quoted.
+                    ///   - xChecksumSha256: The SHA-256 in hex.
+                    ///   - acceptRanges: `bytes`: a single `Range: bytes=…` is served.
+                    public init(
+                        contentRange: Components.Headers.ContentRange? = nil,
+                        eTag: Components.Headers.ETag? = nil,
+                        xChecksumSha256: Components.Headers.Checksum? = nil,
+                        acceptRanges: Components.Headers.AcceptRanges? = nil
+                    ) {
+                        self.contentRange = contentRange
+                        self.eTag = eTag
+                        self.xChecksumSha256 = xChecksumSha256
+                        self.acceptRanges = acceptRanges
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetArtifact.Output.PartialContent.Headers
                 /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/206/content/application\/octet-stream`.
@@ -196,8 +272,13 @@ public enum Operations {
                 /// Creates a new `PartialContent`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.GetArtifact.Output.PartialContent.Body) {
+                public init(
+                    headers: Operations.GetArtifact.Output.PartialContent.Headers = .init(),
+                    body: Operations.GetArtifact.Output.PartialContent.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
@@ -510,6 +591,8 @@ public enum Operations {
             @frozen public enum Body: Sendable, Hashable {
                 /// - Remark: Generated from `#/paths/v1/artifacts/{key}/PUT/requestBody/content/application\/octet-stream`.
                 case binary(OpenAPIRuntime.HTTPBody)
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/PUT/requestBody/content/*\/*`.
+                case any(OpenAPIRuntime.HTTPBody)
             }
             public var body: Operations.PutArtifact.Input.Body
             /// Creates a new `Input`.
@@ -1026,6 +1109,8 @@ public enum Operations {
     }
     /// The artifact's size, type and SHA-256 as headers.
     ///
+    /// What `GET` would say, without the body; a `Range` is answered as `GET` answers it.
+    ///
     /// - Remark: HTTP `HEAD /v1/artifacts/{key}`.
     /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)`.
     public enum HeadArtifact {
@@ -1047,33 +1132,87 @@ public enum Operations {
                 }
             }
             public var path: Operations.HeadArtifact.Input.Path
+            /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/header`.
+            public struct Headers: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/header/Range`.
+                public var range: Swift.String?
+                /// Creates a new `Headers`.
+                ///
+                /// - Parameters:
+                ///   - range:
+                public init(range: Swift.String? = nil) {
+                    self.range = range
+                }
+            }
+            public var headers: Operations.HeadArtifact.Input.Headers
             /// Creates a new `Input`.
             ///
             /// - Parameters:
             ///   - path:
-            public init(path: Operations.HeadArtifact.Input.Path) {
+            ///   - headers:
+            public init(
+                path: Operations.HeadArtifact.Input.Path,
+                headers: Operations.HeadArtifact.Input.Headers = .init()
+            ) {
                 self.path = path
+                self.headers = headers
             }
         }
         @frozen public enum Output: Sendable, Hashable {
             public struct Ok: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/200/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// The size of what `GET` would send.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/200/headers/Content-Length`.
+                    public var contentLength: Components.Headers.ContentLength?
+                    /// The SHA-256 in hex, quoted.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/200/headers/ETag`.
+                    public var eTag: Components.Headers.ETag?
+                    /// The SHA-256 in hex.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/200/headers/x-checksum-sha256`.
+                    public var xChecksumSha256: Components.Headers.Checksum?
+                    /// `bytes`: a single `Range: bytes=…` is served.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/200/headers/Accept-Ranges`.
+                    public var acceptRanges: Components.Headers.AcceptRanges?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - contentLength: The size of what `GET` would send.
+                    ///   - eTag: The SHA-256 in hex, quoted.
+                    ///   - xChecksumSha256: The SHA-256 in hex.
+                    ///   - acceptRanges: `bytes`: a single `Range: bytes=…` is served.
+                    public init(
+                        contentLength: Components.Headers.ContentLength? = nil,
+                        eTag: Components.Headers.ETag? = nil,
+                        xChecksumSha256: Components.Headers.Checksum? = nil,
+                        acceptRanges: Components.Headers.AcceptRanges? = nil
+                    ) {
+                        self.contentLength = contentLength
+                        self.eTag = eTag
+                        self.xChecksumSha256 = xChecksumSha256
+                        self.acceptRanges = acceptRanges
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.HeadArtifact.Output.Ok.Headers
                 /// Creates a new `Ok`.
-                public init() {}
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.HeadArtifact.Output.Ok.Headers = .init()) {
+                    self.headers = headers
+                }
             }
-            /// Present.
+            /// Present; `Content-Type` is the recorded media type.
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/200`.
             ///
             /// HTTP response code: `200 ok`.
             case ok(Operations.HeadArtifact.Output.Ok)
-            /// Present.
-            ///
-            /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/200`.
-            ///
-            /// HTTP response code: `200 ok`.
-            public static var ok: Self {
-                .ok(.init())
-            }
             /// The associated value of the enum case if `self` is `.ok`.
             ///
             /// - Throws: An error if `self` is not `.ok`.
@@ -1086,6 +1225,84 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "ok",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct PartialContent: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/206/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// The size of what `GET` would send.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/206/headers/Content-Length`.
+                    public var contentLength: Components.Headers.ContentLength?
+                    /// `bytes <first>-<last>/<size>`.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/206/headers/Content-Range`.
+                    public var contentRange: Components.Headers.ContentRange?
+                    /// The SHA-256 in hex, quoted.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/206/headers/ETag`.
+                    public var eTag: Components.Headers.ETag?
+                    /// The SHA-256 in hex.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/206/headers/x-checksum-sha256`.
+                    public var xChecksumSha256: Components.Headers.Checksum?
+                    /// `bytes`: a single `Range: bytes=…` is served.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/206/headers/Accept-Ranges`.
+                    public var acceptRanges: Components.Headers.AcceptRanges?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - contentLength: The size of what `GET` would send.
+                    ///   - contentRange: `bytes <first>-<last>/<size>`.
+                    ///   - eTag: The SHA-256 in hex, quoted.
+                    ///   - xChecksumSha256: The SHA-256 in hex.
+                    ///   - acceptRanges: `bytes`: a single `Range: bytes=…` is served.
+                    public init(
+                        contentLength: Components.Headers.ContentLength? = nil,
+                        contentRange: Components.Headers.ContentRange? = nil,
+                        eTag: Components.Headers.ETag? = nil,
+                        xChecksumSha256: Components.Headers.Checksum? = nil,
+                        acceptRanges: Components.Headers.AcceptRanges? = nil
+                    ) {
+                        self.contentLength = contentLength
+                        self.contentRange = contentRange
+                        self.eTag = eTag
+                        self.xChecksumSha256 = xChecksumSha256
+                        self.acceptRanges = acceptRanges
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.HeadArtifact.Output.PartialContent.Headers
+                /// Creates a new `PartialContent`.
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.HeadArtifact.Output.PartialContent.Headers = .init()) {
+                    self.headers = headers
+                }
+            }
+            /// Present; the range `GET` would send.
+            ///
+            /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/206`.
+            ///
+            /// HTTP response code: `206 partialContent`.
+            case partialContent(Operations.HeadArtifact.Output.PartialContent)
+            /// The associated value of the enum case if `self` is `.partialContent`.
+            ///
+            /// - Throws: An error if `self` is not `.partialContent`.
+            /// - SeeAlso: `.partialContent`.
+            public var partialContent: Operations.HeadArtifact.Output.PartialContent {
+                get throws {
+                    switch self {
+                    case let .partialContent(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "partialContent",
                             response: self
                         )
                     }
@@ -1191,6 +1408,41 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            public struct RangeNotSatisfiable: Sendable, Hashable {
+                /// Creates a new `RangeNotSatisfiable`.
+                public init() {}
+            }
+            /// The range is outside the artifact (`RANGE_NOT_SATISFIABLE`); no body.
+            ///
+            /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/416`.
+            ///
+            /// HTTP response code: `416 rangeNotSatisfiable`.
+            case rangeNotSatisfiable(Operations.HeadArtifact.Output.RangeNotSatisfiable)
+            /// The range is outside the artifact (`RANGE_NOT_SATISFIABLE`); no body.
+            ///
+            /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/416`.
+            ///
+            /// HTTP response code: `416 rangeNotSatisfiable`.
+            public static var rangeNotSatisfiable: Self {
+                .rangeNotSatisfiable(.init())
+            }
+            /// The associated value of the enum case if `self` is `.rangeNotSatisfiable`.
+            ///
+            /// - Throws: An error if `self` is not `.rangeNotSatisfiable`.
+            /// - SeeAlso: `.rangeNotSatisfiable`.
+            public var rangeNotSatisfiable: Operations.HeadArtifact.Output.RangeNotSatisfiable {
+                get throws {
+                    switch self {
+                    case let .rangeNotSatisfiable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "rangeNotSatisfiable",
                             response: self
                         )
                     }

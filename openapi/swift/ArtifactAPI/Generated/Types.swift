@@ -37,6 +37,8 @@ public protocol APIProtocol: Sendable {
     func deleteArtifact(_ input: Operations.DeleteArtifact.Input) async throws -> Operations.DeleteArtifact.Output
     /// The artifact's size, type and SHA-256 as headers.
     ///
+    /// What `GET` would say, without the body; a `Range` is answered as `GET` answers it.
+    ///
     /// - Remark: HTTP `HEAD /v1/artifacts/{key}`.
     /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)`.
     func headArtifact(_ input: Operations.HeadArtifact.Input) async throws -> Operations.HeadArtifact.Output
@@ -133,10 +135,18 @@ extension APIProtocol {
     }
     /// The artifact's size, type and SHA-256 as headers.
     ///
+    /// What `GET` would say, without the body; a `Range` is answered as `GET` answers it.
+    ///
     /// - Remark: HTTP `HEAD /v1/artifacts/{key}`.
     /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)`.
-    public func headArtifact(path: Operations.HeadArtifact.Input.Path) async throws -> Operations.HeadArtifact.Output {
-        try await headArtifact(Operations.HeadArtifact.Input(path: path))
+    public func headArtifact(
+        path: Operations.HeadArtifact.Input.Path,
+        headers: Operations.HeadArtifact.Input.Headers = .init()
+    ) async throws -> Operations.HeadArtifact.Output {
+        try await headArtifact(Operations.HeadArtifact.Input(
+            path: path,
+            headers: headers
+        ))
     }
     /// List recorded artifacts by key prefix, in key order, a page at a time.
     ///

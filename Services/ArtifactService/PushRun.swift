@@ -1,37 +1,19 @@
 import Foundation
 import HTTPClient
-import Hummingbird
-import Logging
 import OCI
 import Records
 import ServiceKit
 import StageClients
 import StageRuns
 
-/// `POST /v1/pushes`: push a stored docker-archive tarball to a registry,
-/// as a run. Credentials come from the service's configuration only.
-struct PushRoutes {
+/// A push run: a stored docker-archive tarball, fetched to a local file, pushed to a registry
+/// (blobs it has skipped, the others uploaded, then the manifest), its progress logged.
+struct PushRun: Sendable {
     let backend: any ArtifactBackend
-    let index: ArtifactIndex
     let registry: RegistryClient
-    let executor: RunExecutor
-    let store: RunStore
 
-    static let path = "/v1/pushes"
-
-    struct PushRequest: Codable, Sendable {
-        var artifactKey: String
-        var destination: String
-        var jobID: UUID?
-
-        enum CodingKeys: String, CodingKey {
-            case destination
-            case artifactKey = "artifact_key"
-            case jobID = "job_id"
-        }
-    }
-
-    struct PushOutcome: Codable, Sendable {
+    /// The run's `result`, as openapi/artifact.yaml's `getPush` describes it.
+    struct Outcome: Codable, Sendable {
         var destination: String
         var manifestDigest: String
         var reference: String
@@ -48,27 +30,7 @@ struct PushRoutes {
         }
     }
 
-    func register(on router: Router<ServiceRequestContext>) {
-        router.post(RouterPath(Self.path)) { request, context in
-            let body = try await request.decodeJSON(as: PushRequest.self, context: context)
-            let key = try ArtifactKey(body.artifactKey)
-            let destination = try OCIReference(requestField: "destination", body.destination, code: "INVALID_DESTINATION")
-            guard try await index.find(key.value) != nil else {
-                throw ServiceError.notFound("no artifact \(key)", code: "ARTIFACT_NOT_FOUND")
-            }
-            let run = try await executor.start(
-                kind: "push", jobID: body.jobID, leaseToken: try RunRoutes<ServiceRequestContext>.leaseToken(of: request),
-                request: body
-            ) { log in
-                try await push(key, to: destination, log: log)
-            }
-            return try RunRoutes<ServiceRequestContext>.accepted(run, path: Self.path)
-        }
-        RunRoutes<ServiceRequestContext>(path: Self.path, service: "artifact-service", kind: "push", store: store, executor: executor)
-            .register(on: router)
-    }
-
-    private func push(_ key: ArtifactKey, to destination: OCIReference, log: RunLog) async throws -> PushOutcome {
+    func perform(_ key: ArtifactKey, to destination: OCIReference, log: RunLog) async throws -> Outcome {
         await log.line("fetching \(key)")
         let file = try await download(key)
         defer { file.remove() }
@@ -89,7 +51,7 @@ struct PushRoutes {
             sink.finish()
             await recorder.value
             await log.line("pushed \(result.manifestDigest)")
-            return PushOutcome(
+            return Outcome(
                 destination: Self.name(destination), manifestDigest: result.manifestDigest,
                 reference: "\(destination.registry)/\(destination.repository)@\(result.manifestDigest)",
                 blobsUploaded: result.blobsUploaded,
