@@ -155,7 +155,7 @@ let package = Package(
         + service(
             "ArtifactService", executable: "artifact-service",
             [
-                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "ArtifactAPI", openAPIRuntime,
+                hummingbird, httpTypes, logging, "ServiceKit", "StageRuns", "StageClients", "ArtifactAPI", "ContractCoding", openAPIRuntime,
                 openAPIHummingbird, .product(name: "HummingbirdCore", package: "hummingbird"), "Digests", "Records", "S3",
                 "OCI", "HTTPClient", "PathBytes",
             ])

@@ -1,4 +1,5 @@
 import ArtifactAPI
+import ContractCoding
 import Foundation
 import HTTPClient
 import Hummingbird
@@ -40,8 +41,8 @@ public func buildApplication(
             backend: backend, index: ArtifactIndex(pool: database.pool), registry: registryClient, executor: runs, store: store,
             presignMaxSeconds: configuration.presignMaxSeconds, logger: service.logger
         ).registerHandlers(
-            on: ArtifactKeyRouting(router: router), configuration: .serving,
-            middlewares: [HeaderValuesAsGiven(), ArtifactMediaType(), SkippingUploads(middlewares: service.contractMiddlewares)])
+            on: ArtifactKeyRouting(router: router), configuration: .buildchain,
+            middlewares: service.contractMiddlewares + [ArtifactMediaType()])
         return [runs] + (sweeper.map { [$0] } ?? [])
     }
 }

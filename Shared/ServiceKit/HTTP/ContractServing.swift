@@ -8,10 +8,12 @@ extension ServiceApplication {
 }
 
 /// The generated server writes every response header the spec declares as a URI component
-/// (`Converter.setHeaderFieldAsURI`: `/` becomes `%2F`, a space `%20`, `;` `%3B`), which no
-/// client reads as a path, a range, a cookie or a policy: the headers leave as the handlers
-/// wrote them (decoding undoes that encoding exactly, a `%` the handler wrote included).
-/// Within this middleware a response holds only what the generated code set.
+/// (`Converter.setHeaderFieldAsURI`: `/v1/pushes/<id>` goes out as `%2Fv1%2Fpushes%2F<id>`, an
+/// ETag's quotes as `%22`, `bytes 0-9/10` as `bytes%200-9%2F10`), which no client reads as a
+/// path, a range, a cookie or a policy: the headers leave as the handlers wrote them.
+/// Percent-decoding is the exact inverse of that encoding (every byte but the unreserved ones
+/// is encoded, a `%` the handler wrote included). `Content-Type` and `Content-Length`, which the
+/// generated code writes plainly, are left alone.
 public struct VerbatimResponseHeaders: ServerMiddleware {
     public init() {}
 
@@ -20,11 +22,13 @@ public struct VerbatimResponseHeaders: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var (response, responseBody) = try await next(request, body, metadata)
-        response.headerFields = HTTPFields(
-            response.headerFields.map { field in
-                guard field.value.contains("%"), let decoded = field.value.removingPercentEncoding else { return field }
-                return HTTPField(name: field.name, value: decoded)
-            })
+        for index in response.headerFields.indices {
+            let field = response.headerFields[index]
+            guard field.name != .contentType, field.name != .contentLength,
+                let value = field.value.removingPercentEncoding
+            else { continue }
+            response.headerFields[index].value = value
+        }
         return (response, responseBody)
     }
 }
