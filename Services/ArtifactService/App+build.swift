@@ -30,10 +30,8 @@ public func buildApplication(
         let uploads = UploadLedgerObserver(
             ledger: MultipartUploadLedger(pool: database.pool), owner: configuration.common.processOwner)
         let backend = try makeBackend(configuration, http: http, logger: service.logger, observer: uploads)
-        let sweeper = configuration.s3.flatMap { settings in
-            (backend as? S3Backend).map {
-                UploadSweeper(client: $0.client, uploads: uploads, staleAfter: settings.uploadStaleAfter, logger: service.logger)
-            }
+        let sweeper = (backend as? S3Backend).map {
+            UploadSweeper(client: $0.client, uploads: uploads, staleAfter: configuration.uploadStaleAfter, logger: service.logger)
         }
         let store = RunStore(pool: database.pool)
         let runs = service.runExecutor(store: store)
@@ -55,18 +53,8 @@ func makeBackend(
     case .filesystem:
         return FilesystemBackend(root: configuration.root)
     case .s3:
-        guard let settings = configuration.s3 else { throw ConfigurationError.missing(variable: "S3_ENDPOINT") }
-        let partSize = settings.partSizeMB << 20
-        // Uploads are streamed: one smaller than a part goes up as one PUT from
-        // memory, a larger one starts its multipart upload once its first part is full.
-        let client = try S3Client(
-            configuration: S3Configuration(
-                endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
-                accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey.value,
-                sessionToken: settings.sessionToken?.value,
-                addressingStyle: settings.virtualHostAddressing ? .virtualHost : .path,
-                multipartThreshold: Int64(partSize), partSize: partSize, maxPartsInFlight: settings.partsInFlight),
-            httpClient: http, logger: logger, observer: observer)
+        guard let s3 = configuration.s3 else { throw ConfigurationError.missing(variable: "S3_ENDPOINT") }
+        let client = try S3Client(configuration: s3, httpClient: http, logger: logger, observer: observer)
         return S3Backend(client: client, spoolDirectory: "\(configuration.root)/.spool")
     }
 }

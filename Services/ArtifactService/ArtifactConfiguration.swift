@@ -1,4 +1,5 @@
 import Foundation
+import S3
 import ServiceKit
 
 /// Settings of artifact-service, read from the environment (see CommonConfiguration).
@@ -26,53 +27,27 @@ public struct ArtifactConfiguration: Sendable {
         case s3
     }
 
-    public struct S3Settings: Sendable {
-        public var endpoint: String
-        public var region: String
-        public var bucket: String
-        public var accessKeyID: String
-        public var secretAccessKey: Secret
-        public var sessionToken: Secret?
-        public var virtualHostAddressing: Bool
-        public var partSizeMB: Int
-        public var partsInFlight: Int
-        /// An open multipart upload not heartbeated this long belongs to a dead process.
-        public var uploadStaleAfter: Duration
-
-        public init(
-            endpoint: String, region: String, bucket: String, accessKeyID: String, secretAccessKey: Secret,
-            sessionToken: Secret? = nil, virtualHostAddressing: Bool = false, partSizeMB: Int = 16,
-            partsInFlight: Int = 3, uploadStaleAfter: Duration = .seconds(60)
-        ) {
-            self.endpoint = endpoint
-            self.region = region
-            self.bucket = bucket
-            self.accessKeyID = accessKeyID
-            self.secretAccessKey = secretAccessKey
-            self.sessionToken = sessionToken
-            self.virtualHostAddressing = virtualHostAddressing
-            self.partSizeMB = partSizeMB
-            self.partsInFlight = partsInFlight
-            self.uploadStaleAfter = uploadStaleAfter
-        }
-    }
-
     public var common: CommonConfiguration
     public var backend: Backend
     public var root: String
-    public var s3: S3Settings?
+    /// The bucket, with `S3_PART_SIZE_MB` as both the part size and the multipart threshold.
+    public var s3: S3Configuration?
+    /// With S3: an open multipart upload not heartbeated this long belongs to a dead process.
+    public var uploadStaleAfter: Duration
     public var registryAuthFile: String?
     public var insecureRegistries: Set<String>
     public var presignMaxSeconds: Int
 
     public init(
-        common: CommonConfiguration, backend: Backend = .filesystem, root: String, s3: S3Settings? = nil,
-        registryAuthFile: String? = nil, insecureRegistries: Set<String> = [], presignMaxSeconds: Int = 86400
+        common: CommonConfiguration, backend: Backend = .filesystem, root: String, s3: S3Configuration? = nil,
+        uploadStaleAfter: Duration = .seconds(60), registryAuthFile: String? = nil, insecureRegistries: Set<String> = [],
+        presignMaxSeconds: Int = 86400
     ) {
         self.common = common
         self.backend = backend
         self.root = root
         self.s3 = s3
+        self.uploadStaleAfter = uploadStaleAfter
         self.registryAuthFile = registryAuthFile
         self.insecureRegistries = insecureRegistries
         self.presignMaxSeconds = presignMaxSeconds
@@ -80,24 +55,27 @@ public struct ArtifactConfiguration: Sendable {
 
     public init(reading env: EnvironmentReader) throws {
         let backend = try env.enumeration("ARTIFACT_BACKEND", default: Backend.filesystem)
-        var s3: S3Settings?
+        var s3: S3Configuration?
         if backend == .s3 {
             let addressing = env.string("S3_ADDRESSING", default: "path")
             guard ["path", "virtual-host"].contains(addressing) else {
                 throw ConfigurationError.invalid(variable: "S3_ADDRESSING", value: addressing, expected: "path or virtual-host")
             }
-            s3 = S3Settings(
+            let partSize = try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120) << 20
+            // Uploads are streamed: one smaller than a part goes up as one PUT from memory, a
+            // larger one starts its multipart upload once its first part is full.
+            s3 = S3Configuration(
                 endpoint: try env.requiredString("S3_ENDPOINT"), region: env.string("S3_REGION", default: "us-east-1"),
                 bucket: try env.requiredString("S3_BUCKET"), accessKeyID: try env.requiredString("S3_ACCESS_KEY_ID"),
-                secretAccessKey: try env.requiredSecret("S3_SECRET_ACCESS_KEY"), sessionToken: env.secret("S3_SESSION_TOKEN"),
-                virtualHostAddressing: addressing == "virtual-host",
-                partSizeMB: try env.int("S3_PART_SIZE_MB", default: 16, in: 5...5120),
-                partsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 3, in: 1...64),
-                uploadStaleAfter: try env.duration("S3_UPLOAD_STALE_AFTER", default: .seconds(60)))
+                secretAccessKey: try env.requiredSecret("S3_SECRET_ACCESS_KEY").value,
+                sessionToken: env.secret("S3_SESSION_TOKEN")?.value,
+                addressingStyle: addressing == "virtual-host" ? .virtualHost : .path, multipartThreshold: Int64(partSize),
+                partSize: partSize, maxPartsInFlight: try env.int("S3_PARTS_IN_FLIGHT", default: 3, in: 1...64))
         }
         self.init(
             common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true),
             backend: backend, root: env.string("ARTIFACT_ROOT", default: "/var/lib/buildchain/artifacts"), s3: s3,
+            uploadStaleAfter: try env.duration("S3_UPLOAD_STALE_AFTER", default: .seconds(60)),
             registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
             insecureRegistries: Set(
                 env.list("REGISTRY_INSECURE")),

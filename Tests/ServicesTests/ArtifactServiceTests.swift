@@ -24,24 +24,20 @@ struct ArtifactServiceTests {
             port: 0, apiToken: Secret(Self.token), databaseURL: Secret(try TestEnvironment.requireDatabaseURL()))
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("artifacts-\(UUID().uuidString)").path
         guard s3 else { return ArtifactConfiguration(common: common, backend: .filesystem, root: root) }
-        let settings = ArtifactConfiguration.S3Settings(
+        let settings = S3Configuration(
             endpoint: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ENDPOINT"),
             region: env["BUILDCHAIN_TEST_S3_REGION"] ?? "us-east-1",
             bucket: try TestEnvironment.require("BUILDCHAIN_TEST_S3_BUCKET"),
             accessKeyID: try TestEnvironment.require("BUILDCHAIN_TEST_S3_ACCESS_KEY_ID"),
-            secretAccessKey: Secret(try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY")),
-            partSizeMB: partSizeMB)
+            secretAccessKey: try TestEnvironment.require("BUILDCHAIN_TEST_S3_SECRET_ACCESS_KEY"),
+            multipartThreshold: Int64(partSizeMB << 20), partSize: partSizeMB << 20, maxPartsInFlight: 3)
         return ArtifactConfiguration(common: common, backend: .s3, root: root, s3: settings)
     }
 
     /// The bucket the S3 backend writes to, seen directly.
     func bucket() throws -> S3Client {
         let settings = try #require(try configuration(s3: true).s3)
-        return try S3Client(
-            configuration: S3Configuration(
-                endpoint: settings.endpoint, region: settings.region, bucket: settings.bucket,
-                accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey.value),
-            httpClient: HTTPClient())
+        return try S3Client(configuration: settings, httpClient: HTTPClient())
     }
 
     func json(_ response: TestResponse) throws -> [String: Any] {
