@@ -7,31 +7,36 @@ import RequestValidation
 import ServiceKit
 
 extension Components.Schemas.Job {
-    /// A recorded job as the contract shows it: `JobBody`'s reading of the record (the request
-    /// redacted, the results parsed) in the generated types, built member by member: reading
-    /// `JobBody.jsonText()` back with `JSONDecoder` made a status read's body eight times dearer.
-    /// A job error's `stage: null` is left out: the generated encoder writes no `null`.
+    /// A recorded job as the contract shows it, built member by member from the record (the
+    /// request redacted, the results parsed): reading a written body back with `JSONDecoder`
+    /// made a status read's body eight times dearer. A job error's `stage: null` is left out:
+    /// the generated encoder writes no `null`.
     init(_ job: Job, stages: [JobStage]) throws {
-        let body = try JobBody(job, stages: stages)
+        let id = job.id.uuidString.lowercased()
         var request = JSONTextWriter()
-        try request.value(body.request)
+        try request.value(try JobRecordReading.readable(request: job.request))
         self.init(
-            id: body.id, workload: body.workload, service: body.service,
-            state: try known(Components.Schemas.JobState(rawValue: body.state), body.state),
-            attempt: body.attempt, request: try contractDecoder.decode(Components.Schemas.BuildRequest.self, from: Data(request.bytes)),
-            result: try job.result.map(decoded), error: try job.error.map(decoded), reusedFrom: body.reusedFrom,
-            buildKey: body.buildKey, cancelRequested: body.cancelRequested, createdAt: body.createdAt, startedAt: body.startedAt,
-            finishedAt: body.finishedAt, durationMs: body.durationMs.map(Int.init),
-            stages: try zip(body.stages, stages).map { stage, record in
+            id: id, workload: job.workload, service: job.service,
+            state: try known(Components.Schemas.JobState(rawValue: job.state.rawValue), job.state.rawValue),
+            attempt: job.attempt,
+            request: try contractDecoder.decode(Components.Schemas.BuildRequest.self, from: Data(request.bytes)),
+            result: try job.result.map(decoded), error: try job.error.map(decoded),
+            reusedFrom: job.reusedFrom?.uuidString.lowercased(), buildKey: job.buildKey,
+            cancelRequested: job.cancelRequested, createdAt: job.createdAt, startedAt: job.startedAt,
+            finishedAt: job.finishedAt, durationMs: JobRecordReading.milliseconds(from: job.startedAt, to: job.finishedAt),
+            stages: try stages.map { stage in
                 Components.Schemas.Stage(
-                    name: try known(.init(rawValue: stage.name), stage.name),
-                    status: try known(.init(rawValue: stage.status), stage.status), attempt: stage.attempt, runId: stage.runID,
-                    startedAt: stage.startedAt, finishedAt: stage.finishedAt, durationMs: stage.durationMs.map(Int.init),
-                    result: try stage.result.map(OpenAPIValueContainer.init), error: try record.error.map(decoded))
+                    name: try known(.init(rawValue: stage.name.rawValue), stage.name.rawValue),
+                    status: try known(.init(rawValue: stage.status.rawValue), stage.status.rawValue),
+                    attempt: stage.attempt, runId: stage.runID?.uuidString.lowercased(), startedAt: stage.startedAt,
+                    finishedAt: stage.finishedAt,
+                    durationMs: JobRecordReading.milliseconds(from: stage.startedAt, to: stage.finishedAt),
+                    result: try stage.result.map { try OpenAPIValueContainer(JSONNode(parsing: $0)) },
+                    error: try stage.error.map(decoded))
             },
             links: .init(
-                _self: body.links["self"], events: body.links["events"], cancel: body.links["cancel"],
-                retry: body.links["retry"]))
+                _self: "/v1/jobs/\(id)", events: "/v1/jobs/\(id)/events", cancel: "/v1/jobs/\(id)/cancel",
+                retry: "/v1/jobs/\(id)/retry"))
     }
 }
 
