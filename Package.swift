@@ -202,7 +202,7 @@ let package = Package(
             tests("S3Tests", ["S3", "HTTPClient", "Digests", "TestSupport"]),
             tests("OCITests", ["OCI", "HTTPClient", "Digests"]),
             tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "ContractCoding", "HTTPClient", argumentParser, openAPIRuntime]),
-            tests("OrchestrationTests", ["Gateway", "Records", "ServiceKit", "Digests"]),
+            tests("OrchestrationTests", ["Gateway", "GatewayAPI", "Records", "ServiceKit", "Digests"]),
             tests("RequestValidationTests", ["RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI"]),
             tests("ServiceKitTests", ["ServiceKit", "RequestValidation", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(

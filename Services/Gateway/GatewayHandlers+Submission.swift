@@ -6,22 +6,8 @@ extension GatewayHandlers {
     /// `POST /v1/builds`: records a job and answers 202 with it; the workers run it.
     func submitBuild(_ input: Operations.SubmitBuild.Input) async throws -> Operations.SubmitBuild.Output {
         guard case .json(let body) = input.body else { throw ServiceError.badRequest("expected a JSON body") }
-        let created = try await submission.submit(body.job)
+        let created = try await submission.submit(body)
         let job = try Components.Schemas.Job(created.job, stages: created.stages)
         return .accepted(.init(headers: .init(location: "/v1/jobs/\(job.id)"), body: .json(job)))
-    }
-}
-
-extension Components.Schemas.BuildRequest {
-    /// The request as its job records it.
-    var job: BuildJobRequest {
-        var request = BuildJobRequest(
-            workload: workload, service: service, repository: .init(url: repository.url, ref: repository.ref),
-            contextPath: contextPath, dockerfilePath: dockerfilePath, target: target,
-            buildArgs: buildArgs?.additionalProperties, cache: cache, mirrors: mirrors,
-            push: push.map { .init(destination: $0.destination) }, fresh: fresh, dryRun: dryRun)
-        request.secretBuildArgs = secretBuildArgs?.additionalProperties
-        request.secrets = secrets?.additionalProperties
-        return request
     }
 }

@@ -1,4 +1,5 @@
 import Gateway
+import GatewayAPI
 import Testing
 
 @Suite struct BuildRequestValidationTests {
@@ -9,7 +10,8 @@ import Testing
     ) -> BuildJobRequest {
         BuildJobRequest(
             workload: workload, service: "api", repository: .init(url: url, ref: ref), contextPath: context,
-            dockerfilePath: dockerfile, target: target, buildArgs: args, push: push.map(BuildJobRequest.Push.init))
+            dockerfilePath: dockerfile, target: target, buildArgs: args.map { .init(additionalProperties: $0) },
+            push: push.map(BuildJobRequest.PushPayload.init))
     }
 
     private func field(_ request: BuildJobRequest) -> String? {

@@ -1,6 +1,7 @@
 import Digests
 import Foundation
 import Gateway
+import GatewayAPI
 import Records
 import Testing
 
@@ -19,16 +20,18 @@ import Testing
     static let request: BuildJobRequest = {
         var request = BuildJobRequest(
             workload: "w", service: "s", repository: .init(url: "https://git.example/x.git", ref: "main"),
-            buildArgs: ["PLAIN": "1"])
-        request.secretBuildArgs = ["DB_PASS": "pw-1"]
-        request.secrets = ["npmrc": "//r/:_authToken=t"]
+            buildArgs: .init(additionalProperties: ["PLAIN": "1"]))
+        request.secretBuildArgs = .init(additionalProperties: ["DB_PASS": "pw-1"])
+        request.secrets = .init(additionalProperties: ["npmrc": "//r/:_authToken=t"])
         return request
     }()
 
     @Test func theRecordedRequestKeepsNamesAndMasksValues() throws {
         let recorded = BuildSecrets.recorded(Self.request)
-        #expect(recorded.secretBuildArgs == ["DB_PASS": "***"] && recorded.secrets == ["npmrc": "***"])
-        #expect(recorded.buildArgs == ["PLAIN": "1"])
+        #expect(
+            recorded.secretBuildArgs?.additionalProperties == ["DB_PASS": "***"]
+                && recorded.secrets?.additionalProperties == ["npmrc": "***"])
+        #expect(recorded.buildArgs?.additionalProperties == ["PLAIN": "1"])
         #expect(BuildSecrets(of: recorded).declaresTheSame(as: BuildSecrets(of: Self.request)))
     }
 
@@ -77,8 +80,8 @@ import Testing
     ] as [([String: [String: String]], String)])
     func aSecretAlsoABuildArgIsRefused(fields: [String: [String: String]], field: String) throws {
         var request = Self.request
-        request.secretBuildArgs = fields["secret_build_args"] ?? [:]
-        request.secrets = fields["secrets"] ?? [:]
+        request.secretBuildArgs = .init(additionalProperties: fields["secret_build_args"] ?? [:])
+        request.secrets = .init(additionalProperties: fields["secrets"] ?? [:])
         #expect(throws: InvalidBuildRequest.self) { try request.validate() }
         do { try request.validate() } catch { #expect(error.field == field) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 import OCI
 import PathBytes
 
@@ -36,7 +37,8 @@ extension BuildJobRequest {
                 throw InvalidBuildRequest(field: field, reason: "must be a relative path inside the repository")
             }
         }
-        for name in (secretBuildArgs ?? [:]).keys.sorted() where buildArgs?[name] != nil {
+        for name in (secretBuildArgs?.additionalProperties ?? [:]).keys.sorted()
+        where buildArgs?.additionalProperties[name] != nil {
             throw InvalidBuildRequest(field: "secret_build_args.\(name)", reason: "is also in build_args; give it once")
         }
         if let destination = push?.destination {

@@ -1,5 +1,6 @@
 import Digests
 import Foundation
+import GatewayAPI
 import Records
 
 /// Why a request's secrets cannot be taken.
@@ -37,7 +38,8 @@ public struct BuildSecrets: Codable, Sendable, Equatable {
 
     /// The secrets a request carries (with `***` values when it is a recorded one).
     public init(of request: BuildJobRequest) {
-        self.init(buildArgs: request.secretBuildArgs ?? [:], files: request.secrets ?? [:])
+        self.init(
+            buildArgs: request.secretBuildArgs?.additionalProperties ?? [:], files: request.secrets?.additionalProperties ?? [:])
     }
 
     public var isEmpty: Bool { buildArgs.isEmpty && files.isEmpty }
@@ -52,8 +54,8 @@ public struct BuildSecrets: Codable, Sendable, Equatable {
     /// The request as the job records it: each secret value replaced by `***`, names kept.
     public static func recorded(_ request: BuildJobRequest) -> BuildJobRequest {
         var recorded = request
-        recorded.secretBuildArgs = request.secretBuildArgs?.mapValues { _ in Redaction.mask }
-        recorded.secrets = request.secrets?.mapValues { _ in Redaction.mask }
+        recorded.secretBuildArgs = request.secretBuildArgs.map { .init(additionalProperties: $0.additionalProperties.mapValues { _ in Redaction.mask }) }
+        recorded.secrets = request.secrets.map { .init(additionalProperties: $0.additionalProperties.mapValues { _ in Redaction.mask }) }
         return recorded
     }
 

@@ -3,6 +3,7 @@ import BuildAPI
 import CheckoutAPI
 import Digests
 import Foundation
+import GatewayAPI
 import HTTPClient
 import Logging
 import Records
@@ -187,7 +188,7 @@ final class JobRun: Sendable {
             let checkout = try progress.required(\.checkout, "checkout")
             let rewritten = try await services.rewrite.call("rewriteDockerfile") {
                 try await $0.rewriteDockerfile(
-                    body: .json(.init(dockerfile: checkout.dockerfile, buildArgs: .init(additionalProperties: request.buildArgs ?? [:])))
+                    body: .json(.init(dockerfile: checkout.dockerfile, buildArgs: .init(additionalProperties: request.buildArgs?.additionalProperties ?? [:])))
                 ).ok.body.json
             }
             return try JSONNode.encoding(rewritten)

@@ -1,6 +1,7 @@
 import ArtifactAPI
 import Digests
 import Foundation
+import GatewayAPI
 import Provenance
 import Records
 import ServiceKit

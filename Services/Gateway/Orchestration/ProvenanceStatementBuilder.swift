@@ -1,6 +1,7 @@
 import BuildAPI
 import Digests
 import Foundation
+import GatewayAPI
 import Provenance
 import Records
 import ServiceKit
@@ -40,9 +41,9 @@ struct ProvenanceStatementBuilder {
             workload: request.workload, service: request.service,
             repository: .init(url: request.repository.url, ref: request.repository.ref),
             contextPath: request.contextPath ?? ".", dockerfilePath: request.dockerfilePath ?? "Dockerfile",
-            target: request.target, buildArgs: request.buildArgs ?? [:],
-            secretBuildArgs: request.secretBuildArgs?.mapValues { _ in Redaction.mask },
-            secretFiles: request.secrets.map { $0.keys.sorted() }, cache: request.cache ?? true,
+            target: request.target, buildArgs: request.buildArgs?.additionalProperties ?? [:],
+            secretBuildArgs: request.secretBuildArgs?.additionalProperties.mapValues { _ in Redaction.mask },
+            secretFiles: request.secrets.map { $0.additionalProperties.keys.sorted() }, cache: request.cache ?? true,
             mirrors: request.mirrors ?? true, pushDestination: request.push?.destination)
         let decided = SLSAProvenance.InternalParameters(
             commit: checkout.commit, dockerfileDigest: "sha256:" + SHA256.hash(checkout.dockerfile).hex,

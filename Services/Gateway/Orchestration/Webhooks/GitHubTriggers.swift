@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 
 /// Which builds a push to a GitHub repository starts: read from the JSON file
 /// `GITHUB_WEBHOOK_TRIGGERS_FILE` names (README.md, "GitHub push webhooks").
@@ -54,9 +55,10 @@ public struct GitHubTrigger: Codable, Sendable, Equatable {
             var request = BuildJobRequest(
                 workload: build.workload, service: build.service,
                 repository: .init(url: url ?? cloneURL, ref: commit), contextPath: build.contextPath,
-                dockerfilePath: build.dockerfilePath, target: build.target, buildArgs: build.buildArgs)
+                dockerfilePath: build.dockerfilePath, target: build.target,
+                buildArgs: build.buildArgs.map { .init(additionalProperties: $0) })
             request.push = build.push.map {
-                BuildJobRequest.Push(
+                BuildJobRequest.PushPayload(
                     destination: $0.replacingOccurrences(of: "{commit}", with: commit)
                         .replacingOccurrences(of: "{short}", with: String(commit.prefix(12))))
             }
