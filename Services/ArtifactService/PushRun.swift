@@ -1,3 +1,4 @@
+import ArtifactAPI
 import Foundation
 import HTTPClient
 import OCI
@@ -12,25 +13,7 @@ struct PushRun: Sendable {
     let backend: any ArtifactBackend
     let registry: RegistryClient
 
-    /// The run's `result`, as openapi/artifact.yaml's `getPush` describes it.
-    struct Outcome: Codable, Sendable {
-        var destination: String
-        var manifestDigest: String
-        var reference: String
-        var blobsUploaded: Int
-        var blobsSkipped: Int
-        var bytesUploaded: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case destination, reference
-            case manifestDigest = "manifest_digest"
-            case blobsUploaded = "blobs_uploaded"
-            case blobsSkipped = "blobs_skipped"
-            case bytesUploaded = "bytes_uploaded"
-        }
-    }
-
-    func perform(_ key: ArtifactKey, to destination: OCIReference, log: RunLog) async throws -> Outcome {
+    func perform(_ key: ArtifactKey, to destination: OCIReference, log: RunLog) async throws -> Components.Schemas.PushResult {
         await log.line("fetching \(key)")
         let file = try await download(key)
         defer { file.remove() }
@@ -51,7 +34,7 @@ struct PushRun: Sendable {
             sink.finish()
             await recorder.value
             await log.line("pushed \(result.manifestDigest)")
-            return Outcome(
+            return .init(
                 destination: Self.name(destination), manifestDigest: result.manifestDigest,
                 reference: "\(destination.registry)/\(destination.repository)@\(result.manifestDigest)",
                 blobsUploaded: result.blobsUploaded,

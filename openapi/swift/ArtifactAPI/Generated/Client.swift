@@ -1239,7 +1239,7 @@ public struct Client: APIProtocol {
             }
         )
     }
-    /// The push run; its `result` holds `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`, `bytes_uploaded`.
+    /// The push run. Its `result` once it succeeded: a `PushResult`.
     ///
     /// - Remark: HTTP `GET /v1/pushes/{id}`.
     /// - Remark: Generated from `#/paths//v1/pushes/{id}/get(getPush)`.

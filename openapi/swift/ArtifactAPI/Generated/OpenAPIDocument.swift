@@ -656,7 +656,7 @@ public enum OpenAPIDocument {
       ],
       "get": {
         "operationId": "getPush",
-        "summary": "The push run; its `result` holds `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`, `bytes_uploaded`.",
+        "summary": "The push run. Its `result` once it succeeded: a `PushResult`.",
         "responses": {
           "200": {
             "$ref": "#/components/responses/Run"
@@ -950,6 +950,42 @@ public enum OpenAPIDocument {
             "additionalProperties": {
               "type": "string"
             }
+          }
+        }
+      },
+      "PushResult": {
+        "type": "object",
+        "description": "A push run's `result`.",
+        "required": [
+          "destination",
+          "manifest_digest",
+          "reference",
+          "blobs_uploaded",
+          "blobs_skipped",
+          "bytes_uploaded"
+        ],
+        "properties": {
+          "destination": {
+            "type": "string",
+            "description": "The destination as pushed to (registry/repository:tag)."
+          },
+          "manifest_digest": {
+            "type": "string"
+          },
+          "reference": {
+            "type": "string",
+            "description": "The image by digest: `registry/repository@sha256:…`."
+          },
+          "blobs_uploaded": {
+            "type": "integer"
+          },
+          "blobs_skipped": {
+            "type": "integer",
+            "description": "Blobs the registry already had."
+          },
+          "bytes_uploaded": {
+            "type": "integer",
+            "format": "int64"
           }
         }
       },

@@ -1246,7 +1246,7 @@ fileprivate extension UniversalServer where APIHandler: APIProtocol {
             }
         )
     }
-    /// The push run; its `result` holds `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`, `bytes_uploaded`.
+    /// The push run. Its `result` once it succeeded: a `PushResult`.
     ///
     /// - Remark: HTTP `GET /v1/pushes/{id}`.
     /// - Remark: Generated from `#/paths//v1/pushes/{id}/get(getPush)`.

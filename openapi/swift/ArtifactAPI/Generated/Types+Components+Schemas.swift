@@ -144,6 +144,61 @@ extension Components {
                 case extensions
             }
         }
+        /// A push run's `result`.
+        ///
+        /// - Remark: Generated from `#/components/schemas/PushResult`.
+        public struct PushResult: Codable, Hashable, Sendable {
+            /// The destination as pushed to (registry/repository:tag).
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushResult/destination`.
+            public var destination: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PushResult/manifest_digest`.
+            public var manifestDigest: Swift.String
+            /// The image by digest: `registry/repository@sha256:…`.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushResult/reference`.
+            public var reference: Swift.String
+            /// - Remark: Generated from `#/components/schemas/PushResult/blobs_uploaded`.
+            public var blobsUploaded: Swift.Int
+            /// Blobs the registry already had.
+            ///
+            /// - Remark: Generated from `#/components/schemas/PushResult/blobs_skipped`.
+            public var blobsSkipped: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/PushResult/bytes_uploaded`.
+            public var bytesUploaded: Swift.Int64
+            /// Creates a new `PushResult`.
+            ///
+            /// - Parameters:
+            ///   - destination: The destination as pushed to (registry/repository:tag).
+            ///   - manifestDigest:
+            ///   - reference: The image by digest: `registry/repository@sha256:…`.
+            ///   - blobsUploaded:
+            ///   - blobsSkipped: Blobs the registry already had.
+            ///   - bytesUploaded:
+            public init(
+                destination: Swift.String,
+                manifestDigest: Swift.String,
+                reference: Swift.String,
+                blobsUploaded: Swift.Int,
+                blobsSkipped: Swift.Int,
+                bytesUploaded: Swift.Int64
+            ) {
+                self.destination = destination
+                self.manifestDigest = manifestDigest
+                self.reference = reference
+                self.blobsUploaded = blobsUploaded
+                self.blobsSkipped = blobsSkipped
+                self.bytesUploaded = bytesUploaded
+            }
+            public enum CodingKeys: String, CodingKey {
+                case destination
+                case manifestDigest = "manifest_digest"
+                case reference
+                case blobsUploaded = "blobs_uploaded"
+                case blobsSkipped = "blobs_skipped"
+                case bytesUploaded = "bytes_uploaded"
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Run`.
         public struct Run: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Run/id`.

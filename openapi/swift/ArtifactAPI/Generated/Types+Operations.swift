@@ -2310,7 +2310,7 @@ public enum Operations {
             }
         }
     }
-    /// The push run; its `result` holds `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`, `bytes_uploaded`.
+    /// The push run. Its `result` once it succeeded: a `PushResult`.
     ///
     /// - Remark: HTTP `GET /v1/pushes/{id}`.
     /// - Remark: Generated from `#/paths//v1/pushes/{id}/get(getPush)`.

@@ -60,7 +60,7 @@ public protocol APIProtocol: Sendable {
     /// - Remark: HTTP `POST /v1/pushes`.
     /// - Remark: Generated from `#/paths//v1/pushes/post(startPush)`.
     func startPush(_ input: Operations.StartPush.Input) async throws -> Operations.StartPush.Output
-    /// The push run; its `result` holds `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`, `bytes_uploaded`.
+    /// The push run. Its `result` once it succeeded: a `PushResult`.
     ///
     /// - Remark: HTTP `GET /v1/pushes/{id}`.
     /// - Remark: Generated from `#/paths//v1/pushes/{id}/get(getPush)`.
@@ -190,7 +190,7 @@ extension APIProtocol {
             body: body
         ))
     }
-    /// The push run; its `result` holds `manifest_digest`, `reference`, `blobs_uploaded`, `blobs_skipped`, `bytes_uploaded`.
+    /// The push run. Its `result` once it succeeded: a `PushResult`.
     ///
     /// - Remark: HTTP `GET /v1/pushes/{id}`.
     /// - Remark: Generated from `#/paths//v1/pushes/{id}/get(getPush)`.
