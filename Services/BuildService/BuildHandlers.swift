@@ -45,8 +45,7 @@ struct BuildHandlers: APIProtocol {
             kind: "build", jobID: body.jobID, leaseToken: try RunResource.leaseToken(input.headers.buildchainLeaseToken),
             request: body, masker: masker, limiter: limiter
         ) { log in
-            try await BuildRun(body: body, configuration: configuration, drivers: drivers, artifacts: artifacts, log: log)
-                .perform()
+            try await BuildRun(body: body, service: self, log: log).perform()
         }
         return .accepted(
             .init(headers: .init(location: runs.location(of: run)), body: .json(try RunBody(run, path: runs.path).typed())))

@@ -10,20 +10,19 @@ import StageRuns
 /// its metadata document, remove everything local.
 struct BuildRun: Sendable {
     let body: BuildBody
-    let configuration: BuildConfiguration
-    let drivers: BuildDriverSet
-    let artifacts: ArtifactServiceClient
+    /// The service's settings, drivers and artifact client.
+    let service: BuildHandlers
     let log: RunLog
 
     func perform() async throws -> Components.Schemas.BuildResult {
         let name = (body.commit ?? body.jobID?.uuidString ?? log.runID.uuidString).lowercased()
-        let folder = "\(configuration.workDirectory)/build-\(log.runID.uuidString.lowercased())"
+        let folder = "\(service.configuration.workDirectory)/build-\(log.runID.uuidString.lowercased())"
         try FileManager.default.createDirectory(atPath: "\(folder)/context", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
 
         let fetchStarted = ContinuousClock.now
         await log.line("fetching context \(body.contextKey)")
-        try await artifacts.download(body.contextKey, to: "\(folder)/context.tar.gz")
+        try await service.artifacts.download(body.contextKey, to: "\(folder)/context.tar.gz")
         do {
             _ = try await SafeTarExtractor().extract(archive: "\(folder)/context.tar.gz", into: "\(folder)/context")
         } catch {
@@ -37,7 +36,7 @@ struct BuildRun: Sendable {
             dockerfile: body.dockerfile.map { .text($0) } ?? .path(body.dockerfilePath ?? "Dockerfile"),
             target: body.target, buildArguments: body.buildArgMap, workload: body.workload, service: body.service,
             cache: body.cache ?? true, mirrors: body.mirrors ?? true, destination: destination,
-            outputPath: "\(folder)/image.tar", timeout: configuration.timeout)
+            outputPath: "\(folder)/image.tar", timeout: service.configuration.timeout)
         request.secretBuildArguments = body.secretBuildArgMap
         request.secretFiles = body.secretFileMap
         let buildStarted = ContinuousClock.now
@@ -48,7 +47,7 @@ struct BuildRun: Sendable {
         let imageKey = body.imageKey ?? "images/\(body.workload)/\(body.service)/\(name).tar"
         let uploadStarted = ContinuousClock.now
         await log.line("uploading the image (\(archive.layers.count) layers) to \(imageKey)")
-        let image = try await artifacts.upload(
+        let image = try await service.artifacts.upload(
             file: built.tarballPath, as: imageKey, contentType: "application/x-tar", jobID: body.jobID)
         let upload = ContinuousClock.now - uploadStarted
         let timings = ["fetch": fetch.wholeMilliseconds, "build": buildTime.wholeMilliseconds, "upload": upload.wholeMilliseconds]
@@ -59,7 +58,7 @@ struct BuildRun: Sendable {
             builtSteps: built.totalSteps - built.cachedSteps, timingsMs: .init(additionalProperties: timings))
         let metadataPath = "\(folder)/metadata.json"
         try JSONResponse<Components.Schemas.BuildMetadata>.encoder.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
-        let metadataRef = try await artifacts.upload(
+        let metadataRef = try await service.artifacts.upload(
             file: metadataPath, as: imageKey + ".json", contentType: "application/json", jobID: body.jobID)
         return .init(
             image: .init(key: image.key, size: image.size, sha256: image.sha256), metadataKey: metadataRef.key,
@@ -72,7 +71,7 @@ struct BuildRun: Sendable {
     }
 
     private func build(_ request: BuildRequest) async throws -> BuildOutcome {
-        let driver = try drivers.driver(body.driverChoice ?? configuration.driver)
+        let driver = try service.drivers.driver(body.driverChoice ?? service.configuration.driver)
         let (lines, sink) = AsyncStream<String>.makeStream()
         let recorder = Task { for await line in lines { await log.line(line, stream: "builder") } }
         defer { recorder.cancel() }
