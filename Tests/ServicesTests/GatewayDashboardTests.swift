@@ -39,9 +39,16 @@ struct GatewayDashboardTests {
 
             let screens = Self.repositoryRoot.appendingPathComponent(".artifacts/screenshots")
             try FileManager.default.createDirectory(at: screens, withIntermediateDirectories: true)
-            let seen = try browse(
-                ["--url", stack.gateway.baseURL, "--token", stack.token, "--ok", okID, "--failed", failedID, "--slow", slowID,
-                 "--screens", screens.path])
+            let seen: [String: Any]
+            do {
+                seen = try browse(
+                    ["--url", stack.gateway.baseURL, "--token", stack.token, "--ok", okID, "--failed", failedID, "--slow", slowID,
+                     "--screens", screens.path])
+            } catch {
+                let slowJob = try await stack.job(slowID)
+                Issue.record("the slow job as recorded: \(slowJob["state"] ?? "?") \(slowJob["error"] ?? "no error") \(BuildStack.stages(slowJob))")
+                throw error
+            }
 
             #expect(seen["redirected_to_login"] as? Bool == true)
             #expect((seen["wrong_token_error"] as? String)?.contains("not valid") == true)

@@ -38,6 +38,22 @@ def main():
         seen["job_rows"] = page.locator("tr.job-row").count()
         shot("jobs")
 
+        # The running job, first, while its build still runs: Cancel stops it; the page reloads
+        # when the job ends.
+        response = page.goto(f"{args.url}/ui/jobs/{args.slow}")
+        seen["slow_state_before"] = page.locator("#job-state").get_attribute("data-state")
+        shot("job-running")
+        if page.locator("#cancel").count() == 0:
+            error = page.locator("#job-error")
+            sys.exit(
+                f"no Cancel button on the running job's page: HTTP {response.status if response else '?'}, "
+                f"{page.url}, state {seen['slow_state_before']}, "
+                f"error {error.inner_text() if error.count() else None}")
+        page.click("#cancel")
+        page.wait_for_selector("#job-state[data-state=cancelled]", timeout=60000)
+        seen["slow_state_after"] = "cancelled"
+        shot("job-cancelled")
+
         # The job that succeeded: timeline, rewrites, steps, artifact, the whole log.
         page.goto(f"{args.url}/ui/jobs/{args.ok}")
         page.wait_for_selector("#log[data-complete=true]", timeout=30000)
@@ -64,15 +80,6 @@ def main():
         with page.expect_navigation():
             page.click("#retry")
         seen["after_retry_state"] = page.locator("#job-state").get_attribute("data-state")
-
-        # The running job: Cancel stops it; the page reloads when the job ends.
-        page.goto(f"{args.url}/ui/jobs/{args.slow}")
-        seen["slow_state_before"] = page.locator("#job-state").get_attribute("data-state")
-        shot("job-running")
-        page.click("#cancel")
-        page.wait_for_selector("#job-state[data-state=cancelled]", timeout=60000)
-        seen["slow_state_after"] = "cancelled"
-        shot("job-cancelled")
 
         # The workload page: one bar per finished build.
         page.goto(f"{args.url}/ui/workloads/dash")
