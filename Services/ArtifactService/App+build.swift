@@ -33,15 +33,15 @@ public func buildApplication(
         let sweeper = (backend as? S3Backend).map {
             UploadSweeper(client: $0.client, uploads: uploads, staleAfter: configuration.uploadStaleAfter, logger: service.logger)
         }
-        let store = RunStore(pool: database.pool)
-        let runs = service.runExecutor(store: store)
+        let pushes = RunResource(
+            path: "/v1/pushes", kind: "push", executor: service.runExecutor(store: RunStore(pool: database.pool)))
         try ArtifactHandlers(
-            backend: backend, index: ArtifactIndex(pool: database.pool), registry: registryClient, executor: runs, store: store,
+            backend: backend, index: ArtifactIndex(pool: database.pool), registry: registryClient, pushes: pushes,
             presignMaxSeconds: configuration.presignMaxSeconds, logger: service.logger
         ).registerHandlers(
             on: ArtifactKeyRouting(router: router), configuration: .buildchain,
             middlewares: service.contractMiddlewares + [ArtifactMediaType()])
-        return [runs] + (sweeper.map { [$0] } ?? [])
+        return [pushes.executor] + (sweeper.map { [$0] } ?? [])
     }
 }
 

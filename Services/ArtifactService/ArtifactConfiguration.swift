@@ -33,24 +33,16 @@ public struct ArtifactConfiguration: Sendable {
     /// The bucket, with `S3_PART_SIZE_MB` as both the part size and the multipart threshold.
     public var s3: S3Configuration?
     /// With S3: an open multipart upload not heartbeated this long belongs to a dead process.
-    public var uploadStaleAfter: Duration
+    public var uploadStaleAfter: Duration = .seconds(60)
     public var registryAuthFile: String?
-    public var insecureRegistries: Set<String>
-    public var presignMaxSeconds: Int
+    public var insecureRegistries: Set<String> = []
+    public var presignMaxSeconds = 86400
 
-    public init(
-        common: CommonConfiguration, backend: Backend = .filesystem, root: String, s3: S3Configuration? = nil,
-        uploadStaleAfter: Duration = .seconds(60), registryAuthFile: String? = nil, insecureRegistries: Set<String> = [],
-        presignMaxSeconds: Int = 86400
-    ) {
+    public init(common: CommonConfiguration, backend: Backend = .filesystem, root: String, s3: S3Configuration? = nil) {
         self.common = common
         self.backend = backend
         self.root = root
         self.s3 = s3
-        self.uploadStaleAfter = uploadStaleAfter
-        self.registryAuthFile = registryAuthFile
-        self.insecureRegistries = insecureRegistries
-        self.presignMaxSeconds = presignMaxSeconds
     }
 
     public init(reading env: EnvironmentReader) throws {
@@ -74,11 +66,10 @@ public struct ArtifactConfiguration: Sendable {
         }
         self.init(
             common: try CommonConfiguration(reading: env, defaultPort: Self.defaultPort, requiresDatabase: true),
-            backend: backend, root: env.string("ARTIFACT_ROOT", default: "/var/lib/buildchain/artifacts"), s3: s3,
-            uploadStaleAfter: try env.duration("S3_UPLOAD_STALE_AFTER", default: .seconds(60)),
-            registryAuthFile: env.string("REGISTRY_AUTH_FILE"),
-            insecureRegistries: Set(
-                env.list("REGISTRY_INSECURE")),
-            presignMaxSeconds: try env.int("PRESIGN_MAX_SECONDS", default: 86400, in: 1...604_800))
+            backend: backend, root: env.string("ARTIFACT_ROOT", default: "/var/lib/buildchain/artifacts"), s3: s3)
+        uploadStaleAfter = try env.duration("S3_UPLOAD_STALE_AFTER", default: uploadStaleAfter)
+        registryAuthFile = env.string("REGISTRY_AUTH_FILE")
+        insecureRegistries = Set(env.list("REGISTRY_INSECURE"))
+        presignMaxSeconds = try env.int("PRESIGN_MAX_SECONDS", default: presignMaxSeconds, in: 1...604_800)
     }
 }

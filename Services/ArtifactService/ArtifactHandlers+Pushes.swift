@@ -25,10 +25,7 @@ extension ArtifactHandlers {
             throw ServiceError.notFound("no artifact \(key)", code: "ARTIFACT_NOT_FOUND")
         }
         let push = PushRun(backend: backend, registry: registry)
-        let run = try await executor.start(
-            kind: "push", jobID: jobID, leaseToken: try RunResource.leaseToken(input.headers.buildchainLeaseToken),
-            request: body
-        ) { log in
+        let run = try await pushes.start(jobID: jobID, leaseToken: input.headers.buildchainLeaseToken, request: body) { log in
             try await push.perform(key, to: destination, log: log)
         }
         return .accepted(
@@ -44,8 +41,8 @@ extension ArtifactHandlers {
     }
 
     func getPushEvents(_ input: Operations.GetPushEvents.Input) async throws -> Operations.GetPushEvents.Output {
-        let sse = input.headers.accept.contains { $0.contentType == .textEventStream }
-        let body = try await pushes.events(input.path.id, after: input.query.after.map(Int64.init), serverSentEvents: sse)
-        return .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+        try await pushes.events(input.path.id, after: input.query.after, accepting: input.headers.accept) { body, sse in
+            .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+        }
     }
 }

@@ -15,23 +15,10 @@ struct ArtifactHandlers: APIProtocol {
     let backend: any ArtifactBackend
     let index: ArtifactIndex
     let registry: RegistryClient
-    let executor: RunExecutor
+    /// `/v1/pushes`.
     let pushes: RunResource
     let presignMaxSeconds: Int
     let logger: Logger
-
-    init(
-        backend: any ArtifactBackend, index: ArtifactIndex, registry: RegistryClient, executor: RunExecutor,
-        store: RunStore, presignMaxSeconds: Int, logger: Logger
-    ) {
-        self.backend = backend
-        self.index = index
-        self.registry = registry
-        self.executor = executor
-        self.presignMaxSeconds = presignMaxSeconds
-        self.logger = logger
-        pushes = RunResource(path: "/v1/pushes", service: "artifact-service", kind: "push", store: store, executor: executor)
-    }
 
     /// The logger of the request being handled (with its `request.id`).
     var requestLogger: Logger { RequestLogger.current ?? logger }

@@ -36,13 +36,12 @@ public func buildApplication(
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
-        let store = RunStore(pool: database.pool)
-        let executor = service.runExecutor(store: store)
-        try BuildHandlers(
-            configuration: configuration, drivers: drivers, artifacts: artifacts, executor: executor, store: store,
-            limiter: limiter
-        ).registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
-        return [executor]
+        let runs = RunResource(
+            path: "/v1/builds", kind: "build", executor: service.runExecutor(store: RunStore(pool: database.pool)),
+            limiter: limiter)
+        try BuildHandlers(configuration: configuration, drivers: drivers, artifacts: artifacts, runs: runs)
+            .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
+        return [runs.executor]
     }
 }
 

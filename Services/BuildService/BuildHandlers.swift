@@ -19,21 +19,8 @@ struct BuildHandlers: APIProtocol {
     let configuration: BuildConfiguration
     let drivers: BuildDriverSet
     let artifacts: ArtifactServiceClient
-    let executor: RunExecutor
-    let limiter: RunLimiter
+    /// `/v1/builds`, at most `BUILD_CONCURRENCY` running at once.
     let runs: RunResource
-
-    init(
-        configuration: BuildConfiguration, drivers: BuildDriverSet, artifacts: ArtifactServiceClient,
-        executor: RunExecutor, store: RunStore, limiter: RunLimiter
-    ) {
-        self.configuration = configuration
-        self.drivers = drivers
-        self.artifacts = artifacts
-        self.executor = executor
-        self.limiter = limiter
-        runs = RunResource(path: "/v1/builds", service: "build-service", kind: "build", store: store, executor: executor)
-    }
 
     func startBuild(_ input: Operations.StartBuild.Input) async throws -> Operations.StartBuild.Output {
         guard case .json(let body) = input.body else { throw ServiceError.badRequest("expected a JSON body") }
@@ -41,9 +28,8 @@ struct BuildHandlers: APIProtocol {
         // A driver this instance lacks fails the run as before; one it has may refuse the secrets now.
         if let driver = try? drivers.driver(body.driverChoice ?? configuration.driver) { try Self.checkSecrets(body, driver: driver) }
         let masker = SecretMasker(values: Array(body.secretBuildArgMap.values) + Array(body.secretFileMap.values))
-        let run = try await executor.start(
-            kind: "build", jobID: body.jobID, leaseToken: try RunResource.leaseToken(input.headers.buildchainLeaseToken),
-            request: body, masker: masker, limiter: limiter
+        let run = try await runs.start(
+            jobID: body.jobID, leaseToken: input.headers.buildchainLeaseToken, request: body, masker: masker
         ) { log in
             try await BuildRun(body: body, service: self, log: log).perform()
         }
@@ -60,9 +46,9 @@ struct BuildHandlers: APIProtocol {
     }
 
     func getBuildEvents(_ input: Operations.GetBuildEvents.Input) async throws -> Operations.GetBuildEvents.Output {
-        let sse = input.headers.accept.contains { $0.contentType == .textEventStream }
-        let body = try await runs.events(input.path.id, after: input.query.after.map(Int64.init), serverSentEvents: sse)
-        return .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+        try await runs.events(input.path.id, after: input.query.after, accepting: input.headers.accept) { body, sse in
+            .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+        }
     }
 
     /// Secrets the chosen driver cannot take without leaking them or at all: 422 SECRETS_UNSUPPORTED.

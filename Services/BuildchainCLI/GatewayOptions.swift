@@ -13,6 +13,11 @@ struct GatewayOptions: ParsableArguments {
         GatewayClient(
             baseURL: url ?? environment.gatewayURL ?? CLIEnvironment.defaultGatewayURL, token: environment.token)
     }
+
+    /// A client for the process's own environment.
+    func makeClient() throws -> GatewayClient {
+        makeClient(try CLIEnvironment.current())
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {

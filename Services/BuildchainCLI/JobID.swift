@@ -15,8 +15,10 @@ struct JobID: ExpressibleByArgument, Sendable, CustomStringConvertible {
     var description: String { uuid.uuidString.lowercased() }
 }
 
-/// The `job-id` argument of the commands that act on one job.
-struct JobIDArgument: ParsableArguments {
+/// What the commands that act on one job take: the gateway options, then the job's id.
+struct JobOptions: ParsableArguments {
+    @OptionGroup var gateway: GatewayOptions
+
     @Argument(help: ArgumentHelp("The job's id (a UUID).", valueName: "job-id"))
     var id: JobID
 }

@@ -5,19 +5,13 @@ import Foundation
 /// when it ends, so a retry gives them again).
 struct SecretOptions: ParsableArguments {
     @Option(
-        name: .customLong("secret-build-arg"),
-        help: ArgumentHelp(
-            "A build argument whose value is secret: it reaches the build only and is masked everywhere else; NAME alone reads the value from the environment variable NAME. Repeatable.",
-            valueName: "name[=value]"),
-        transform: SecretOption.init(parsing:))
+        secret: "secret-build-arg", valueName: "name[=value]",
+        help: "A build argument whose value is secret: it reaches the build only and is masked everywhere else; NAME alone reads the value from the environment variable NAME. Repeatable.")
     var buildArguments: [SecretOption] = []
 
     @Option(
-        name: .customLong("secret"),
-        help: ArgumentHelp(
-            "A secret file for RUN --mount=type=secret,id=ID: ID=FILE sends FILE's content, ID alone the environment variable ID. Repeatable.",
-            valueName: "id[=file]"),
-        transform: SecretOption.init(parsing:))
+        secret: "secret", valueName: "id[=file]",
+        help: "A secret file for RUN --mount=type=secret,id=ID: ID=FILE sends FILE's content, ID alone the environment variable ID. Repeatable.")
     var files: [SecretOption] = []
 
     /// The request's `secret_build_args` and `secrets` (nil when none were given).
@@ -26,6 +20,15 @@ struct SecretOptions: ParsableArguments {
             try SecretOption.buildArgs(buildArguments, environment: environment.variables),
             try SecretOption.files(files, environment: environment.variables)
         )
+    }
+}
+
+extension Option where Value == [SecretOption] {
+    /// A repeatable `--<name>` whose every value is read as a `SecretOption`.
+    init(wrappedValue: [SecretOption], secret name: String, valueName: String, help: String) {
+        self.init(
+            wrappedValue: wrappedValue, name: .customLong(name), help: ArgumentHelp(help, valueName: valueName),
+            transform: SecretOption.init(parsing:))
     }
 }
 

@@ -21,10 +21,10 @@ public func buildApplication(
     return try await service.makeApplication { router, database in
         guard let database else { throw ConfigurationError.missing(variable: "DATABASE_URL") }
         router.middlewares.add(try RequestValidationMiddleware(spec: OpenAPIDocument.json))
-        let store = RunStore(pool: database.pool)
-        let executor = service.runExecutor(store: store)
-        try CheckoutHandlers(checkout: checkout, artifacts: artifacts, executor: executor, store: store)
+        let runs = RunResource(
+            path: "/v1/checkouts", kind: "checkout", executor: service.runExecutor(store: RunStore(pool: database.pool)))
+        try CheckoutHandlers(checkout: checkout, artifacts: artifacts, runs: runs)
             .registerHandlers(on: router, configuration: .buildchain, middlewares: service.contractMiddlewares)
-        return [executor]
+        return [runs.executor]
     }
 }

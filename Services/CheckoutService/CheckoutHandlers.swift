@@ -16,16 +16,8 @@ typealias CheckoutBody = Operations.StartCheckout.Input.Body.JsonPayload
 struct CheckoutHandlers: APIProtocol {
     let checkout: ContextCheckout
     let artifacts: ArtifactServiceClient
-    let executor: RunExecutor
+    /// `/v1/checkouts`.
     let runs: RunResource
-
-    init(checkout: ContextCheckout, artifacts: ArtifactServiceClient, executor: RunExecutor, store: RunStore) {
-        self.checkout = checkout
-        self.artifacts = artifacts
-        self.executor = executor
-        runs = RunResource(
-            path: "/v1/checkouts", service: "checkout-service", kind: "checkout", store: store, executor: executor)
-    }
 
     func startCheckout(_ input: Operations.StartCheckout.Input) async throws -> Operations.StartCheckout.Output {
         guard case .json(let body) = input.body else { throw ServiceError.badRequest("expected a JSON body") }
@@ -35,10 +27,7 @@ struct CheckoutHandlers: APIProtocol {
         } catch {
             throw ServiceError.badRequest(error.description, code: "INVALID_CHECKOUT")
         }
-        let run = try await executor.start(
-            kind: "checkout", jobID: jobID, leaseToken: try RunResource.leaseToken(input.headers.buildchainLeaseToken),
-            request: body
-        ) { log in
+        let run = try await runs.start(jobID: jobID, leaseToken: input.headers.buildchainLeaseToken, request: body) { log in
             try await perform(body, jobID: jobID, log: log)
         }
         return .accepted(
@@ -54,9 +43,9 @@ struct CheckoutHandlers: APIProtocol {
     }
 
     func getCheckoutEvents(_ input: Operations.GetCheckoutEvents.Input) async throws -> Operations.GetCheckoutEvents.Output {
-        let sse = input.headers.accept.contains { $0.contentType == .textEventStream }
-        let body = try await runs.events(input.path.id, after: input.query.after.map(Int64.init), serverSentEvents: sse)
-        return .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+        try await runs.events(input.path.id, after: input.query.after, accepting: input.headers.accept) { body, sse in
+            .ok(.init(body: sse ? .textEventStream(body) : .applicationXNdjson(body)))
+        }
     }
 
     static func uuid(_ text: String) throws -> UUID {

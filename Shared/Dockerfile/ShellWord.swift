@@ -85,21 +85,23 @@ private struct Reader {
                 literalSources.removeAll()
             }
         }
+        /// Takes the byte at `index` as it stands, and moves past it.
+        func keep() {
+            literal.append(bytes[index])
+            literalSources.append(source(index))
+            index += 1
+        }
         while index < bytes.endIndex {
             let c = bytes[index]
             if let stop, c == stop { break }
             if c == escape {
                 index += 1
                 if index == bytes.endIndex { break }  // an escape at the end is dropped
-                literal.append(bytes[index])
-                literalSources.append(source(index))
-                index += 1
+                keep()
             } else if c == UInt8(ascii: "'") {
                 index += 1
                 while index < bytes.endIndex && bytes[index] != UInt8(ascii: "'") {
-                    literal.append(bytes[index])
-                    literalSources.append(source(index))
-                    index += 1
+                    keep()
                 }
                 guard index < bytes.endIndex else { return nil }
                 index += 1
@@ -117,9 +119,7 @@ private struct Reader {
                         let next = bytes[index + 1]
                         if next == UInt8(ascii: "\"") || next == UInt8(ascii: "$") || next == escape { index += 1 }
                     }
-                    literal.append(bytes[index])
-                    literalSources.append(source(index))
-                    index += 1
+                    keep()
                 }
                 guard index < bytes.endIndex else { return nil }
                 index += 1
@@ -128,9 +128,7 @@ private struct Reader {
                 guard let part = dollar() else { return nil }
                 parts.append(part)
             } else {
-                literal.append(c)
-                literalSources.append(source(index))
-                index += 1
+                keep()
             }
         }
         flush()

@@ -26,8 +26,8 @@ public final class RunExecutor: Service, Sendable {
     /// Read with the other common settings (`CommonConfiguration.runs`), so it lives in ServiceKit.
     public typealias Settings = RunSettings
 
-    private let store: RunStore
-    private let service: String
+    let store: RunStore
+    let service: String
     private let owner: String
     private let logger: Logger
     private let settings: Settings

@@ -5,12 +5,9 @@ struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel", abstract: "Cancel a queued or running job.")
 
-    @OptionGroup var gateway: GatewayOptions
-
-    @OptionGroup var job: JobIDArgument
+    @OptionGroup var job: JobOptions
 
     func run() async throws {
-        let client = gateway.makeClient(try CLIEnvironment.current())
-        gateway.output.print(try await client.cancel(job.id)) { "job \($0.id): \($0.state.rawValue)" }
+        job.gateway.output.print(try await job.gateway.makeClient().cancel(job.id)) { "job \($0.id): \($0.state.rawValue)" }
     }
 }

@@ -32,7 +32,7 @@ struct JobsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = gateway.makeClient(try CLIEnvironment.current())
+        let client = try gateway.makeClient()
         let page = try await client.jobs(
             .init(workload: workload, service: service, state: state.flatMap(JobState.init(rawValue:)), limit: limit, cursor: cursor))
         gateway.output.print(page) { page in

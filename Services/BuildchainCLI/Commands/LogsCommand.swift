@@ -7,17 +7,14 @@ struct LogsCommand: AsyncParsableCommand {
         abstract: "Print a job's recorded events: stage logs and state changes.",
         discussion: "With --output json, prints the events as the gateway sent them, one JSON object a line.")
 
-    @OptionGroup var gateway: GatewayOptions
-
-    @OptionGroup var job: JobIDArgument
+    @OptionGroup var job: JobOptions
 
     @Flag(name: .shortAndLong, help: "Keep printing new events until the job ends.")
     var follow = false
 
     func run() async throws {
-        let client = gateway.makeClient(try CLIEnvironment.current())
-        let follower = EventFollower(client: client, jobID: job.id)
-        let output = gateway.output
+        let follower = EventFollower(client: try job.gateway.makeClient(), jobID: job.id)
+        let output = job.gateway.output
         let print: (ReceivedEvent) -> Void = { received in
             switch output {
             case .json: Console.output(bytes: received.line)

@@ -6,16 +6,14 @@ struct RetryCommand: AsyncParsableCommand {
         commandName: "retry", abstract: "Run a failed or cancelled job again.",
         discussion: "A job's secrets are deleted when it ends: give a job that had some the same --secret-build-arg and --secret again.")
 
-    @OptionGroup var gateway: GatewayOptions
-
-    @OptionGroup var job: JobIDArgument
+    @OptionGroup var job: JobOptions
 
     @OptionGroup var secrets: SecretOptions
 
     func run() async throws {
         let environment = try CLIEnvironment.current()
-        let client = gateway.makeClient(environment)
+        let client = job.gateway.makeClient(environment)
         let (buildArgs, files) = try secrets.values(environment)
-        gateway.output.print(try await client.retry(job.id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state.rawValue) (attempt \($0.attempt))" }
+        job.gateway.output.print(try await client.retry(job.id, secretBuildArgs: buildArgs, secrets: files)) { "job \($0.id): \($0.state.rawValue) (attempt \($0.attempt))" }
     }
 }

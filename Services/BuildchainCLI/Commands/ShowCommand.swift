@@ -5,12 +5,9 @@ struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show a job: its stages, result and error.")
 
-    @OptionGroup var gateway: GatewayOptions
-
-    @OptionGroup var job: JobIDArgument
+    @OptionGroup var job: JobOptions
 
     func run() async throws {
-        let client = gateway.makeClient(try CLIEnvironment.current())
-        gateway.output.print(try await client.job(job.id), text: JobReport.render)
+        job.gateway.output.print(try await job.gateway.makeClient().job(job.id), text: JobReport.render)
     }
 }

@@ -7,7 +7,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var gateway: GatewayOptions
 
     func run() async throws {
-        let response = try await gateway.makeClient(try CLIEnvironment.current()).readiness()
+        let response = try await gateway.makeClient().readiness()
         let text = String(decoding: response.body, as: UTF8.self)
         switch gateway.output {
         case .json: Console.output(bytes: response.body)

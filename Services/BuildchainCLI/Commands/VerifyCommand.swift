@@ -39,7 +39,7 @@ struct VerifyCommand: AsyncParsableCommand {
         guard let id = JobID(argument: subject) else {
             return try await verifyImage(subject, with: verifyingKey)
         }
-        let client = gateway.makeClient(try CLIEnvironment.current())
+        let client = try gateway.makeClient()
         let job = try await client.job(id).value
         let envelope = try await client.provenance(id)
         let statement = try ProvenanceCheck.verify(envelope, with: verifyingKey)

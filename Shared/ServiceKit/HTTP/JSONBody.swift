@@ -14,31 +14,6 @@ extension Request {
         }
     }
 
-    /// Decodes a JSON body of at most the context's `maxBodyBytes`. A body
-    /// that is not JSON, not UTF-8 or not of the expected shape is a 400
-    /// `INVALID_JSON` naming the field; a larger one is a 413.
-    public func decodeJSON<T: Decodable, Context: BuildchainRequestContext>(
-        as type: T.Type, context: Context
-    ) async throws -> T {
-        let buffer = try await collectBody(limitedBy: context)
-        let scan = JSONTextScan(buffer.readableBytesView)
-        if scan.escapesNUL {
-            // PostgreSQL's text and jsonb cannot hold U+0000, and no field of ours needs it.
-            throw ServiceError.badRequest("strings must not contain U+0000", code: "INVALID_JSON")
-        }
-        let value: T
-        do {
-            value = try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw ServiceError.badRequest(Self.explain(error), code: "INVALID_JSON")
-        }
-        // No request member is nullable in the specs; Codable would read a null as "absent".
-        if scan.hasNullLiteral {
-            throw ServiceError.badRequest("members must not be null: leave an optional member out", code: "INVALID_JSON")
-        }
-        return value
-    }
-
     static func explain(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }

@@ -1,10 +1,8 @@
 import Foundation
 import RequestValidation
 
-/// Writes JSON text byte by byte, as `JSONResponse.encoder` would (keys sorted, slashes not
-/// escaped, dates ISO 8601 in whole seconds): for response bodies on hot paths, where
-/// `JSONEncoder`'s generic containers were a tenth of a request's CPU. The caller writes an
-/// object's members in sorted key order; `JSONNode` objects are sorted here.
+/// Writes a `JSONNode` as JSON text byte by byte, as `JSONResponse.encoder` would (keys
+/// sorted, slashes not escaped), without `JSONEncoder`'s generic containers.
 public struct JSONTextWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -13,122 +11,19 @@ public struct JSONTextWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func beginObject() {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
-    }
-
-    public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-
-    public mutating func beginArray() {
-        separate()
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
-    }
-
-    public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
-
-    /// A member's key; its value is written next.
-    public mutating func key(_ key: String) {
-        separate()
-        Self.writeString(key, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        needsComma = false
-    }
-
-    public mutating func string(_ value: String) {
-        separate()
-        Self.writeString(value, to: &bytes)
-        needsComma = true
-    }
-
-    public mutating func int(_ value: Int64) {
-        separate()
-        bytes.append(contentsOf: String(value).utf8)
-        needsComma = true
-    }
-
-    public mutating func bool(_ value: Bool) {
-        separate()
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
-        needsComma = true
-    }
-
-    public mutating func null() {
-        separate()
-        bytes.append(contentsOf: "null".utf8)
-        needsComma = true
-    }
-
-    /// A member whose value is left out when nil, as `encodeIfPresent` does.
-    public mutating func member(_ name: String, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        string(value)
-    }
-
-    public mutating func member(_ name: String, _ value: Int64?) {
-        guard let value else { return }
-        key(name)
-        int(value)
-    }
-
-    public mutating func member(_ name: String, _ value: Bool) {
-        key(name)
-        bool(value)
-    }
-
-    public mutating func member(_ name: String, _ value: Date?) {
-        guard let value else { return }
-        key(name)
-        date(value)
-    }
-
-    public mutating func member(_ name: String, _ value: JSONNode?) throws {
-        guard let value else { return }
-        key(name)
-        try self.value(value)
-    }
-
-    /// `yyyy-MM-ddTHH:mm:ssZ` in UTC, the fraction of a second dropped (`.iso8601`).
-    public mutating func date(_ date: Date) {
-        separate()
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        bytes.append(UInt8(ascii: "\""))
-        digits(Int(parts.tm_year) + 1900, count: 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mon) + 1, count: 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(Int(parts.tm_mday), count: 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(Int(parts.tm_hour), count: 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_min), count: 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(Int(parts.tm_sec), count: 2)
-        bytes.append(contentsOf: "Z\"".utf8)
-        needsComma = true
-    }
-
     /// Any `JSONNode`, encoded as its `Encodable` conformance does (integral numbers below
     /// 1e15 as integers), object keys sorted.
     public mutating func value(_ value: JSONNode) throws {
         switch value {
-        case .null: null()
-        case .bool(let flag): bool(flag)
-        case .string(let text): string(text)
+        case .null: literal("null")
+        case .bool(let flag): literal(flag ? "true" : "false")
+        case .string(let text):
+            separate()
+            Self.writeString(text, to: &bytes)
+            needsComma = true
         case .number(let number):
             if number.rounded() == number, abs(number) < 1e15 {
-                int(Int64(number))
+                literal(String(Int64(number)))
             } else {
                 // Rare (a fraction, or a huge number): JSONEncoder's own formatting of a Double.
                 separate()
@@ -136,32 +31,42 @@ public struct JSONTextWriter {
                 needsComma = true
             }
         case .array(let elements):
-            beginArray()
+            open("[")
             for element in elements { try self.value(element) }
-            endArray()
+            close("]")
         case .object(let fields):
-            beginObject()
+            open("{")
             for name in fields.keys.sorted() {
-                key(name)
+                separate()
+                Self.writeString(name, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                needsComma = false
                 try self.value(fields[name]!)
             }
-            endObject()
+            close("}")
         }
+    }
+
+    /// `null`, `true`, `false` or a number's digits.
+    private mutating func literal(_ text: String) {
+        separate()
+        bytes.append(contentsOf: text.utf8)
+        needsComma = true
+    }
+
+    private mutating func open(_ bracket: Unicode.Scalar) {
+        separate()
+        bytes.append(UInt8(ascii: bracket))
+        needsComma = false
+    }
+
+    private mutating func close(_ bracket: Unicode.Scalar) {
+        bytes.append(UInt8(ascii: bracket))
+        needsComma = true
     }
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
-    }
-
-    private mutating func digits(_ value: Int, count: Int) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     /// `text` as a JSON string, escaped as `JSONEncoder` escapes it (slashes left alone).

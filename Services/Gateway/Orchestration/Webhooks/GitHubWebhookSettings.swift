@@ -4,9 +4,4 @@ import ServiceKit
 public struct GitHubWebhookSettings: Sendable {
     public var secret: Secret
     public var triggers: GitHubTriggers
-
-    public init(secret: Secret, triggers: GitHubTriggers) {
-        self.secret = secret
-        self.triggers = triggers
-    }
 }
