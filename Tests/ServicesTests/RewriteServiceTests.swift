@@ -111,9 +111,12 @@ import Testing
     }
 
     /// What the generated decoders would let through: a null read as "absent", a U+0000 that no
-    /// field of ours can hold. Refused by the request validation's one parse of the body.
+    /// field of ours can hold; and a member the spec does not declare. Refused by the request
+    /// validation's one parse of the body.
     @Test(arguments: [
-        (#"{"dockerfile": "FROM a", "target": null}"#, "target"),
+        (#"{"dockerfile": "FROM a", "platform": null}"#, "platform"),
+        // A member the rewrite does not have (a typo, another service's field) is not ignored.
+        (#"{"dockerfile": "FROM a", "target": "x"}"#, "body"),
         (#"{"dockerfile": "FROM a\u0000b"}"#, "dockerfile"),
         (#"{"dockerfile": "FROM a", "build_args": {"A": "x\u0000"}}"#, "build_args.A"),
     ])

@@ -507,6 +507,7 @@ public enum OpenAPIDocument {
                 "required": [
                   "key"
                 ],
+                "additionalProperties": false,
                 "properties": {
                   "key": {
                     "type": "string"
@@ -589,6 +590,7 @@ public enum OpenAPIDocument {
                   "artifact_key",
                   "destination"
                 ],
+                "additionalProperties": false,
                 "properties": {
                   "artifact_key": {
                     "type": "string"
@@ -734,6 +736,7 @@ public enum OpenAPIDocument {
                   "artifact_key",
                   "subject"
                 ],
+                "additionalProperties": false,
                 "properties": {
                   "artifact_key": {
                     "type": "string",

@@ -1751,6 +1751,21 @@ public enum Operations {
                         case key
                         case expiresSeconds = "expires_seconds"
                     }
+                    public init(from decoder: any Swift.Decoder) throws {
+                        let container = try decoder.container(keyedBy: CodingKeys.self)
+                        self.key = try container.decode(
+                            Swift.String.self,
+                            forKey: .key
+                        )
+                        self.expiresSeconds = try container.decodeIfPresent(
+                            Swift.Int.self,
+                            forKey: .expiresSeconds
+                        )
+                        try decoder.ensureNoAdditionalProperties(knownKeys: [
+                            "key",
+                            "expires_seconds"
+                        ])
+                    }
                 }
                 /// - Remark: Generated from `#/paths/v1/presigned-urls/POST/requestBody/content/application\/json`.
                 case json(Operations.PresignArtifact.Input.Body.JsonPayload)
@@ -2062,6 +2077,26 @@ public enum Operations {
                         case artifactKey = "artifact_key"
                         case destination
                         case jobId = "job_id"
+                    }
+                    public init(from decoder: any Swift.Decoder) throws {
+                        let container = try decoder.container(keyedBy: CodingKeys.self)
+                        self.artifactKey = try container.decode(
+                            Swift.String.self,
+                            forKey: .artifactKey
+                        )
+                        self.destination = try container.decode(
+                            Swift.String.self,
+                            forKey: .destination
+                        )
+                        self.jobId = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .jobId
+                        )
+                        try decoder.ensureNoAdditionalProperties(knownKeys: [
+                            "artifact_key",
+                            "destination",
+                            "job_id"
+                        ])
                     }
                 }
                 /// - Remark: Generated from `#/paths/v1/pushes/POST/requestBody/content/application\/json`.
@@ -2907,6 +2942,21 @@ public enum Operations {
                     public enum CodingKeys: String, CodingKey {
                         case artifactKey = "artifact_key"
                         case subject
+                    }
+                    public init(from decoder: any Swift.Decoder) throws {
+                        let container = try decoder.container(keyedBy: CodingKeys.self)
+                        self.artifactKey = try container.decode(
+                            Swift.String.self,
+                            forKey: .artifactKey
+                        )
+                        self.subject = try container.decode(
+                            Swift.String.self,
+                            forKey: .subject
+                        )
+                        try decoder.ensureNoAdditionalProperties(knownKeys: [
+                            "artifact_key",
+                            "subject"
+                        ])
                     }
                 }
                 /// - Remark: Generated from `#/paths/v1/attestations/POST/requestBody/content/application\/json`.

@@ -110,6 +110,7 @@ public enum OpenAPIDocument {
                   "workload",
                   "service"
                 ],
+                "additionalProperties": false,
                 "properties": {
                   "context_key": {
                     "type": "string",

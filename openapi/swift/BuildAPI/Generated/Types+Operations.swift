@@ -245,6 +245,91 @@ public enum Operations {
                         case commit
                         case jobId = "job_id"
                     }
+                    public init(from decoder: any Swift.Decoder) throws {
+                        let container = try decoder.container(keyedBy: CodingKeys.self)
+                        self.contextKey = try container.decode(
+                            Swift.String.self,
+                            forKey: .contextKey
+                        )
+                        self.dockerfile = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .dockerfile
+                        )
+                        self.dockerfilePath = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .dockerfilePath
+                        )
+                        self.target = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .target
+                        )
+                        self.buildArgs = try container.decodeIfPresent(
+                            Operations.StartBuild.Input.Body.JsonPayload.BuildArgsPayload.self,
+                            forKey: .buildArgs
+                        )
+                        self.secretBuildArgs = try container.decodeIfPresent(
+                            Operations.StartBuild.Input.Body.JsonPayload.SecretBuildArgsPayload.self,
+                            forKey: .secretBuildArgs
+                        )
+                        self.secrets = try container.decodeIfPresent(
+                            Operations.StartBuild.Input.Body.JsonPayload.SecretsPayload.self,
+                            forKey: .secrets
+                        )
+                        self.workload = try container.decode(
+                            Swift.String.self,
+                            forKey: .workload
+                        )
+                        self.service = try container.decode(
+                            Swift.String.self,
+                            forKey: .service
+                        )
+                        self.cache = try container.decodeIfPresent(
+                            Swift.Bool.self,
+                            forKey: .cache
+                        )
+                        self.mirrors = try container.decodeIfPresent(
+                            Swift.Bool.self,
+                            forKey: .mirrors
+                        )
+                        self.driver = try container.decodeIfPresent(
+                            Operations.StartBuild.Input.Body.JsonPayload.DriverPayload.self,
+                            forKey: .driver
+                        )
+                        self.destination = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .destination
+                        )
+                        self.imageKey = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .imageKey
+                        )
+                        self.commit = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .commit
+                        )
+                        self.jobId = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .jobId
+                        )
+                        try decoder.ensureNoAdditionalProperties(knownKeys: [
+                            "context_key",
+                            "dockerfile",
+                            "dockerfile_path",
+                            "target",
+                            "build_args",
+                            "secret_build_args",
+                            "secrets",
+                            "workload",
+                            "service",
+                            "cache",
+                            "mirrors",
+                            "driver",
+                            "destination",
+                            "image_key",
+                            "commit",
+                            "job_id"
+                        ])
+                    }
                 }
                 /// - Remark: Generated from `#/paths/v1/builds/POST/requestBody/content/application\/json`.
                 case json(Operations.StartBuild.Input.Body.JsonPayload)

@@ -110,6 +110,7 @@ public enum OpenAPIDocument {
                   "repository",
                   "ref"
                 ],
+                "additionalProperties": false,
                 "properties": {
                   "repository": {
                     "type": "string",

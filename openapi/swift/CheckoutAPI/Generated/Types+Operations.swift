@@ -113,6 +113,46 @@ public enum Operations {
                         case dockerfilePath = "dockerfile_path"
                         case jobId = "job_id"
                     }
+                    public init(from decoder: any Swift.Decoder) throws {
+                        let container = try decoder.container(keyedBy: CodingKeys.self)
+                        self.repository = try container.decode(
+                            Swift.String.self,
+                            forKey: .repository
+                        )
+                        self.ref = try container.decode(
+                            Swift.String.self,
+                            forKey: .ref
+                        )
+                        self.depth = try container.decodeIfPresent(
+                            Swift.Int.self,
+                            forKey: .depth
+                        )
+                        self.submodules = try container.decodeIfPresent(
+                            Swift.Bool.self,
+                            forKey: .submodules
+                        )
+                        self.contextPath = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .contextPath
+                        )
+                        self.dockerfilePath = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .dockerfilePath
+                        )
+                        self.jobId = try container.decodeIfPresent(
+                            Swift.String.self,
+                            forKey: .jobId
+                        )
+                        try decoder.ensureNoAdditionalProperties(knownKeys: [
+                            "repository",
+                            "ref",
+                            "depth",
+                            "submodules",
+                            "context_path",
+                            "dockerfile_path",
+                            "job_id"
+                        ])
+                    }
                 }
                 /// - Remark: Generated from `#/paths/v1/checkouts/POST/requestBody/content/application\/json`.
                 case json(Operations.StartCheckout.Input.Body.JsonPayload)

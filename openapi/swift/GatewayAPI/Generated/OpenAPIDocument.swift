@@ -1057,6 +1057,7 @@ public enum OpenAPIDocument {
           "service",
           "repository"
         ],
+        "additionalProperties": false,
         "properties": {
           "workload": {
             "$ref": "#/components/schemas/Name"
@@ -1070,6 +1071,7 @@ public enum OpenAPIDocument {
               "url",
               "ref"
             ],
+            "additionalProperties": false,
             "properties": {
               "url": {
                 "type": "string",
@@ -1146,6 +1148,7 @@ public enum OpenAPIDocument {
             "required": [
               "destination"
             ],
+            "additionalProperties": false,
             "description": "Push the image after the build.",
             "properties": {
               "destination": {

@@ -48,6 +48,21 @@ extension Components {
                     case url
                     case ref
                 }
+                public init(from decoder: any Swift.Decoder) throws {
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    self.url = try container.decode(
+                        Swift.String.self,
+                        forKey: .url
+                    )
+                    self.ref = try container.decode(
+                        Swift.String.self,
+                        forKey: .ref
+                    )
+                    try decoder.ensureNoAdditionalProperties(knownKeys: [
+                        "url",
+                        "ref"
+                    ])
+                }
             }
             /// - Remark: Generated from `#/components/schemas/BuildRequest/repository`.
             public var repository: Components.Schemas.BuildRequest.RepositoryPayload
@@ -129,6 +144,16 @@ extension Components {
                 public enum CodingKeys: String, CodingKey {
                     case destination
                 }
+                public init(from decoder: any Swift.Decoder) throws {
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    self.destination = try container.decode(
+                        Swift.String.self,
+                        forKey: .destination
+                    )
+                    try decoder.ensureNoAdditionalProperties(knownKeys: [
+                        "destination"
+                    ])
+                }
             }
             /// Push the image after the build.
             ///
@@ -197,6 +222,81 @@ extension Components {
                 case fresh
                 case dryRun = "dry_run"
                 case push
+            }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.workload = try container.decode(
+                    Components.Schemas.Name.self,
+                    forKey: .workload
+                )
+                self.service = try container.decode(
+                    Components.Schemas.Name.self,
+                    forKey: .service
+                )
+                self.repository = try container.decode(
+                    Components.Schemas.BuildRequest.RepositoryPayload.self,
+                    forKey: .repository
+                )
+                self.contextPath = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .contextPath
+                )
+                self.dockerfilePath = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .dockerfilePath
+                )
+                self.target = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .target
+                )
+                self.buildArgs = try container.decodeIfPresent(
+                    Components.Schemas.BuildRequest.BuildArgsPayload.self,
+                    forKey: .buildArgs
+                )
+                self.secretBuildArgs = try container.decodeIfPresent(
+                    Components.Schemas.SecretBuildArgs.self,
+                    forKey: .secretBuildArgs
+                )
+                self.secrets = try container.decodeIfPresent(
+                    Components.Schemas.SecretFiles.self,
+                    forKey: .secrets
+                )
+                self.cache = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .cache
+                )
+                self.mirrors = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .mirrors
+                )
+                self.fresh = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .fresh
+                )
+                self.dryRun = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .dryRun
+                )
+                self.push = try container.decodeIfPresent(
+                    Components.Schemas.BuildRequest.PushPayload.self,
+                    forKey: .push
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "workload",
+                    "service",
+                    "repository",
+                    "context_path",
+                    "dockerfile_path",
+                    "target",
+                    "build_args",
+                    "secret_build_args",
+                    "secrets",
+                    "cache",
+                    "mirrors",
+                    "fresh",
+                    "dry_run",
+                    "push"
+                ])
             }
         }
         /// A DSSE v1 envelope (secure-systems-lab/dsse); the signature covers PAE(payloadType, payload).

@@ -296,6 +296,7 @@ public enum OpenAPIDocument {
         "required": [
           "dockerfile"
         ],
+        "additionalProperties": false,
         "properties": {
           "dockerfile": {
             "type": "string",

@@ -303,6 +303,36 @@ extension Components {
                 case pin
                 case platform
             }
+            public init(from decoder: any Swift.Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                self.dockerfile = try container.decode(
+                    Swift.String.self,
+                    forKey: .dockerfile
+                )
+                self.proxies = try container.decodeIfPresent(
+                    Components.Schemas.RewriteRequest.ProxiesPayload.self,
+                    forKey: .proxies
+                )
+                self.buildArgs = try container.decodeIfPresent(
+                    Components.Schemas.RewriteRequest.BuildArgsPayload.self,
+                    forKey: .buildArgs
+                )
+                self.pin = try container.decodeIfPresent(
+                    Swift.Bool.self,
+                    forKey: .pin
+                )
+                self.platform = try container.decodeIfPresent(
+                    Swift.String.self,
+                    forKey: .platform
+                )
+                try decoder.ensureNoAdditionalProperties(knownKeys: [
+                    "dockerfile",
+                    "proxies",
+                    "build_args",
+                    "pin",
+                    "platform"
+                ])
+            }
         }
         /// - Remark: Generated from `#/components/schemas/RewriteResponse`.
         public struct RewriteResponse: Codable, Hashable, Sendable {
