@@ -4,9 +4,9 @@ import Foundation
 /// One libpq `PGconn`, freed in `deinit`. Every call blocks the calling thread.
 ///
 /// `@unchecked Sendable`: a `PGconn` is not thread-safe, and this class adds no locking. It is
-/// used by one thread at a time — the owning `PostgresConnection`'s serial queue, or a
-/// `PostgresListener`'s thread. The one exception, `requestCancel()`, uses a `PGcancel` object,
-/// which libpq documents as safe to use from any thread.
+/// used (its prepared statements with it) by one thread at a time — the owning
+/// `PostgresConnection`'s serial queue, or a `PostgresListener`'s thread. The one exception,
+/// `requestCancel()`, uses a `PGcancel` object, which libpq documents as safe from any thread.
 final class LibPQConnection: @unchecked Sendable {
     private let conn: OpaquePointer
     private let cancelHandle: OpaquePointer?
@@ -90,7 +90,8 @@ final class LibPQConnection: @unchecked Sendable {
 
     /// A query or a data change (what `PREPARE` takes); transaction control and the rest run as sent.
     static func isPreparable(_ sql: String) -> Bool {
-        let keyword = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }.prefix { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D && $0 != UInt8(ascii: "(") }
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D }
+        let keyword = sql.utf8.drop(while: isSpace).prefix { !isSpace($0) && $0 != UInt8(ascii: "(") }
         return ["select", "insert", "update", "delete", "with", "values"].contains { word in
             keyword.count == word.utf8.count && zip(keyword, word.utf8).allSatisfy { $0 | 0x20 == $1 }
         }
