@@ -7,7 +7,7 @@ extension GatewayHandlers {
     func submitBuild(_ input: Operations.SubmitBuild.Input) async throws -> Operations.SubmitBuild.Output {
         guard case .json(let body) = input.body else { throw ServiceError.badRequest("expected a JSON body") }
         let created = try await submission.submit(body)
-        let job = try Components.Schemas.Job(created.job, stages: created.stages)
+        let job = try Components.Schemas.Job(created.job, stages: created.stages, written: BuildSecrets.recorded(body))
         return .accepted(.init(headers: .init(location: "/v1/jobs/\(job.id)"), body: .json(job)))
     }
 }

@@ -10,8 +10,7 @@ enum JobRecordReading {
     /// with `***` values already, and keep their names visible.
     /// The record is parsed once and redacted as parsed (`Redaction`'s rules): going through
     /// `Redaction.redact(jsonText:)` parsed and wrote it twice more, a quarter of a status read's CPU.
-    static func readable(request text: String) throws -> JSONNode {
-        let recorded = try JSONNode(parsing: text)
+    static func readable(_ recorded: JSONNode) -> JSONNode {
         let redacted = redact(recorded)
         guard case .object(let fields) = recorded, case .object(var readable) = redacted else { return redacted }
         for key in ["secret_build_args", "secrets"] { readable[key] = fields[key] }

@@ -112,11 +112,20 @@ public struct RequestValidator: Sendable {
     /// request may hold (see `JSONNode.forbiddenMember`); nil also when the bytes are not JSON at
     /// all, which the handler's decoder refuses in its own words. The body is parsed once, here.
     public func violation(of operation: SpecOperation, body: some Collection<UInt8>) -> Violation? {
-        guard let schema = operation.body, !body.isEmpty,
-            let value = try? JSONDecoder().decode(JSONNode.self, from: Data(body))
-        else { return nil }
+        guard let schema = operation.body, !body.isEmpty, let value = Self.parsed(body) else { return nil }
         if let found = schema.violation(of: value, at: [], codes: operation.bodyCodes) { return found }
         return operation.bodyIsForeign ? nil : value.forbiddenMember()
+    }
+
+    /// A body as the generated decoders (`JSONDecoder`) read it, so what is checked is what the
+    /// handler gets: by hand, the first of a repeated key winning as in `JSONDecoder` (decoding
+    /// a `JSONNode` with it was most of a submit's validation); what the hand parser refuses
+    /// (bytes that are not UTF-8, a trailing comma `JSONDecoder` takes…) as `JSONDecoder` reads it.
+    static func parsed(_ body: some Collection<UInt8>) -> JSONNode? {
+        if let text = String(validating: body, as: UTF8.self), let value = try? JSONValueParser.parse(text, firstKeyWins: true) {
+            return value
+        }
+        return try? JSONDecoder().decode(JSONNode.self, from: Data(body))
     }
 
     /// A parameter's text as the JSON value its schema's type reads it as (a number for

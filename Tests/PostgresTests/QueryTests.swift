@@ -18,6 +18,24 @@ extension DatabaseTests {
             }
         }
 
+        /// A connection prepares each statement once (up to `LibPQConnection.maxPrepared` of them):
+        /// the same text again, more texts than are kept, and transaction control all run as sent.
+        @Test func statementsRunAlikePreparedOrNot() async throws {
+            try await TestEnvironment.withPool { pool in
+                try await pool.withConnection { connection in
+                    for round in 0..<2 {
+                        for number in 0..<150 {
+                            let rows = try await connection.query("SELECT $1::int + \(number) AS value", [round])
+                            #expect(try rows[0].decode("value", as: Int.self) == round + number)
+                        }
+                    }
+                    try await connection.execute("BEGIN")
+                    #expect(try await connection.query("SELECT 1 AS one")[0].decode("one", as: Int.self) == 1)
+                    try await connection.execute("COMMIT")
+                }
+            }
+        }
+
         @Test func trickyStringsAreStoredAsData() async throws {
             let table = TestEnvironment.uniqueName("t_strings")
             try await TestEnvironment.withPool { pool in

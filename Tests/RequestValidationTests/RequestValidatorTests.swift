@@ -128,6 +128,14 @@ import Testing
         #expect(body(#"{"name": "a", "tags": ["\\u0000 spelled out"]}"#) == nil)
     }
 
+    /// The body checked is the body the route decodes (`JSONDecoder`): of a repeated key the first,
+    /// and what only `JSONDecoder` parses (a trailing comma) is checked too.
+    @Test func theBodyIsReadAsTheGeneratedDecodersReadIt() {
+        #expect(body(#"{"name": "Bad!", "name": "ok"}"#)?.field == "name")
+        #expect(body(#"{"name": "ok", "name": "Bad!"}"#) == nil)
+        #expect(body(#"{"name": "Bad!",}"#)?.field == "name")
+    }
+
     /// Our requests hold no nulls; a GitHub payload (`x-foreign-format`) holds GitHub's.
     @Test func nullsAreRefusedInOurBodiesButNotInAForeignPayload() throws {
         let validator = try RequestValidator(spec: GatewayAPI.OpenAPIDocument.json)

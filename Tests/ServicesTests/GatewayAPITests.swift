@@ -35,6 +35,16 @@ struct GatewayAPITests {
                 #expect((problem["extensions"] as? [String: Any])?["field"] as? String == field)
                 #expect(!"\(problem)".contains("secret"), "credentials are not echoed")
             }
+            // A repeated key is checked as the route's decoder reads it (the first): the check
+            // before the route is the only one a submitted body gets.
+            let repeated = #"{"workload": "Bad Name", "workload": "w", "service": "s", "repository": {"url": "file:///nowhere", "ref": "main"}}"#
+            let refused = try await stack.http.send(
+                ClientRequest(
+                    method: "POST", url: stack.gateway.baseURL + "/v1/builds",
+                    headers: ["Authorization": "Bearer \(stack.token)", "Content-Type": "application/json"],
+                    body: .bytes(Array(repeated.utf8))))
+            #expect(refused.status == 400)
+            #expect(String(decoding: refused.body, as: UTF8.self).contains("INVALID_BUILD"))
             let missing = try await stack.call("POST", "/v1/builds", body: ["workload": "w"])
             #expect(missing.status == 400 && missing.json["code"] as? String == "INVALID_JSON")
             let (_, page) = try await stack.call("GET", "/v1/jobs")

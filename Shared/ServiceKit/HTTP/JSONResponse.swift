@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import RequestValidation
 
 /// An Encodable value as an `application/json` response with a chosen
 /// status; dates in ISO 8601, keys sorted so bodies are stable.
@@ -29,12 +28,5 @@ public struct JSONResponse<Value: Encodable & Sendable>: ResponseGenerator, Send
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         try response(status: status)
-    }
-}
-
-extension JSONNode {
-    /// Parses JSON text (see `JSONValueParser`).
-    public init(parsing text: String) throws {
-        self = try JSONValueParser.parse(text)
     }
 }

@@ -37,7 +37,7 @@ public struct RequestValidationMiddleware<Context: BuildchainRequestContext>: Ro
         let body = try await request.collectBody(limitedBy: context)
         request.body = RequestBody(buffer: body)
         if let violation = validator.violation(of: operation, body: body.readableBytesView) { throw ServiceError(violation) }
-        return try await next(request, context)
+        return try await CheckedRequestBody.$operationID.withValue(operation.id) { try await next(request, context) }
     }
 }
 

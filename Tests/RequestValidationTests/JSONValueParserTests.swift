@@ -1,8 +1,7 @@
 import Foundation
-import RequestValidation
 import Testing
 
-@testable import ServiceKit
+@testable import RequestValidation
 
 /// `JSONNode(parsing:)` parses by hand; Foundation's `JSONDecoder` is the reference.
 @Suite struct JSONValueParserTests {
@@ -39,6 +38,13 @@ import Testing
             #expect(throws: DecodingError.self, "\(text)") { try JSONNode(parsing: text) }
         }
         #expect(try JSONNode(parsing: #"{"dup":1,"dup":2}"#) == .object(["dup": .number(2)]))
+    }
+
+    /// For request bodies, the first of duplicate keys, as `JSONDecoder` (the generated decoders) keeps.
+    @Test func keepsTheFirstOfDuplicateKeysAsJSONDecoderWhenAsked() throws {
+        let text = #"{"dup":1,"dup":2,"in":{"x":"a","x":"b"}}"#
+        #expect(try JSONValueParser.parse(text, firstKeyWins: true) == (try decoded(text)))
+        #expect(try JSONValueParser.parse(text, firstKeyWins: true) == .object(["dup": .number(1), "in": .object(["x": .string("a")])]))
     }
 
     @Test func refusesNestingDeeperThanTheLimit() throws {

@@ -1,28 +1,28 @@
-import RequestValidation
-
 /// Parses JSON text into a `JSONNode` in one pass over its UTF-8 bytes (`JSONNode(parsing:)`).
 ///
 /// `JSONDecoder` decoding a `JSONNode` tried each kind in turn, throwing and catching an error
 /// at every value that was not a bool, and was a tenth of a status read's CPU. RFC 8259 (any
 /// value at the top, at most `maxDepth` nested arrays and objects), values as `JSONDecoder`
 /// gives them (numbers as `Double`). Stricter than it on trailing commas; of duplicate keys the
-/// last wins, as in PostgreSQL's jsonb, where the text parsed comes from. Errors are
-/// `DecodingError.dataCorrupted`.
+/// last wins, as in PostgreSQL's jsonb, where stored text comes from, unless `firstKeyWins`
+/// (`JSONDecoder`'s way, for request bodies). Errors are `DecodingError.dataCorrupted`.
 struct JSONValueParser {
     static let maxDepth = 512
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    private let firstKeyWins: Bool
     private var index = 0
     private var depth = 0
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, firstKeyWins: Bool) {
         self.bytes = bytes
+        self.firstKeyWins = firstKeyWins
     }
 
-    static func parse(_ text: String) throws -> JSONNode {
+    static func parse(_ text: String, firstKeyWins: Bool = false) throws -> JSONNode {
         var text = text
         return try text.withUTF8 { bytes in
-            var parser = JSONValueParser(bytes)
+            var parser = JSONValueParser(bytes, firstKeyWins: firstKeyWins)
             parser.skipWhitespace()
             let value = try parser.value()
             parser.skipWhitespace()
@@ -59,7 +59,8 @@ struct JSONValueParser {
             skipWhitespace()
             guard try consume(UInt8(ascii: ":")) else { throw error("expected ':'") }
             skipWhitespace()
-            fields[key] = try value()
+            let member = try value()
+            if !firstKeyWins || fields[key] == nil { fields[key] = member }
             skipWhitespace()
             if try consume(UInt8(ascii: "}")) { return .object(fields) }
             guard try consume(UInt8(ascii: ",")) else { throw error("expected ',' or '}'") }
@@ -222,5 +223,12 @@ struct JSONValueParser {
     private func error(_ reason: String) -> DecodingError {
         DecodingError.dataCorrupted(
             DecodingError.Context(codingPath: [], debugDescription: "invalid JSON at byte \(index): \(reason)"))
+    }
+}
+
+extension JSONNode {
+    /// Parses JSON text (see `JSONValueParser`).
+    public init(parsing text: String) throws {
+        self = try JSONValueParser.parse(text)
     }
 }
