@@ -439,7 +439,9 @@ def cli_flags(path, *sources):
         if flag in ("rm", "username", "password-stdin", "arg", "raw-output"):  # docker's and jq's
             continue
         camel = re.sub(r"-(\w)", lambda m: m.group(1).upper(), flag)
-        if f'customLong("{flag}")' not in text and not re.search(rf"\bvar {camel}\b", text):
+        # an @Option's long name: .customLong("x"), SecretOptions' secret: "x", or the property's own
+        declared = f'customLong("{flag}")' in text or f'secret: "{flag}"' in text
+        if not declared and not re.search(rf"\bvar {camel}\b", text):
             errors.append(f"--{flag} is not an option of the buildchain CLI")
     die(errors)
 
