@@ -73,7 +73,7 @@ extension GatewayHandlers {
         }
         var started: [UUID] = []
         do {
-            for request in requests { started.append(try await submission.submit(request).job.id) }
+            for request in requests { started.append(try await submission.submit(request).created.job.id) }
             try await deliveries.attach(started, to: delivery)
         } catch {
             if started.isEmpty { try? await deliveries.release(delivery) } else { try? await deliveries.attach(started, to: delivery) }

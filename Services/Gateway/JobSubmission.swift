@@ -46,18 +46,21 @@ struct JobSubmission: Sendable {
         }
     }
 
-    /// Records the job; answers it with its stages as inserted (what the 202 shows).
-    func submit(_ body: BuildJobRequest) async throws -> JobWithStages {
+    /// Records the job; answers it with its stages as inserted and the request as recorded
+    /// (what the 202 shows).
+    func submit(_ body: BuildJobRequest) async throws -> (created: JobWithStages, request: BuildJobRequest) {
         try Self.validate(body)
         // The job runs from this record, so it holds the request as given, but for the
         // declared secrets: their values are sealed apart and recorded as `***`.
         let id = UUID.random()
         let dryRun = dryRunAlways || body.dryRun == true
         let sealed = try secrets.seal(body, for: id)
-        let text = String(decoding: try JSONResponse<BuildJobRequest>.encoder.encode(BuildSecrets.recorded(body)), as: UTF8.self)
+        let recorded = BuildSecrets.recorded(body)
+        let text = String(decoding: try JSONResponse<BuildJobRequest>.encoder.encode(recorded), as: UTF8.self)
         let stages: [StageName] = [.checkout, .rewrite, .build] + (body.push == nil ? [] : [.push])
-        return try await store.createWithStages(
+        let created = try await store.createWithStages(
             id: id, workload: body.workload, service: body.service, request: text, stages: stages, dryRun: dryRun,
             secrets: dryRun ? nil : sealed)
+        return (created, recorded)
     }
 }

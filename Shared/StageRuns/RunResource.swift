@@ -5,8 +5,9 @@ import ServiceKit
 import StageClients
 
 /// One kind of run of a service, as its generated handlers serve it: `POST {path}` starts one,
-/// `GET {path}/{id}`, `DELETE {path}/{id}` and `GET {path}/{id}/events` read, cancel and follow it. Each service's spec has its own copy of
-/// runs.yaml's `Run`, so a run is handed over as any `Decodable` of that shape (`typed`).
+/// `GET {path}/{id}`, `DELETE {path}/{id}` and `GET {path}/{id}/events` read, cancel and
+/// follow it. Each service's spec has its own copy of runs.yaml's `Run`, so a run is handed
+/// over as any `Decodable` of that shape (`typed`).
 public struct RunResource: Sendable {
     public let path: String
     let kind: String
