@@ -243,7 +243,34 @@ final class TCPGate: Sendable {
         url = "http://127.0.0.1:\(server.port)"
     }
 
-    func shut() { kill(server.processID, SIGUSR1) }
-    func open() { kill(server.processID, SIGUSR2) }
+    /// Returns once the gate refuses connections, so a test's outage starts when it says.
+    func shut() { signal(SIGUSR1, until: false) }
+    /// Returns once the gate accepts connections again.
+    func open() { signal(SIGUSR2, until: true) }
     func stop() { server.stop() }
+
+    private func signal(_ number: Int32, until accepting: Bool) {
+        kill(server.processID, number)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if Self.accepts(port: port) == accepting { return }
+            usleep(20_000)
+        }
+        Issue.record("the gate on port \(port) did not \(accepting ? "open" : "shut") within 5 s")
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
 }

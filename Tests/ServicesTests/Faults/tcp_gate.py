@@ -93,12 +93,19 @@ def open_again(*_):
         listen(state["port"])
 
 
-# A child started from async Swift code inherits a mask with these blocked.
-signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM})
-signal.signal(signal.SIGUSR1, shut)
-signal.signal(signal.SIGUSR2, open_again)
+# The relay's threads could take a process signal; a Python handler runs only in the main
+# thread, and one blocked in pause() would not wake for a signal another thread took, so the
+# gate would shut late or never. Every thread blocks the signals (the threads started below
+# inherit the mask) and the main thread takes them synchronously with sigwait.
+control = {signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM}
+signal.pthread_sigmask(signal.SIG_BLOCK, control)
 listen(0)
 print(state["port"], flush=True)
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 while True:
-    signal.pause()
+    received = signal.sigwait(control)
+    if received == signal.SIGUSR1:
+        shut()
+    elif received == signal.SIGUSR2:
+        open_again()
+    else:
+        sys.exit(0)
