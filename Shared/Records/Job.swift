@@ -171,7 +171,7 @@ public struct JobWithStages: Sendable, Equatable {
 
     /// Rows of the job's columns beside its stage's `JobStage.prefixedColumns(of:)`, one a stage
     /// (a job without stages: one row, the stage's columns NULL); nil for no rows.
-    init?(rows: PostgresRows) throws {
+    init?<Rows: Collection<PostgresRow>>(rows: Rows) throws {
         guard let first = rows.first else { return nil }
         job = try Job(row: first)
         stages = try rows.compactMap { row in

@@ -50,9 +50,12 @@ public struct JobStore: Sendable {
     public static let cancelChannel = "job_cancels"
 
     let pool: PostgresPool
+    /// Submits recorded together when they arrive together (group commit).
+    private let creations: JobCreationBatch
 
     public init(pool: PostgresPool) {
         self.pool = pool
+        self.creations = JobCreationBatch(pool: pool)
     }
 
     /// The stage runs' records, in the same database: the gateway ends the abandoned runs it follows.
@@ -82,54 +85,19 @@ public struct JobStore: Sendable {
         dryRun: Bool = false, secrets: SealedSecrets? = nil
     ) async throws -> JobWithStages {
         // A dry run is recorded as a job that was queued and then cancelled without running.
-        let states = dryRun ? [JobState.queued, .cancelled] : [.queued]
-        let parameters: [(any PostgresEncodable)?] = [
-            id, workload, service, request, states.last!.rawValue, Self.textArray(states.map(\.rawValue)),
-            dryRun ? Self.unrunError(code: "DRY_RUN", message: "recorded, not run: the request was a dry run") : nil,
-            Self.textArray(stages.map(\.rawValue)),
-        ]
+        let creation = JobCreation(
+            id: id, workload: workload, service: service, request: request,
+            states: dryRun ? [.queued, .cancelled] : [.queued],
+            error: dryRun ? Self.unrunError(code: "DRY_RUN", message: "recorded, not run: the request was a dry run") : nil,
+            stages: stages)
         // A dry run has ended before it is recorded: like any ended job it keeps no secrets.
-        guard let secrets, !dryRun else {
-            // One statement is one transaction: no BEGIN and COMMIT round trips.
-            return try await pool.withConnection { connection in
-                try JobWithStages(rows: try await connection.query(Self.createStatement, parameters))!
-            }
-        }
+        guard let secrets, !dryRun else { return try await creations.create(creation) }
         return try await pool.transaction { connection in
-            let created = try JobWithStages(rows: try await connection.query(Self.createStatement, parameters))!
+            let created = try await JobCreationBatch.insert([creation], on: connection)[0]
             try await Self.store(secrets, of: id, on: connection)
             return created
         }
     }
-
-    /// The job, its stages and its state events in one statement (the round trips were the cost of
-    /// a submit: BEGIN, the job, a stage each, the events, COMMIT). It sends no NOTIFY, unlike later
-    /// events: nobody can follow a job before this statement has returned its id, and a notifying
-    /// commit takes PostgreSQL's global notify lock across its WAL flush, which serialised every
-    /// submit (pgbench: 2,235 single-row inserts/s, 297/s with a pg_notify beside each).
-    /// $5 is the job's state, $6 the states its events record in order, $7 its error, $8 its stages.
-    /// It answers a row a stage, as `jobWithStages` reads them (the submit's response: no second read).
-    private static let createStatement = """
-        WITH job AS (
-            INSERT INTO jobs (id, workload, service, state, request, attempt, event_seq, finished_at, error)
-            VALUES ($1, $2, $3, $5, $4::jsonb, 1, cardinality($6::text[]),
-                    CASE WHEN $5 = 'queued' THEN NULL ELSE now() END, $7::jsonb)
-            RETURNING \(Job.columns)
-        ), stages AS (
-            INSERT INTO job_stages (job_id, position, name, status)
-            SELECT $1, position - 1, name, 'pending' FROM unnest($8::text[]) WITH ORDINALITY AS s (name, position)
-            RETURNING \(JobStage.columns)
-        ), events AS (
-            INSERT INTO job_events (job_id, seq, kind, message)
-            SELECT $1, seq, 'state', state FROM unnest($6::text[]) WITH ORDINALITY AS e (state, seq)
-        )
-        SELECT \(Job.columns(of: "j")), \(JobStage.prefixedColumns(of: "s"))
-        FROM job j LEFT JOIN stages s ON true
-        ORDER BY s.position
-        """
-
-    /// A PostgreSQL array literal of names that need no quoting (states, stage names).
-    private static func textArray(_ names: [String]) -> String { "{" + names.joined(separator: ",") + "}" }
 
     /// The error of a job ended before any stage ran; `code` and `message` are literals
     /// (nothing to escape).

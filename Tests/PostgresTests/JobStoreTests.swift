@@ -8,7 +8,7 @@ extension DatabaseTests {
     /// Each test gets a database of its own: claims take the oldest job of the whole table, so
     /// jobs of other tests (or of a local gateway) must not be in sight.
     @Suite struct JobStoreTests {
-        private func withStore(_ body: (JobStore, PostgresPool) async throws -> Void) async throws {
+        func withStore(_ body: (JobStore, PostgresPool) async throws -> Void) async throws {
             try await TestEnvironment.withScratchDatabase { pool in
                 try await Migrator.apply(BuildchainSchema.migrations, on: pool, logger: TestEnvironment.logger)
                 try await body(JobStore(pool: pool), pool)
@@ -269,7 +269,7 @@ extension DatabaseTests {
 extension DatabaseTests {
     /// The sealed secrets a job keeps while it may run (`job_secrets`, migration 5).
     @Suite struct JobSecretsRecordTests {
-        private func withStore(_ body: (JobStore, PostgresPool) async throws -> Void) async throws {
+        func withStore(_ body: (JobStore, PostgresPool) async throws -> Void) async throws {
             try await TestEnvironment.withScratchDatabase { pool in
                 try await Migrator.apply(BuildchainSchema.migrations, on: pool, logger: TestEnvironment.logger)
                 try await body(JobStore(pool: pool), pool)
