@@ -97,13 +97,7 @@ final class JobCreationBatch: Sendable {
             return created.map { .success($0) }
         } catch let error as PostgresError where creations.count > 1 && !error.isConnectionLost {
             var outcomes: [Result<JobWithStages, any Error>] = []
-            for creation in creations {
-                do {
-                    outcomes.append(.success(try await pool.withConnection { try await Self.insert([creation], on: $0)[0] }))
-                } catch {
-                    outcomes.append(.failure(error))
-                }
-            }
+            for creation in creations { outcomes.append(await self.outcomes(of: [creation])[0]) }
             return outcomes
         } catch {
             return creations.map { _ in .failure(error) }
@@ -113,11 +107,10 @@ final class JobCreationBatch: Sendable {
     /// The jobs, their stages and their state events in one statement, answered in the order given.
     static func insert(_ creations: [JobCreation], on connection: PostgresConnection) async throws -> [JobWithStages] {
         let rows = try await connection.query(statement, [
-            "{" + creations.map { $0.id.uuidString }.joined(separator: ",") + "}",
+            arrayLiteral(creations.map(\.id.uuidString)),
             arrayLiteral(creations.map(\.workload)),
             arrayLiteral(creations.map(\.service)),
             arrayLiteral(creations.map(\.request)),
-            arrayLiteral(creations.map { $0.states.last!.rawValue }),
             arrayLiteral(creations.map { $0.states.map(\.rawValue).joined(separator: ",") }),
             arrayLiteral(creations.map(\.error)),
             arrayLiteral(creations.map { $0.stages.map(\.rawValue).joined(separator: ",") }),
@@ -140,16 +133,19 @@ final class JobCreationBatch: Sendable {
     /// It sends no NOTIFY, unlike later events: nobody can follow a job before this statement has
     /// returned its id, and a notifying commit takes PostgreSQL's global notify lock across its
     /// WAL flush, which serialised every submit (pgbench: 2,235 single-row inserts/s, 297/s with
-    /// a pg_notify beside each). Parameters are arrays, an element a job; $6 and $8 hold a job's
-    /// states and stages comma-separated. It answers a row a stage, as `JobWithStages` reads them.
+    /// a pg_notify beside each). Parameters are arrays, an element a job; $5 and $7 hold a job's
+    /// states and stages comma-separated (the job is in its last state). It answers a row a stage,
+    /// as `JobWithStages` reads them.
     private static let statement = """
-        WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                 $8::text[])
-                WITH ORDINALITY AS i (id, workload, service, request, state, states, error, stages, ord)
+        WITH given AS (
+            SELECT *, string_to_array(states, ',') AS events
+            FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                WITH ORDINALITY AS i (id, workload, service, request, states, error, stages, ord)
+        ), input AS (
+            SELECT *, events[cardinality(events)] AS state FROM given
         ), job AS (
             INSERT INTO jobs (id, workload, service, state, request, attempt, event_seq, finished_at, error)
-            SELECT id, workload, service, state, request::jsonb, 1, cardinality(string_to_array(states, ',')),
+            SELECT id, workload, service, state, request::jsonb, 1, cardinality(events),
                    CASE WHEN state = 'queued' THEN NULL ELSE now() END, error::jsonb
             FROM input ORDER BY ord
             RETURNING \(Job.columns)
@@ -161,7 +157,7 @@ final class JobCreationBatch: Sendable {
         ), events AS (
             INSERT INTO job_events (job_id, seq, kind, message)
             SELECT i.id, e.seq, 'state', e.state
-            FROM input i, unnest(string_to_array(i.states, ',')) WITH ORDINALITY AS e (state, seq)
+            FROM input i, unnest(i.events) WITH ORDINALITY AS e (state, seq)
         )
         SELECT \(Job.columns(of: "j")), \(JobStage.prefixedColumns(of: "s"))
         FROM job j JOIN input i ON i.id = j.id LEFT JOIN stages s ON s.job_id = j.id
