@@ -22,8 +22,8 @@ struct JobCreation: Sendable {
 /// So a submit that arrives while `concurrentStatements` are being written waits, and every
 /// submit waiting when a statement ends goes in the next one. A lone submit goes at once: no
 /// timer, no added wait when the database is idle. Each job is still all or nothing: a
-/// statement that fails for another reason than a lost connection is tried again a job at a
-/// time, so one bad request fails alone. Batches after the first are written by detached
+/// statement PostgreSQL refuses (not for a transient failure: the database away or busy) is
+/// tried again a job at a time, so one bad request fails alone. Batches after the first are written by detached
 /// tasks: their statement belongs to no one request (nor to its task-locals).
 final class JobCreationBatch: Sendable {
     static let concurrentStatements = 2
@@ -95,7 +95,7 @@ final class JobCreationBatch: Sendable {
         do {
             let created = try await pool.withConnection { try await Self.insert(creations, on: $0) }
             return created.map { .success($0) }
-        } catch let error as PostgresError where creations.count > 1 && !error.isConnectionLost {
+        } catch let error as PostgresError where creations.count > 1 && error.kind == .server && !error.isTransient {
             var outcomes: [Result<JobWithStages, any Error>] = []
             for creation in creations { outcomes.append(await self.outcomes(of: [creation])[0]) }
             return outcomes
