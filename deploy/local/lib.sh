@@ -82,6 +82,20 @@ pid_alive() {
   return 1
 }
 
+# exec_seen PID PATTERN: waits (up to 10 s) until the process just started in the background
+# runs PATTERN; false if it ended first. Between the fork and the exec its command line is
+# still the launching shell's, and pid_alive would take it for another process (and delete
+# its pid file).
+exec_seen() {
+  local pid=$1 pattern=$2 deadline=$((SECONDS + 10)) cmdline
+  while proc_running "$pid" && ((SECONDS < deadline)); do
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    [[ $cmdline == *"$pattern"* ]] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # proc_running PID: the process exists and is not a zombie (a daemon whose parent
 # script has exited is reaped by init, which may take a while).
 proc_running() {

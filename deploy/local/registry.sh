@@ -69,6 +69,7 @@ start() {
   private_log "$REG_LOG"
   setsid "$REGISTRY_BIN" serve "$REG_CONFIG" >>"$REG_LOG" 2>&1 </dev/null &
   echo $! >"$REG_PID"
+  exec_seen "$(cat "$REG_PID")" docker-registry || true
   # stop waiting early if the process dies (bad config, port race)
   if ! wait_for 30 "registry /v2/ on $REGISTRY_ADDR" ready_or_dead || ! pid_alive "$REG_PID" docker-registry; then
     tail -n 20 "$REG_LOG" >&2

@@ -96,7 +96,8 @@ launch() {
   INITIAL_NO_AUTH_ACTION_COUNT=$NO_AUTH_REQUESTS \
     setsid python3 "$LIB_DIR/moto_server.py" -H 127.0.0.1 -p "$S3_PORT" >>"$S3_LOG" 2>&1 </dev/null &
   echo $! >"$S3_PID"
-  if ! wait_for 120 "moto on 127.0.0.1:$S3_PORT" ready_or_dead || ! pid_alive "$S3_PID" moto_server.py; then
+  exec_seen "$(cat "$S3_PID")" moto_server.py || true
+  if ! wait_for 60 "moto on 127.0.0.1:$S3_PORT" ready_or_dead || ! pid_alive "$S3_PID" moto_server.py; then
     tail -n 20 "$S3_LOG" >&2
     stop_pid "$S3_PID" moto_server.py s3 >/dev/null
     die "moto server did not come up (log: $S3_LOG)"
