@@ -10,6 +10,11 @@ import Testing
     static let token = "test-token-\(UUID().uuidString)"
 
     struct Boom: Error, CustomStringConvertible { var description: String { "secret-detail-\(ServiceRouterTests.token)" } }
+    /// A dependency's failure, passing (`transient`) or not.
+    struct DependencyFailure: TransientDependencyError {
+        var isTransient: Bool
+        var dependency: String { "the database" }
+    }
 
     func makeApp(
         readiness: [ReadinessCheck] = [], maxBodyBytes: Int = 4096,
@@ -24,6 +29,8 @@ import Testing
         }
         router.get("/conflict") { _, _ -> String in throw ServiceError.conflict("already there", code: "ALREADY_THERE") }
         router.get("/boom") { _, _ -> String in throw Boom() }
+        router.get("/away") { _, _ -> String in throw DependencyFailure(isTransient: true) }
+        router.get("/refused") { _, _ -> String in throw DependencyFailure(isTransient: false) }
         extraRoutes(router)
         return service.makeApplication(router: router)
     }
@@ -117,6 +124,25 @@ import Testing
                 let code = try problem(response)["code"] as? String
                 #expect(code == "INTERNAL")
                 #expect(!String(buffer: response.body).contains(Self.token))
+            }
+        }
+    }
+
+    @Test func aDependencyAwayForAMomentIs503WithRetryAfter() async throws {
+        try await makeApp().test(.router) { client in
+            try await client.execute(uri: "/away", method: .get, headers: auth) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                let body = try problem(response)
+                #expect(body["code"] as? String == "UNAVAILABLE")
+                #expect((body["detail"] as? String)?.hasPrefix("the database is unavailable") == true)
+            }
+            // The same dependency refusing for good is no outage: a 500, and no Retry-After.
+            try await client.execute(uri: "/refused", method: .get, headers: auth) { response in
+                #expect(response.status == .internalServerError)
+                #expect(response.headers[.retryAfter] == nil)
+                let code = try problem(response)["code"] as? String
+                #expect(code == "INTERNAL")
             }
         }
     }

@@ -6,8 +6,9 @@ import OpenAPIRuntime
 
 /// Turns every error thrown below it, Hummingbird's own included (unknown
 /// route, body too large, undecodable JSON), into a problem+json response.
-/// Unexpected errors become a 500 whose body says nothing of the cause; the
-/// cause is logged with the request id.
+/// A dependency away for a moment (`TransientDependencyError`) is a 503 with
+/// `Retry-After`. Unexpected errors become a 500 whose body says nothing of the
+/// cause; the cause is logged with the request id.
 public struct ProblemMiddleware<Context: ServiceContextProtocol>: RouterMiddleware {
     public init() {}
 
@@ -20,11 +21,30 @@ public struct ProblemMiddleware<Context: ServiceContextProtocol>: RouterMiddlewa
             var problem = Self.problem(for: error, logger: context.logger)
             problem.instance = request.uri.path
             problem.requestID = context.requestID
-            return Self.response(problem)
+            var response = Self.response(problem)
+            if Self.transient(error) != nil { response.headers[.retryAfter] = "\(Self.retryAfterSeconds)" }
+            return response
         }
     }
 
+    /// How long a caller should wait before sending again a request a dependency's outage failed:
+    /// a restarting PostgreSQL is back within a second or two, and the pool reconnects at once.
+    static var retryAfterSeconds: Int { 1 }
+
+    /// The error, or the one a generated handler wrapped, when it is a dependency away for a moment.
+    static func transient(_ error: any Error) -> (any TransientDependencyError)? {
+        let underlying = (error as? ServerError)?.underlyingError ?? error
+        guard let transient = underlying as? any TransientDependencyError, transient.isTransient else { return nil }
+        return transient
+    }
+
     static func problem(for error: any Error, logger: Logger) -> ProblemDetails {
+        if let transient = transient(error) {
+            logger.warning("request failed: a dependency is unavailable", metadata: ["error": "\(transient)"])
+            return ProblemDetails(
+                status: 503, code: "UNAVAILABLE", title: "Service Unavailable",
+                detail: "\(transient.dependency) is unavailable for the moment; send the request again after Retry-After seconds")
+        }
         switch error {
         case let error as ServiceError:
             return error.problem

@@ -201,7 +201,12 @@ public enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "The object store did not take the upload, or kept another size than was sent (`STORE_UNAVAILABLE`); nothing was recorded.\n",
+            "description": "The object store did not take the upload, or kept another size than was sent (`STORE_UNAVAILABLE`); nothing was recorded. Or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).\n",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/RetryAfter"
+              }
+            },
             "content": {
               "application/problem+json": {
                 "schema": {
@@ -309,7 +314,12 @@ public enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "The stored object is not the size recorded (`STORE_INCONSISTENT`), or the store failed (`STORE_UNAVAILABLE`); said before any byte of the body. A body that the store cuts short once sending began ends the connection.\n",
+            "description": "The stored object is not the size recorded (`STORE_INCONSISTENT`), or the store failed (`STORE_UNAVAILABLE`); said before any byte of the body. A body that the store cuts short once sending began ends the connection. Or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).\n",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/RetryAfter"
+              }
+            },
             "content": {
               "application/problem+json": {
                 "schema": {
@@ -389,7 +399,12 @@ public enum OpenAPIDocument {
             "description": "The range is outside the artifact (`RANGE_NOT_SATISFIABLE`); no body."
           },
           "503": {
-            "description": "The stored object is not the size recorded (`STORE_INCONSISTENT`), as `GET` would say; no body."
+            "description": "The stored object is not the size recorded (`STORE_INCONSISTENT`), as `GET` would say, or the database is unavailable for the moment (`UNAVAILABLE`); no body.\n",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/RetryAfter"
+              }
+            }
           }
         }
       },
@@ -410,7 +425,12 @@ public enum OpenAPIDocument {
             "$ref": "#/components/responses/NotFound"
           },
           "503": {
-            "description": "The store failed (`STORE_UNAVAILABLE`).",
+            "description": "The store failed (`STORE_UNAVAILABLE`), or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).\n",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/RetryAfter"
+              }
+            },
             "content": {
               "application/problem+json": {
                 "schema": {
@@ -490,6 +510,9 @@ public enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -566,6 +589,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -646,6 +672,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -671,6 +700,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -689,6 +721,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -717,6 +752,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -822,6 +860,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -858,6 +899,13 @@ public enum OpenAPIDocument {
         "description": "The SHA-256 in hex, quoted.",
         "schema": {
           "type": "string"
+        }
+      },
+      "RetryAfter": {
+        "description": "Seconds to wait before sending the request again.",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
         }
       }
     },
@@ -1243,6 +1291,21 @@ public enum OpenAPIDocument {
             "schema": {
               "type": "string"
             }
+          }
+        },
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Problem"
+            }
+          }
+        }
+      },
+      "Unavailable": {
+        "description": "The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).\n",
+        "headers": {
+          "Retry-After": {
+            "$ref": "#/components/headers/RetryAfter"
           }
         },
         "content": {

@@ -38,5 +38,9 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/headers/ETag`.
         public typealias ETag = Swift.String
+        /// Seconds to wait before sending the request again.
+        ///
+        /// - Remark: Generated from `#/components/headers/RetryAfter`.
+        public typealias RetryAfter = Swift.Int
     }
 }

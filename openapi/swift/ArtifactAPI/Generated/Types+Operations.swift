@@ -426,6 +426,22 @@ public enum Operations {
                 }
             }
             public struct ServiceUnavailable: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/503/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// Seconds to wait before sending the request again.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/503/headers/Retry-After`.
+                    public var retryAfter: Components.Headers.RetryAfter?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - retryAfter: Seconds to wait before sending the request again.
+                    public init(retryAfter: Components.Headers.RetryAfter? = nil) {
+                        self.retryAfter = retryAfter
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetArtifact.Output.ServiceUnavailable.Headers
                 /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/503/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/artifacts/{key}/GET/responses/503/content/application\/problem+json`.
@@ -448,12 +464,17 @@ public enum Operations {
                 /// Creates a new `ServiceUnavailable`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.GetArtifact.Output.ServiceUnavailable.Body) {
+                public init(
+                    headers: Operations.GetArtifact.Output.ServiceUnavailable.Headers = .init(),
+                    body: Operations.GetArtifact.Output.ServiceUnavailable.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
-            /// The stored object is not the size recorded (`STORE_INCONSISTENT`), or the store failed (`STORE_UNAVAILABLE`); said before any byte of the body. A body that the store cuts short once sending began ends the connection.
+            /// The stored object is not the size recorded (`STORE_INCONSISTENT`), or the store failed (`STORE_UNAVAILABLE`); said before any byte of the body. A body that the store cuts short once sending began ends the connection. Or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).
             ///
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/get(getArtifact)/responses/503`.
@@ -784,6 +805,22 @@ public enum Operations {
                 }
             }
             public struct ServiceUnavailable: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/PUT/responses/503/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// Seconds to wait before sending the request again.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/PUT/responses/503/headers/Retry-After`.
+                    public var retryAfter: Components.Headers.RetryAfter?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - retryAfter: Seconds to wait before sending the request again.
+                    public init(retryAfter: Components.Headers.RetryAfter? = nil) {
+                        self.retryAfter = retryAfter
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.PutArtifact.Output.ServiceUnavailable.Headers
                 /// - Remark: Generated from `#/paths/v1/artifacts/{key}/PUT/responses/503/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/artifacts/{key}/PUT/responses/503/content/application\/problem+json`.
@@ -806,12 +843,17 @@ public enum Operations {
                 /// Creates a new `ServiceUnavailable`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.PutArtifact.Output.ServiceUnavailable.Body) {
+                public init(
+                    headers: Operations.PutArtifact.Output.ServiceUnavailable.Headers = .init(),
+                    body: Operations.PutArtifact.Output.ServiceUnavailable.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
-            /// The object store did not take the upload, or kept another size than was sent (`STORE_UNAVAILABLE`); nothing was recorded.
+            /// The object store did not take the upload, or kept another size than was sent (`STORE_UNAVAILABLE`); nothing was recorded. Or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).
             ///
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/put(putArtifact)/responses/503`.
@@ -1026,6 +1068,22 @@ public enum Operations {
                 }
             }
             public struct ServiceUnavailable: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/DELETE/responses/503/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// Seconds to wait before sending the request again.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/DELETE/responses/503/headers/Retry-After`.
+                    public var retryAfter: Components.Headers.RetryAfter?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - retryAfter: Seconds to wait before sending the request again.
+                    public init(retryAfter: Components.Headers.RetryAfter? = nil) {
+                        self.retryAfter = retryAfter
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.DeleteArtifact.Output.ServiceUnavailable.Headers
                 /// - Remark: Generated from `#/paths/v1/artifacts/{key}/DELETE/responses/503/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/artifacts/{key}/DELETE/responses/503/content/application\/problem+json`.
@@ -1048,12 +1106,18 @@ public enum Operations {
                 /// Creates a new `ServiceUnavailable`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.DeleteArtifact.Output.ServiceUnavailable.Body) {
+                public init(
+                    headers: Operations.DeleteArtifact.Output.ServiceUnavailable.Headers = .init(),
+                    body: Operations.DeleteArtifact.Output.ServiceUnavailable.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
-            /// The store failed (`STORE_UNAVAILABLE`).
+            /// The store failed (`STORE_UNAVAILABLE`), or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).
+            ///
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/delete(deleteArtifact)/responses/503`.
             ///
@@ -1449,23 +1513,37 @@ public enum Operations {
                 }
             }
             public struct ServiceUnavailable: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/503/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// Seconds to wait before sending the request again.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/artifacts/{key}/HEAD/responses/503/headers/Retry-After`.
+                    public var retryAfter: Components.Headers.RetryAfter?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - retryAfter: Seconds to wait before sending the request again.
+                    public init(retryAfter: Components.Headers.RetryAfter? = nil) {
+                        self.retryAfter = retryAfter
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.HeadArtifact.Output.ServiceUnavailable.Headers
                 /// Creates a new `ServiceUnavailable`.
-                public init() {}
+                ///
+                /// - Parameters:
+                ///   - headers: Received HTTP response headers
+                public init(headers: Operations.HeadArtifact.Output.ServiceUnavailable.Headers = .init()) {
+                    self.headers = headers
+                }
             }
-            /// The stored object is not the size recorded (`STORE_INCONSISTENT`), as `GET` would say; no body.
+            /// The stored object is not the size recorded (`STORE_INCONSISTENT`), as `GET` would say, or the database is unavailable for the moment (`UNAVAILABLE`); no body.
+            ///
             ///
             /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/503`.
             ///
             /// HTTP response code: `503 serviceUnavailable`.
             case serviceUnavailable(Operations.HeadArtifact.Output.ServiceUnavailable)
-            /// The stored object is not the size recorded (`STORE_INCONSISTENT`), as `GET` would say; no body.
-            ///
-            /// - Remark: Generated from `#/paths//v1/artifacts/{key}/head(headArtifact)/responses/503`.
-            ///
-            /// HTTP response code: `503 serviceUnavailable`.
-            public static var serviceUnavailable: Self {
-                .serviceUnavailable(.init())
-            }
             /// The associated value of the enum case if `self` is `.serviceUnavailable`.
             ///
             /// - Throws: An error if `self` is not `.serviceUnavailable`.
@@ -1664,6 +1742,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unauthorized",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/artifacts/get(listArtifacts)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -1974,6 +2076,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/presigned-urls/post(presignArtifact)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -2308,6 +2434,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/post(startPush)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -2483,6 +2633,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{id}/get(getPush)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -2653,6 +2827,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{id}/delete(cancelPush)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -2847,6 +3045,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/pushes/{id}/events/get(getPushEvents)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -3240,6 +3462,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "badGateway",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/attestations/post(attachAttestation)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }

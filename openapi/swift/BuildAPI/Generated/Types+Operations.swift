@@ -540,6 +540,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/builds/post(startBuild)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -710,6 +734,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/builds/{id}/get(getBuild)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -888,6 +936,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/builds/{id}/delete(cancelBuild)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -1082,6 +1154,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/builds/{id}/events/get(getBuildEvents)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }

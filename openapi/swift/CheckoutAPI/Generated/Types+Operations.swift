@@ -312,6 +312,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/checkouts/post(startCheckout)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -487,6 +511,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/checkouts/{id}/get(getCheckout)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -657,6 +705,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/checkouts/{id}/delete(cancelCheckout)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -851,6 +923,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/checkouts/{id}/events/get(getCheckoutEvents)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }

@@ -169,6 +169,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -258,6 +261,9 @@ public enum OpenAPIDocument {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -290,6 +296,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -347,6 +356,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -390,6 +402,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -467,6 +482,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -509,7 +527,12 @@ public enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "The artifact store could not be reached (`STORE_UNAVAILABLE`).",
+            "description": "The artifact store could not be reached (`STORE_UNAVAILABLE`), or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).\n",
+            "headers": {
+              "Retry-After": {
+                "$ref": "#/components/headers/RetryAfter"
+              }
+            },
             "content": {
               "application/problem+json": {
                 "schema": {
@@ -635,6 +658,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -739,6 +765,9 @@ public enum OpenAPIDocument {
           },
           "303": {
             "description": "Not logged in: to `/ui/login`."
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -761,6 +790,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -801,6 +833,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -851,6 +886,9 @@ public enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -875,6 +913,9 @@ public enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/NotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -896,6 +937,9 @@ public enum OpenAPIDocument {
         "responses": {
           "200": {
             "$ref": "#/components/responses/Page"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -916,6 +960,13 @@ public enum OpenAPIDocument {
           "examples": [
             "no-cache"
           ]
+        }
+      },
+      "RetryAfter": {
+        "description": "Seconds to wait before sending the request again.",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
         }
       },
       "SessionCookie": {
@@ -1008,6 +1059,21 @@ public enum OpenAPIDocument {
             "schema": {
               "type": "string"
             }
+          }
+        },
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Problem"
+            }
+          }
+        }
+      },
+      "Unavailable": {
+        "description": "The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).\n",
+        "headers": {
+          "Retry-After": {
+            "$ref": "#/components/headers/RetryAfter"
           }
         },
         "content": {

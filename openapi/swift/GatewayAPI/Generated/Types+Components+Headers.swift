@@ -22,6 +22,10 @@ extension Components {
         public typealias Location = Swift.String
         /// - Remark: Generated from `#/components/headers/NoCache`.
         public typealias NoCache = Swift.String
+        /// Seconds to wait before sending the request again.
+        ///
+        /// - Remark: Generated from `#/components/headers/RetryAfter`.
+        public typealias RetryAfter = Swift.Int
         /// `buildchain_token=…; Path=/; HttpOnly; SameSite=Strict` (`; Secure` over TLS; `Max-Age=0` to forget it).
         ///
         /// - Remark: Generated from `#/components/headers/SessionCookie`.

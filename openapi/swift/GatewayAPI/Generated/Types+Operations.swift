@@ -279,6 +279,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/builds/post(submitBuild)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -536,6 +560,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/jobs/get(listJobs)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -734,6 +782,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/jobs/{id}/get(getJob)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -1015,6 +1087,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/jobs/{id}/events/get(getJobEvents)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -1273,6 +1369,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "conflict",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/jobs/{id}/cancel/post(cancelJob)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -1656,6 +1776,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/jobs/{id}/retry/post(retryJob)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -1891,6 +2035,22 @@ public enum Operations {
                 }
             }
             public struct ServiceUnavailable: Sendable, Hashable {
+                /// - Remark: Generated from `#/paths/v1/jobs/{id}/provenance/GET/responses/503/headers`.
+                public struct Headers: Sendable, Hashable {
+                    /// Seconds to wait before sending the request again.
+                    ///
+                    /// - Remark: Generated from `#/paths/v1/jobs/{id}/provenance/GET/responses/503/headers/Retry-After`.
+                    public var retryAfter: Components.Headers.RetryAfter?
+                    /// Creates a new `Headers`.
+                    ///
+                    /// - Parameters:
+                    ///   - retryAfter: Seconds to wait before sending the request again.
+                    public init(retryAfter: Components.Headers.RetryAfter? = nil) {
+                        self.retryAfter = retryAfter
+                    }
+                }
+                /// Received HTTP response headers
+                public var headers: Operations.GetJobProvenance.Output.ServiceUnavailable.Headers
                 /// - Remark: Generated from `#/paths/v1/jobs/{id}/provenance/GET/responses/503/content`.
                 @frozen public enum Body: Sendable, Hashable {
                     /// - Remark: Generated from `#/paths/v1/jobs/{id}/provenance/GET/responses/503/content/application\/problem+json`.
@@ -1913,12 +2073,18 @@ public enum Operations {
                 /// Creates a new `ServiceUnavailable`.
                 ///
                 /// - Parameters:
+                ///   - headers: Received HTTP response headers
                 ///   - body: Received HTTP response body
-                public init(body: Operations.GetJobProvenance.Output.ServiceUnavailable.Body) {
+                public init(
+                    headers: Operations.GetJobProvenance.Output.ServiceUnavailable.Headers = .init(),
+                    body: Operations.GetJobProvenance.Output.ServiceUnavailable.Body
+                ) {
+                    self.headers = headers
                     self.body = body
                 }
             }
-            /// The artifact store could not be reached (`STORE_UNAVAILABLE`).
+            /// The artifact store could not be reached (`STORE_UNAVAILABLE`), or the database is unavailable for the moment (`UNAVAILABLE`; send again after `Retry-After` seconds).
+            ///
             ///
             /// - Remark: Generated from `#/paths//v1/jobs/{id}/provenance/get(getJobProvenance)/responses/503`.
             ///
@@ -2361,6 +2527,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "unprocessableContent",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//v1/webhooks/github/post(githubWebhook)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -2839,6 +3029,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//ui//get(dashboardJobs)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -2846,11 +3060,14 @@ public enum Operations {
         }
         @frozen public enum AcceptableContentType: AcceptableProtocol {
             case html
+            case applicationProblemJson
             case other(Swift.String)
             public init?(rawValue: Swift.String) {
                 switch rawValue.lowercased() {
                 case "text/html":
                     self = .html
+                case "application/problem+json":
+                    self = .applicationProblemJson
                 default:
                     self = .other(rawValue)
                 }
@@ -2861,11 +3078,14 @@ public enum Operations {
                     return string
                 case .html:
                     return "text/html"
+                case .applicationProblemJson:
+                    return "application/problem+json"
                 }
             }
             public static var allCases: [Self] {
                 [
-                    .html
+                    .html,
+                    .applicationProblemJson
                 ]
             }
         }
@@ -2992,6 +3212,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "notFound",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//ui/jobs/{id}/get(dashboardJob)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -3173,6 +3417,30 @@ public enum Operations {
                     default:
                         try throwUnexpectedResponseStatus(
                             expectedStatus: "forbidden",
+                            response: self
+                        )
+                    }
+                }
+            }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//ui/jobs/{id}/cancel/post(dashboardCancel)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
                             response: self
                         )
                     }
@@ -3404,6 +3672,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//ui/jobs/{id}/retry/post(dashboardRetry)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -3550,6 +3842,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//ui/jobs/{id}/artifact/get(dashboardArtifact)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -3650,6 +3966,30 @@ public enum Operations {
                     }
                 }
             }
+            /// The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).
+            ///
+            ///
+            /// - Remark: Generated from `#/paths//ui/workloads/{workload}/get(dashboardWorkload)/responses/503`.
+            ///
+            /// HTTP response code: `503 serviceUnavailable`.
+            case serviceUnavailable(Components.Responses.Unavailable)
+            /// The associated value of the enum case if `self` is `.serviceUnavailable`.
+            ///
+            /// - Throws: An error if `self` is not `.serviceUnavailable`.
+            /// - SeeAlso: `.serviceUnavailable`.
+            public var serviceUnavailable: Components.Responses.Unavailable {
+                get throws {
+                    switch self {
+                    case let .serviceUnavailable(response):
+                        return response
+                    default:
+                        try throwUnexpectedResponseStatus(
+                            expectedStatus: "serviceUnavailable",
+                            response: self
+                        )
+                    }
+                }
+            }
             /// Undocumented response.
             ///
             /// A response with a code that is not documented in the OpenAPI document.
@@ -3657,11 +3997,14 @@ public enum Operations {
         }
         @frozen public enum AcceptableContentType: AcceptableProtocol {
             case html
+            case applicationProblemJson
             case other(Swift.String)
             public init?(rawValue: Swift.String) {
                 switch rawValue.lowercased() {
                 case "text/html":
                     self = .html
+                case "application/problem+json":
+                    self = .applicationProblemJson
                 default:
                     self = .other(rawValue)
                 }
@@ -3672,11 +4015,14 @@ public enum Operations {
                     return string
                 case .html:
                     return "text/html"
+                case .applicationProblemJson:
+                    return "application/problem+json"
                 }
             }
             public static var allCases: [Self] {
                 [
-                    .html
+                    .html,
+                    .applicationProblemJson
                 ]
             }
         }

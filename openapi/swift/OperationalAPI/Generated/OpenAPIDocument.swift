@@ -235,6 +235,21 @@ public enum OpenAPIDocument {
             }
           }
         }
+      },
+      "Unavailable": {
+        "description": "The database is unavailable for the moment (`UNAVAILABLE`): restarting, refusing or dropping connections. Send the request again after `Retry-After` seconds. A request that changes something was not done, unless the connection was lost after its change was committed (a submit then shows in `GET /v1/jobs`).\n",
+        "headers": {
+          "Retry-After": {
+            "$ref": "#/components/headers/RetryAfter"
+          }
+        },
+        "content": {
+          "application/problem+json": {
+            "schema": {
+              "$ref": "#/components/schemas/Problem"
+            }
+          }
+        }
       }
     },
     "headers": {
@@ -242,6 +257,13 @@ public enum OpenAPIDocument {
         "description": "The request's id (the caller's `X-Request-Id` when sane, else generated).",
         "schema": {
           "type": "string"
+        }
+      },
+      "RetryAfter": {
+        "description": "Seconds to wait before sending the request again.",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
         }
       }
     }

@@ -22,5 +22,9 @@ extension Components {
         ///
         /// - Remark: Generated from `#/components/headers/RequestID`.
         public typealias RequestID = Swift.String
+        /// Seconds to wait before sending the request again.
+        ///
+        /// - Remark: Generated from `#/components/headers/RetryAfter`.
+        public typealias RetryAfter = Swift.Int
     }
 }
