@@ -164,22 +164,28 @@ final class JobCreationBatch: Sendable {
         ORDER BY i.ord, s.position
         """
 
-    /// A PostgreSQL array literal of any texts (nil as NULL): each element quoted, `\` and `"` escaped.
+    /// A PostgreSQL array literal of any texts (nil as NULL): each element quoted, `\` and `"`
+    /// escaped. Written as UTF-8 bytes: no byte of a multi-byte character is either, and a
+    /// scalar at a time into a `String` was a fiftieth of a submit's CPU.
     static func arrayLiteral(_ elements: [String?]) -> String {
-        var literal = "{"
+        let backslash = UInt8(ascii: "\\"), quote = UInt8(ascii: "\"")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        bytes.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let element else {
-                literal += "NULL"
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            literal += "\""
-            for character in element.unicodeScalars {
-                if character == "\\" || character == "\"" { literal.unicodeScalars.append("\\") }
-                literal.unicodeScalars.append(character)
+            bytes.append(quote)
+            for byte in element.utf8 {
+                if byte == backslash || byte == quote { bytes.append(backslash) }
+                bytes.append(byte)
             }
-            literal += "\""
+            bytes.append(quote)
         }
-        return literal + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
