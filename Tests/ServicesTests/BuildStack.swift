@@ -228,14 +228,22 @@ final class BuildStack: @unchecked Sendable {
     func call(
         _ method: String, _ path: String, body: [String: Any]? = nil, via gateway: ServiceProcess? = nil
     ) async throws -> (status: Int, json: [String: Any]) {
+        let answer = try await send(method, (gateway ?? self.gateway).baseURL + path, body: body)
+        return (answer.status, answer.json)
+    }
+
+    /// Any service of the stack, with its token: the answer's status, headers and JSON body.
+    func send(
+        _ method: String, _ url: String, body: [String: Any]? = nil
+    ) async throws -> (status: Int, headers: HTTPHeaders, json: [String: Any]) {
         let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) }
         let response = try await http.send(
             ClientRequest(
-                method: method, url: (gateway ?? self.gateway).baseURL + path,
+                method: method, url: url,
                 headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
                 body: bytes.map { .bytes($0) } ?? .none, timeout: .seconds(30)))
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-        return (response.status, json)
+        return (response.status, response.headers, json)
     }
 
     /// Submits a build and returns the job id.

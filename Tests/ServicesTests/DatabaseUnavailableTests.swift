@@ -18,24 +18,25 @@ struct DatabaseUnavailableTests {
         try await BuildStack.with(gatedDatabase: (gate, processes)) { stack in
             let before = try await stack.submit(Self.dryRun("before"))
             let unknown = UUID().uuidString.lowercased()
-            // One database-backed route of each service that opens the database.
-            let reads: [(name: String, base: String, path: String)] = [
-                ("gateway", stack.gateway.baseURL, "/v1/jobs/\(before)"),
-                ("checkout-service", stack.service("checkout-service").baseURL, "/v1/checkouts/\(unknown)"),
-                ("build-service", stack.service("build-service").baseURL, "/v1/builds/\(unknown)"),
-                ("artifact-service", stack.service("artifact-service").baseURL, "/v1/artifacts?prefix=none/"),
+            // One database-backed route of each service that opens the database, and its answer
+            // once the database is back.
+            let reads: [(name: String, base: String, path: String, recovered: Int)] = [
+                ("gateway", stack.gateway.baseURL, "/v1/jobs/\(before)", 200),
+                ("checkout-service", stack.service("checkout-service").baseURL, "/v1/checkouts/\(unknown)", 404),
+                ("build-service", stack.service("build-service").baseURL, "/v1/builds/\(unknown)", 404),
+                ("artifact-service", stack.service("artifact-service").baseURL, "/v1/artifacts?prefix=none/", 200),
             ]
 
             gate.shut()
             var refusedSubmits = 0
             for attempt in 0..<5 {
-                let (status, headers, body) = try await Self.send(
-                    stack, "POST", stack.gateway.baseURL + "/v1/builds", body: Self.dryRun("during-\(attempt)"))
+                let (status, headers, body) = try await stack.send(
+                    "POST", stack.gateway.baseURL + "/v1/builds", body: Self.dryRun("during-\(attempt)"))
                 try Self.expectUnavailable(status, headers, body, "POST /v1/builds")
                 if status == 503 { refusedSubmits += 1 }
             }
             for read in reads {
-                let (status, headers, body) = try await Self.send(stack, "GET", read.base + read.path)
+                let (status, headers, body) = try await stack.send("GET", read.base + read.path)
                 try Self.expectUnavailable(status, headers, body, "\(read.name) GET \(read.path)")
             }
             let password = try #require(URLComponents(string: stack.databaseURL)?.password)
@@ -48,8 +49,7 @@ struct DatabaseUnavailableTests {
             gate.open()
             for read in reads {
                 try await RunEndTests.eventually("\(read.name) answering again", timeout: .seconds(30)) {
-                    let (status, _, _) = try await Self.send(stack, "GET", read.base + read.path)
-                    return status == (read.name == "gateway" || read.name == "artifact-service" ? 200 : 404)
+                    try await stack.send("GET", read.base + read.path).status == read.recovered
                 }
             }
             let after = try await stack.submit(Self.dryRun("after"))
@@ -67,19 +67,6 @@ struct DatabaseUnavailableTests {
             "workload": "outage-\(name)", "service": "api", "dry_run": true,
             "repository": ["url": "https://git.example.com/shop/api.git", "ref": "main"],
         ]
-    }
-
-    static func send(
-        _ stack: BuildStack, _ method: String, _ url: String, body: [String: Any]? = nil
-    ) async throws -> (status: Int, headers: HTTPHeaders, body: [String: Any]) {
-        let bytes = try body.map { Array(try JSONSerialization.data(withJSONObject: $0)) }
-        let response = try await stack.http.send(
-            ClientRequest(
-                method: method, url: url,
-                headers: ["Authorization": "Bearer \(stack.token)", "Content-Type": "application/json"],
-                body: bytes.map { .bytes($0) } ?? .none, timeout: .seconds(30)))
-        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-        return (response.status, response.headers, json)
     }
 
     static func expectUnavailable(_ status: Int, _ headers: HTTPHeaders, _ body: [String: Any], _ what: String) throws {
