@@ -36,8 +36,14 @@ public enum Redaction {
 
     /// Replaces the userinfo of every `scheme://userinfo@` in `text` with `***`.
     public static func redactURLUserinfo(_ text: String) -> String {
-        // Most strings hold no URL: a byte scan, not Foundation's `range(of:)`, tells.
-        guard text.utf8.withContiguousStorageIfAvailable(containsSchemeSeparator) ?? true else { return text }
+        // Most strings hold no URL with userinfo: a byte scan, not Foundation's `range(of:)` and
+        // a Character at a time, tells (a repository URL was a fiftieth of a submit's CPU).
+        guard text.utf8.withContiguousStorageIfAvailable(mayHoldUserinfo) ?? true else { return text }
+        return maskingUserinfo(text)
+    }
+
+    /// `redactURLUserinfo` without the byte scan that tells when it has nothing to do.
+    static func maskingUserinfo(_ text: String) -> String {
         var result = ""
         var rest = Substring(text)
         while let separator = rest.range(of: "://") {
@@ -75,12 +81,28 @@ public enum Redaction {
         }
     }
 
-    /// Whether `bytes` contain "://".
-    private static func containsSchemeSeparator(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether some "://" in `bytes` is followed by an authority that may hold an `@`: one with
+    /// an `@` before its first `/`, `?`, `#` or ASCII whitespace, or with a non-ASCII byte up to
+    /// just after that end (Unicode whitespace or a combining mark, which the Character scan
+    /// that masks reads differently); false means `redactURLUserinfo` leaves the text as it is.
+    private static func mayHoldUserinfo(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= 3 else { return false }
-        for index in 0..<(bytes.count - 2)
-        where bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: "/") && bytes[index + 2] == UInt8(ascii: "/") {
-            return true
+        for separator in 0..<(bytes.count - 2)
+        where bytes[separator] == UInt8(ascii: ":") && bytes[separator + 1] == UInt8(ascii: "/")
+            && bytes[separator + 2] == UInt8(ascii: "/")
+        {
+            var index = separator + 3
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "@") || byte >= 0x80 { return true }
+                if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
+                    || byte == 0x20 || (0x09...0x0D).contains(byte)
+                {
+                    if index + 1 < bytes.count, bytes[index + 1] >= 0x80 { return true }
+                    break
+                }
+                index += 1
+            }
         }
         return false
     }

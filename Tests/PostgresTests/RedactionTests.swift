@@ -1,5 +1,5 @@
 import Foundation
-import Records
+@testable import Records
 import Testing
 
 @Suite struct RedactionTests {
@@ -30,6 +30,21 @@ import Testing
     ])
     func stripsURLUserinfo(text: String, expected: String) {
         #expect(Redaction.redactURLUserinfo(text) == expected)
+    }
+
+    /// The byte scan that skips most strings never skips one the full masking would change:
+    /// random texts of URL pieces, whitespace, Unicode whitespace and combining marks.
+    @Test func skippingTextsWithoutUserinfoChangesNothing() {
+        let pieces = [
+            "://", "https", "s3", "u", ":", "p", "@", "/", "?", "#", " ", "\t", "\r\n", "\u{A0}", "\u{2028}",
+            "\u{301}", "\u{600}", "é", "host", ".", "x-y", "1",
+        ]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 1...12, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
+                .joined()
+            #expect(Redaction.redactURLUserinfo(text) == Redaction.maskingUserinfo(text), "\(text.debugDescription)")
+        }
     }
 
     @Test func redactsNestedDocumentsAndKeepsArtifactKeys() throws {
