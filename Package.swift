@@ -204,7 +204,7 @@ let package = Package(
             tests("BuildchainCLITests", ["BuildchainCLI", "GatewayAPI", "ContractCoding", "HTTPClient", argumentParser, openAPIRuntime]),
             tests("OrchestrationTests", ["Gateway", "GatewayAPI", "Records", "ServiceKit", "Digests"]),
             tests("RequestValidationTests", ["RequestValidation", "GatewayAPI", "CheckoutAPI", "RewriteAPI", "BuildAPI", "ArtifactAPI"]),
-            tests("ServiceKitTests", ["ServiceKit", "RequestValidation", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
+            tests("ServiceKitTests", ["ServiceKit", "ContractCoding", "RequestValidation", "HTTPClient", "Processes", hummingbird, hummingbirdTesting, httpTypes]),
             tests(
                 "ServicesTests",
                 [

@@ -1,4 +1,6 @@
+import ContractCoding
 import Foundation
+import Glibc
 import Logging
 
 /// Writes each record as one JSON object per line on standard error:
@@ -21,26 +23,44 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var object: [String: Logger.Metadata.Value] = [
-            "ts": .string(JSONLogHandler.timestamp()),
-            "level": .string(event.level.rawValue),
-            "logger": .string(label),
-            "msg": .string(event.message.description),
-        ]
-        for (key, value) in merged where object[key] == nil {
-            object[key] = value
+        JSONLogHandler.writeToStandardError(line(for: event, at: JSONLogHandler.timestamp()))
+    }
+
+    /// The event's line, newline included.
+    func line(for event: LogEvent, at timestamp: String) -> [UInt8] {
+        // Members in a small array, later sources overriding earlier ones and the line's own four
+        // overriding all: two merged dictionaries were a fifth of the line's cost.
+        var members: [(key: String, value: Logger.Metadata.Value)] = []
+        members.reserveCapacity(metadata.count + (event.metadata?.count ?? 0) + 8)
+        func set(_ key: String, _ value: Logger.Metadata.Value) {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                members[index].value = value
+            } else {
+                members.append((key, value))
+            }
         }
+        for (key, value) in metadata { set(key, value) }
+        if let provided = metadataProvider?.get() { for (key, value) in provided { set(key, value) } }
+        if let extra = event.metadata { for (key, value) in extra { set(key, value) } }
+        set("ts", .string(timestamp))
+        set("level", .string(event.level.rawValue))
+        set("logger", .string(label))
+        set("msg", .string(event.message.description))
+        members.sort { $0.key < $1.key }
         // Written by hand: JSONSerialization sorted the keys with locale-aware NSString compares
         // and was a fifth of the gateway's CPU per request at a log line a request.
         // In bytes: appending to a String scalar by scalar was half the cost of the line.
         var line: [UInt8] = []
         line.reserveCapacity(512)
-        JSONLogHandler.write(.dictionary(object), to: &line)
-        line.append(UInt8(ascii: "\n"))
-        FileHandle.standardError.write(Data(line))
+        line.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            Self.writeString(member.key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            Self.write(member.value, to: &line)
+        }
+        line.append(contentsOf: "}\n".utf8)
+        return line
     }
 
     /// Compact JSON, object keys sorted.
@@ -67,11 +87,40 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
+    /// One `write` a line (so lines from several threads do not interleave), repeated only for
+    /// what a short write left.
+    private static func writeToStandardError(_ line: [UInt8]) {
+        line.withUnsafeBytes { bytes in
+            var written = 0
+            while written < bytes.count {
+                let count = Glibc.write(2, bytes.baseAddress! + written, bytes.count - written)
+                if count > 0 {
+                    written += count
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+    }
+
     private static func writeString(_ string: String, to line: inout [UInt8]) {
         JSONTextWriter.writeString(string, to: &line)
     }
 
-    private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    /// UTC, to the millisecond, as `2026-12-05T01:23:36.807`. By hand from `clock_gettime`:
+    /// the ISO 8601 format style was a tenth of the line's cost.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return timestamp(seconds: now.tv_sec, milliseconds: Int(now.tv_nsec / 1_000_000))
+    }
+
+    static func timestamp(seconds: Int, milliseconds: Int) -> String {
+        var text = ISO8601Dates.utcText(seconds: Double(seconds)) ?? []
+        text.append(UInt8(ascii: "."))
+        for divisor in [100, 10, 1] { text.append(UInt8(ascii: "0") + UInt8(milliseconds / divisor % 10)) }
+        return String(decoding: text, as: UTF8.self)
     }
 }
