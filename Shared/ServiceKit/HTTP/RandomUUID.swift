@@ -1,10 +1,11 @@
+import Digests
 import Foundation
 
 extension UUID {
-    /// A random (version 4) UUID from the system generator. `UUID()` on Linux opens, reads and
+    /// A random (version 4) UUID from OpenSSL's generator. `UUID()` on Linux opens, reads and
     /// closes /dev/urandom each time: three system calls, on every request and every submit.
     public static func random() -> UUID {
-        var generator = SystemRandomNumberGenerator()
+        var generator = CryptoRandom()
         var words: (UInt64, UInt64) = (generator.next(), generator.next())
         var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &uuid) { target in withUnsafeBytes(of: &words) { target.copyMemory(from: $0) } }

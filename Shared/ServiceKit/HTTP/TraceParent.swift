@@ -1,3 +1,5 @@
+import Digests
+
 /// A W3C Trace Context `traceparent` header: version 00, 16-byte trace id,
 /// 8-byte parent span id, flags.
 public struct TraceParent: Sendable, Equatable {
@@ -31,10 +33,9 @@ public struct TraceParent: Sendable, Equatable {
         TraceParent(traceID: randomHex(bytes: 16), spanID: randomHex(bytes: 8), flags: "01")
     }
 
-    /// `bytes` random bytes, none zero, in lowercase hex. Eight bytes a draw: each draw from
-    /// the system generator is a `getrandom` call, and a request takes three ids.
+    /// `bytes` random bytes, none zero, in lowercase hex.
     private static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = CryptoRandom()
         var hex: [UInt8] = []
         hex.reserveCapacity(bytes * 2)
         var draw: UInt64 = 0
