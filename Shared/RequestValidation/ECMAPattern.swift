@@ -8,15 +8,24 @@ import Foundation
 struct ECMAPattern: @unchecked Sendable {
     let source: String
     private let expression: NSRegularExpression
+    private let classSequence: ClassSequencePattern?
 
     init(_ source: String) throws {
         self.source = source
         expression = try NSRegularExpression(pattern: Self.icu(source))
+        classSequence = ClassSequencePattern(source)
     }
 
     func matches(_ text: String) -> Bool {
+        if let classSequence { return classSequence.matches(text) }
+        return matchesByICU(text)
+    }
+
+    func matchesByICU(_ text: String) -> Bool {
         expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
+
+    var isMatchedByBytes: Bool { classSequence != nil }
 
     /// The ICU spelling of an ECMA pattern (without the `u` or `m` flags, which JSON Schema does not use).
     static func icu(_ source: String) -> String {

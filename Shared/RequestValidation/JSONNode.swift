@@ -10,6 +10,19 @@ public enum JSONNode: Sendable, Hashable {
     case object([String: JSONNode])
 
     /// The JSON Schema type names this value has (an integer is a `number` too).
+    /// Whether this value is of one of the JSON Schema type names given, without building
+    /// `typeNames` (a set a value, for every value of every request body).
+    func isOfType(in names: Set<String>) -> Bool {
+        switch self {
+        case .null: names.contains("null")
+        case .bool: names.contains("boolean")
+        case .number(let value): names.contains("number") || (value.rounded() == value && value.isFinite && names.contains("integer"))
+        case .string: names.contains("string")
+        case .array: names.contains("array")
+        case .object: names.contains("object")
+        }
+    }
+
     var typeNames: Set<String> {
         switch self {
         case .null: ["null"]

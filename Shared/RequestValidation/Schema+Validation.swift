@@ -32,14 +32,14 @@ extension Schema {
     /// The first way `value` breaks this schema, or nil when it is valid.
     func violation(of value: JSONNode, at path: [String], codes: ProblemCodes) -> Violation? {
         let codes = codes.within(self)
-        let field = path.isEmpty ? "body" : path.joined(separator: ".")
         func refuse(_ keyword: String, _ limit: String, _ message: String, shape: Bool = false) -> Violation {
-            Violation(
+            let field = path.isEmpty ? "body" : path.joined(separator: ".")
+            return Violation(
                 field: field, keyword: keyword, limit: limit, problem: shape ? codes.shape : codes.limit,
                 description: "\(field) \(message)")
         }
         if let reference, let found = reference.violation(of: value, at: path, codes: codes) { return found }
-        if let types, types.isDisjoint(with: value.typeNames) {
+        if let types, !value.isOfType(in: types) {
             return refuse("type", types.sorted().joined(separator: "|"), "must be \(Self.describe(types))", shape: true)
         }
         if let enumeration, !enumeration.contains(value) {
