@@ -60,7 +60,7 @@ extension GatewayHandlers {
             input.body.flatMap { body -> String? in switch body { case .urlEncodedForm(let form): form.csrf } })
         let job = try await store.job(named: input.path.id)
         // A form cannot give secrets again: a job that had some is retried through the API.
-        _ = try await store.retry(job.id, secrets: try secrets.sealForRetry(of: job, given: nil))
+        _ = try await store.retry(job.id, secrets: try secrets.sealForRetry(of: job, given: BuildSecrets()))
         return .seeOther(.init(headers: .init(location: Self.page(of: job))))
     }
 

@@ -47,12 +47,9 @@ extension GatewayHandlers {
 
     func retryJob(_ input: Operations.RetryJob.Input) async throws -> Operations.RetryJob.Output {
         let job = try await store.job(named: input.path.id)
-        let given = input.body.map { body in
-            switch body {
-            case .json(let secrets):
-                JobSecretsGate.RetryBody(
-                    secretBuildArgs: secrets.secretBuildArgs?.additionalProperties, secrets: secrets.secrets?.additionalProperties)
-            }
+        var given = BuildSecrets()
+        if case .json(let body) = input.body {
+            given = BuildSecrets(buildArgs: body.secretBuildArgs?.additionalProperties ?? [:], files: body.secrets?.additionalProperties ?? [:])
         }
         guard job.state == .failed || job.state == .cancelled,
             let updated = try await store.retry(job.id, secrets: try secrets.sealForRetry(of: job, given: given)),

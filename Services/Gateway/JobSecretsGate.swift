@@ -9,21 +9,15 @@ import ServiceKit
 struct JobSecretsGate: Sendable {
     let settings: OrchestrationSettings
 
-    /// What a retry may carry: the job's secrets again (they were deleted when it ended).
-    struct RetryBody: Sendable {
-        var secretBuildArgs: [String: String]?
-        var secrets: [String: String]?
-    }
-
     /// The secrets of a new job's request, sealed for `jobID`; nil when it has none.
     func seal(_ request: BuildJobRequest, for jobID: UUID) throws -> SealedSecrets? {
         try seal(BuildSecrets(of: request), for: jobID)
     }
 
-    /// The secrets a retry of `job` stores: those given, which must be the ones the job declared.
-    func sealForRetry(of job: Job, given body: RetryBody?) throws -> SealedSecrets? {
+    /// The secrets a retry of `job` stores: those its body gives again (they were deleted when
+    /// the job ended), which must be the ones the job declared.
+    func sealForRetry(of job: Job, given: BuildSecrets) throws -> SealedSecrets? {
         let declared = BuildSecrets(of: try JSONDecoder().decode(BuildJobRequest.self, from: Data(job.request.utf8)))
-        let given = BuildSecrets(buildArgs: body?.secretBuildArgs ?? [:], files: body?.secrets ?? [:])
         guard given.declaresTheSame(as: declared) else {
             let names = declared.buildArgs.keys.sorted().map { "secret_build_args.\($0)" } + declared.files.keys.sorted().map { "secrets.\($0)" }
             throw ServiceError(
