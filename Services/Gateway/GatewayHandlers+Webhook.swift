@@ -36,10 +36,7 @@ extension GatewayHandlers {
     private func push(_ payload: OpenAPIObjectContainer, delivery: String, settings: GitHubWebhookSettings) async throws
         -> Operations.GithubWebhook.Output
     {
-        let push: GitHubPushEvent
-        do {
-            push = try JSONDecoder().decode(GitHubPushEvent.self, from: JSONEncoder().encode(payload))
-        } catch {
+        guard let push = GitHubPushEvent(payload: payload.value) else {
             throw ServiceError.badRequest("the push payload lacks ref, after or repository", code: "INVALID_PAYLOAD")
         }
         guard let trigger = settings.triggers.trigger(for: push.repository.fullName) else {

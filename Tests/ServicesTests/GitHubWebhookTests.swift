@@ -117,6 +117,16 @@ struct GitHubWebhookTests {
             #expect(tooLarge.status == 413)
             let garbage = try await deliver(stack, event: "push", body: Array("not json".utf8))
             #expect(garbage.status == 400 && garbage.json["code"] as? String == "INVALID_PAYLOAD")
+            // Each otherwise a push that starts builds: only the member named is missing or of another type.
+            let repository = #""repository": {"full_name": "acme/shop", "clone_url": "https://github.com/acme/shop.git"}"#
+            for partial in [
+                #"{"ref": "refs/heads/main", "after": "\#(Self.commit)"}"#,
+                #"{"ref": "refs/heads/main", "after": 7, \#(repository)}"#,
+                #"{"ref": "refs/heads/main", "after": "\#(Self.commit)", "deleted": "no", \#(repository)}"#,
+            ] {
+                let refused = try await deliver(stack, event: "push", body: Array(partial.utf8))
+                #expect(refused.status == 400 && refused.json["code"] as? String == "INVALID_PAYLOAD", "\(partial)")
+            }
             #expect(try await jobCount(stack) == count)
 
             // A tag matching `refs/tags/v*` builds too.

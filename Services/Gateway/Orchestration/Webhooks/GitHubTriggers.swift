@@ -83,15 +83,10 @@ public struct GitHubTriggers: Sendable {
 }
 
 /// The fields of GitHub's `push` event payload the gateway reads.
-public struct GitHubPushEvent: Decodable, Sendable {
-    public struct Repository: Decodable, Sendable {
+public struct GitHubPushEvent: Sendable {
+    public struct Repository: Sendable {
         public var fullName: String
         public var cloneURL: String
-
-        enum CodingKeys: String, CodingKey {
-            case fullName = "full_name"
-            case cloneURL = "clone_url"
-        }
     }
 
     public var ref: String
@@ -99,4 +94,20 @@ public struct GitHubPushEvent: Decodable, Sendable {
     public var after: String
     public var deleted: Bool?
     public var repository: Repository
+
+    /// Read from the payload's members as the contract's free-form object holds them; nil when
+    /// `ref`, `after`, `repository.full_name` or `repository.clone_url` is missing or not a
+    /// string, or `deleted` is there and not a boolean.
+    public init?(payload: [String: (any Sendable)?]) {
+        guard let ref = payload["ref"] as? String, let after = payload["after"] as? String,
+            let repository = payload["repository"] as? [String: (any Sendable)?],
+            let fullName = repository["full_name"] as? String, let cloneURL = repository["clone_url"] as? String
+        else { return nil }
+        let deleted = payload["deleted"] ?? nil
+        guard deleted == nil || deleted is Bool else { return nil }
+        self.ref = ref
+        self.after = after
+        self.deleted = deleted as? Bool
+        self.repository = Repository(fullName: fullName, cloneURL: cloneURL)
+    }
 }
