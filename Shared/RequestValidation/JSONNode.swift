@@ -9,9 +9,8 @@ public enum JSONNode: Sendable, Hashable {
     case array([JSONNode])
     case object([String: JSONNode])
 
-    /// The JSON Schema type names this value has (an integer is a `number` too).
-    /// Whether this value is of one of the JSON Schema type names given, without building
-    /// `typeNames` (a set a value, for every value of every request body).
+    /// Whether this value has one of the JSON Schema type names given (an integer is a `number`
+    /// too), without building a set of its own names for every value of every request body.
     func isOfType(in names: Set<String>) -> Bool {
         switch self {
         case .null: names.contains("null")
@@ -20,17 +19,6 @@ public enum JSONNode: Sendable, Hashable {
         case .string: names.contains("string")
         case .array: names.contains("array")
         case .object: names.contains("object")
-        }
-    }
-
-    var typeNames: Set<String> {
-        switch self {
-        case .null: ["null"]
-        case .bool: ["boolean"]
-        case .number(let value): value.rounded() == value && value.isFinite ? ["number", "integer"] : ["number"]
-        case .string: ["string"]
-        case .array: ["array"]
-        case .object: ["object"]
         }
     }
 
