@@ -35,20 +35,8 @@ public struct TraceParent: Sendable, Equatable {
 
     /// `bytes` random bytes, none zero, in lowercase hex.
     private static func randomHex(bytes: Int) -> String {
-        var generator = CryptoRandom()
-        var hex: [UInt8] = []
-        hex.reserveCapacity(bytes * 2)
-        var draw: UInt64 = 0
-        for index in 0..<bytes {
-            if index % 8 == 0 { draw = generator.next() }
-            let byte = max(UInt8(truncatingIfNeeded: draw >> (8 * UInt64(index % 8))), 1)
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        Hex.encode(CryptoRandom.bytes(bytes).map { max($0, 1) })
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private static func isHex(_ text: String, count: Int) -> Bool {
         text.utf8.count == count
