@@ -30,6 +30,7 @@ public func buildApplication(
             artifacts: ArtifactServiceClient(
                 baseURL: artifact.baseURL, token: artifact.token, http: HTTPClient(logger: service.logger)),
             accepted: configuration.common.acceptedTokens)
+        router.middlewares.add(SubmitFastPath(handlers: handlers))
         let maxBodyBytes = configuration.common.maxBodyBytes
         try handlers.registerHandlers(
             on: router, configuration: .buildchain,

@@ -48,7 +48,7 @@ struct JobSubmission: Sendable {
 
     /// Records the job; answers it with its stages as inserted and the request as recorded
     /// (what the 202 shows).
-    func submit(_ body: BuildJobRequest) async throws -> (created: JobWithStages, request: BuildJobRequest) {
+    func submit(_ body: BuildJobRequest) async throws -> (created: JobWithStages, request: RecordedRequest) {
         try Self.validate(body)
         // The job runs from this record, so it holds the request as given, but for the
         // declared secrets: their values are sealed apart and recorded as `***`.
@@ -61,6 +61,13 @@ struct JobSubmission: Sendable {
         let created = try await store.createWithStages(
             id: id, workload: body.workload, service: body.service, request: text, stages: stages, dryRun: dryRun,
             secrets: dryRun ? nil : sealed)
-        return (created, recorded)
+        return (created, RecordedRequest(value: recorded, json: text))
     }
+}
+
+/// A submit's request as its job records it: the value, and its JSON as `JSONEncoder` writes
+/// it with the contract's options (the text in the job's row).
+struct RecordedRequest: Sendable {
+    let value: BuildJobRequest
+    let json: String
 }

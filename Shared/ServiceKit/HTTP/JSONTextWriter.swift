@@ -70,7 +70,7 @@ public struct JSONTextWriter {
     }
 
     /// `text` as a JSON string, escaped as `JSONEncoder` escapes it (slashes left alone).
-    static func writeString(_ text: String, to bytes: inout [UInt8]) {
+    public static func writeString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

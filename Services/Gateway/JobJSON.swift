@@ -1,0 +1,126 @@
+import ContractCoding
+import Foundation
+import GatewayAPI
+import ServiceKit
+
+/// A `Components.Schemas.Job` as the generated server writes it with `Configuration.buildchain`
+/// (`JSONEncoder`: members in UTF-8 order of their keys, nil members left out, slashes not
+/// escaped, dates by `ISO8601Dates`), written member by member: Foundation's encoder was a
+/// sixth of a submit's CPU in the gateway. The request is `JSONEncoder`'s (or the JSON it was
+/// recorded as, when the job shows it as recorded); a job with a result,
+/// or with a stage that has a result or an error (none has when it is submitted), is nil: the
+/// caller encodes those with `JSONEncoder`.
+enum JobJSON {
+    static func encode(_ job: Components.Schemas.Job, recorded: RecordedRequest? = nil) throws -> [UInt8]? {
+        guard job.result == nil, job.stages.allSatisfy({ $0.result == nil && $0.error == nil }) else { return nil }
+        var out = Writer()
+        out.open("{")
+        out.key("attempt"); out.int(job.attempt)
+        if let key = job.buildKey { out.key("build_key"); out.string(key) }
+        if let flag = job.cancelRequested { out.key("cancel_requested"); out.bool(flag) }
+        out.key("created_at"); try out.date(job.createdAt)
+        if let milliseconds = job.durationMs { out.key("duration_ms"); out.int(milliseconds) }
+        if let error = job.error {
+            out.key("error"); out.open("{")
+            out.key("code"); out.string(error.code)
+            out.key("message"); out.string(error.message)
+            out.key("retryable"); out.bool(error.retryable)
+            if let stage = error.stage { out.key("stage"); out.string(stage.rawValue) }
+            out.close("}")
+        }
+        if let date = job.finishedAt { out.key("finished_at"); try out.date(date) }
+        out.key("id"); out.string(job.id)
+        out.key("links"); out.open("{")
+        if let link = job.links.cancel { out.key("cancel"); out.string(link) }
+        if let link = job.links.events { out.key("events"); out.string(link) }
+        if let link = job.links.retry { out.key("retry"); out.string(link) }
+        if let link = job.links._self { out.key("self"); out.string(link) }
+        out.close("}")
+        out.key("request")
+        if let recorded, recorded.value == job.request {
+            out.raw(recorded.json.utf8)
+        } else {
+            out.raw(try encoder.encode(job.request))
+        }
+        if let id = job.reusedFrom { out.key("reused_from"); out.string(id) }
+        out.key("service"); out.string(job.service)
+        out.key("stages"); out.open("[")
+        for stage in job.stages {
+            out.open("{")
+            out.key("attempt"); out.int(stage.attempt)
+            if let milliseconds = stage.durationMs { out.key("duration_ms"); out.int(milliseconds) }
+            if let date = stage.finishedAt { out.key("finished_at"); try out.date(date) }
+            out.key("name"); out.string(stage.name.rawValue)
+            if let id = stage.runId { out.key("run_id"); out.string(id) }
+            if let date = stage.startedAt { out.key("started_at"); try out.date(date) }
+            out.key("status"); out.string(stage.status.rawValue)
+            out.close("}")
+        }
+        out.close("]")
+        if let date = job.startedAt { out.key("started_at"); try out.date(date) }
+        out.key("state"); out.string(job.state.rawValue)
+        out.key("workload"); out.string(job.workload)
+        out.close("}")
+        return out.bytes
+    }
+
+    /// The generated server's encoder, for the members written as it writes them.
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(try ISO8601Dates().encode(date))
+        }
+        return encoder
+    }()
+
+    /// JSON text, a comma before every member or element but the first of its container.
+    private struct Writer {
+        var bytes: [UInt8] = []
+        private var needsComma = false
+
+        init() {
+            bytes.reserveCapacity(1024)
+        }
+
+        mutating func key(_ name: StaticString) {
+            separate()
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            bytes.append(contentsOf: "\":".utf8)
+            needsComma = false
+        }
+
+        mutating func open(_ bracket: Unicode.Scalar) {
+            separate()
+            bytes.append(UInt8(ascii: bracket))
+            needsComma = false
+        }
+
+        mutating func close(_ bracket: Unicode.Scalar) {
+            bytes.append(UInt8(ascii: bracket))
+            needsComma = true
+        }
+
+        mutating func string(_ text: String) {
+            separate()
+            JSONTextWriter.writeString(text, to: &bytes)
+            needsComma = true
+        }
+
+        mutating func int(_ number: Int) { raw(String(number).utf8) }
+        mutating func bool(_ flag: Bool) { raw((flag ? "true" : "false").utf8) }
+        mutating func date(_ date: Date) throws { string(try ISO8601Dates().encode(date)) }
+
+        mutating func raw(_ json: some Sequence<UInt8>) {
+            separate()
+            bytes.append(contentsOf: json)
+            needsComma = true
+        }
+
+        private mutating func separate() {
+            if needsComma { bytes.append(UInt8(ascii: ",")) }
+        }
+    }
+}
