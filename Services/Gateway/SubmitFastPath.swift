@@ -9,8 +9,8 @@ import ServiceKit
 /// server's per-request machinery (its bridging of the body and the answer into async
 /// sequences, its converter, its middleware chain) and without Foundation's JSON encoder:
 /// those were 0.22 ms of a submit's 0.58 ms of CPU in the gateway (bench/load). The handler's
-/// own code (`GatewayHandlers.submitted`) records the job; the body is decoded with the
-/// generated server's decoder and the job written as its encoder writes it (`JobJSON`), so
+/// own code (`GatewayHandlers.submitted`) records the job; the body is read from its parse for
+/// the spec check (`init(parsed:)`) or decoded with the generated server's decoder, and the job written as its encoder writes it (`JobJSON`), so
 /// the 202 is the route's, byte for byte (SubmitFastPathTests sends both ways and compares).
 ///
 /// It takes only the plain form of the request: a `Content-Type` of JSON and an `Accept` that
@@ -35,9 +35,10 @@ struct SubmitFastPath: RouterMiddleware {
         var request = request
         let bytes = try await request.collectBody(limitedBy: context)
         request.body = RequestBody(buffer: bytes)
-        guard let body = try? Self.decoder.decode(BuildJobRequest.self, from: Data(bytes.readableBytesView)) else {
-            return try await next(request, context)
-        }
+        guard
+            let body = CheckedRequestBody.parsed.flatMap(BuildJobRequest.init(parsed:))
+                ?? (try? Self.decoder.decode(BuildJobRequest.self, from: Data(bytes.readableBytesView)))
+        else { return try await next(request, context) }
         context.coreContext.endpointPath.value = Self.path
         let (job, recorded) = try await handlers.submitted(body)
         let json = try JobJSON.encode(job, recorded: recorded) ?? Array(JobJSON.encoder.encode(job))

@@ -112,9 +112,15 @@ public struct RequestValidator: Sendable {
     /// request may hold (see `JSONNode.forbiddenMember`); nil also when the bytes are not JSON at
     /// all, which the handler's decoder refuses in its own words. The body is parsed once, here.
     public func violation(of operation: SpecOperation, body: some Collection<UInt8>) -> Violation? {
-        guard let schema = operation.body, !body.isEmpty, let value = Self.parsed(body) else { return nil }
-        if let found = schema.violation(of: value, at: [], codes: operation.bodyCodes) { return found }
-        return operation.bodyIsForeign ? nil : value.forbiddenMember()
+        check(operation, body: body).violation
+    }
+
+    /// `violation(of:body:)`, and the body as it was parsed for the check (as `JSONDecoder`
+    /// reads it; nil when the operation takes no JSON body, or the body is empty or not JSON).
+    public func check(_ operation: SpecOperation, body: some Collection<UInt8>) -> (violation: Violation?, parsed: JSONNode?) {
+        guard let schema = operation.body, !body.isEmpty, let value = Self.parsed(body) else { return (nil, nil) }
+        if let found = schema.violation(of: value, at: [], codes: operation.bodyCodes) { return (found, value) }
+        return (operation.bodyIsForeign ? nil : value.forbiddenMember(), value)
     }
 
     /// A body as the generated decoders (`JSONDecoder`) read it, so what is checked is what the

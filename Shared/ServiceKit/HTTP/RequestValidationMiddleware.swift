@@ -36,8 +36,11 @@ public struct RequestValidationMiddleware<Context: BuildchainRequestContext>: Ro
         var request = request
         let body = try await request.collectBody(limitedBy: context)
         request.body = RequestBody(buffer: body)
-        if let violation = validator.violation(of: operation, body: body.readableBytesView) { throw ServiceError(violation) }
-        return try await CheckedRequestBody.$operationID.withValue(operation.id) { try await next(request, context) }
+        let (violation, parsed) = validator.check(operation, body: body.readableBytesView)
+        if let violation { throw ServiceError(violation) }
+        return try await CheckedRequestBody.$operationID.withValue(operation.id) {
+            try await CheckedRequestBody.$parsed.withValue(parsed) { try await next(request, context) }
+        }
     }
 }
 
