@@ -6,14 +6,14 @@ import ServiceKit
 /// A `Components.Schemas.Job` as the generated server writes it with `Configuration.buildchain`
 /// (`JSONEncoder`: members in UTF-8 order of their keys, nil members left out, slashes not
 /// escaped, dates by `ISO8601Dates`), written member by member: Foundation's encoder was a
-/// sixth of a submit's CPU in the gateway. The request is `JSONEncoder`'s (or the JSON it was
-/// recorded as, when the job shows it as recorded); a job with a result,
+/// sixth of a submit's CPU in the gateway. The request is `BuildRequestJSON`'s (or the JSON it
+/// was recorded as, when the job shows it as recorded); a job with a result,
 /// or with a stage that has a result or an error (none has when it is submitted), is nil: the
 /// caller encodes those with `JSONEncoder`.
 enum JobJSON {
     static func encode(_ job: Components.Schemas.Job, recorded: RecordedRequest? = nil) throws -> [UInt8]? {
         guard job.result == nil, job.stages.allSatisfy({ $0.result == nil && $0.error == nil }) else { return nil }
-        var out = Writer()
+        var out = ContractJSONWriter()
         out.open("{")
         out.key("attempt"); out.int(job.attempt)
         if let key = job.buildKey { out.key("build_key"); out.string(key) }
@@ -40,7 +40,7 @@ enum JobJSON {
         if let recorded, recorded.value == job.request {
             out.raw(recorded.json.utf8)
         } else {
-            out.raw(try encoder.encode(job.request))
+            BuildRequestJSON.write(job.request, to: &out)
         }
         if let id = job.reusedFrom { out.key("reused_from"); out.string(id) }
         out.key("service"); out.string(job.service)
@@ -74,53 +74,4 @@ enum JobJSON {
         }
         return encoder
     }()
-
-    /// JSON text, a comma before every member or element but the first of its container.
-    private struct Writer {
-        var bytes: [UInt8] = []
-        private var needsComma = false
-
-        init() {
-            bytes.reserveCapacity(1024)
-        }
-
-        mutating func key(_ name: StaticString) {
-            separate()
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            bytes.append(contentsOf: "\":".utf8)
-            needsComma = false
-        }
-
-        mutating func open(_ bracket: Unicode.Scalar) {
-            separate()
-            bytes.append(UInt8(ascii: bracket))
-            needsComma = false
-        }
-
-        mutating func close(_ bracket: Unicode.Scalar) {
-            bytes.append(UInt8(ascii: bracket))
-            needsComma = true
-        }
-
-        mutating func string(_ text: String) {
-            separate()
-            JSONTextWriter.writeString(text, to: &bytes)
-            needsComma = true
-        }
-
-        mutating func int(_ number: Int) { raw(String(number).utf8) }
-        mutating func bool(_ flag: Bool) { raw((flag ? "true" : "false").utf8) }
-        mutating func date(_ date: Date) throws { string(try ISO8601Dates().encode(date)) }
-
-        mutating func raw(_ json: some Sequence<UInt8>) {
-            separate()
-            bytes.append(contentsOf: json)
-            needsComma = true
-        }
-
-        private mutating func separate() {
-            if needsComma { bytes.append(UInt8(ascii: ",")) }
-        }
-    }
 }

@@ -56,7 +56,7 @@ struct JobSubmission: Sendable {
         let dryRun = dryRunAlways || body.dryRun == true
         let sealed = try secrets.seal(body, for: id)
         let recorded = BuildSecrets.recorded(body)
-        let text = String(decoding: try JSONResponse<BuildJobRequest>.encoder.encode(recorded), as: UTF8.self)
+        let text = BuildRequestJSON.text(of: recorded)
         let stages: [StageName] = [.checkout, .rewrite, .build] + (body.push == nil ? [] : [.push])
         let created = try await store.createWithStages(
             id: id, workload: body.workload, service: body.service, request: text, stages: stages, dryRun: dryRun,
@@ -65,8 +65,8 @@ struct JobSubmission: Sendable {
     }
 }
 
-/// A submit's request as its job records it: the value, and its JSON as `JSONEncoder` writes
-/// it with the contract's options (the text in the job's row).
+/// A submit's request as its job records it: the value, and its JSON as the contract's
+/// `JSONEncoder` writes it (`BuildRequestJSON`; the text in the job's row).
 struct RecordedRequest: Sendable {
     let value: BuildJobRequest
     let json: String

@@ -29,6 +29,15 @@ import Testing
         #expect(written == 2_000)
     }
 
+    /// The text a job records (`BuildRequestJSON`) is the one `JSONResponse`'s encoder wrote.
+    @Test func randomRequestsAreWrittenAsTheEncoderWritesThem() throws {
+        for _ in 0..<2_000 {
+            let request = Self.request()
+            let expected = String(decoding: try JSONResponse<BuildJobRequest>.encoder.encode(request), as: UTF8.self)
+            #expect(BuildRequestJSON.text(of: request) == expected)
+        }
+    }
+
     @Test func aRecordedRequestOtherThanTheJobsIsNotSpliced() throws {
         let job = Self.job()
         var other = job.request
