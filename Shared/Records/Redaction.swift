@@ -27,8 +27,7 @@ public enum Redaction {
         let name = asciiSnakeCase(key) ?? Array(snakeCase(key).utf8)
         // Searched as bytes: String.contains(String) went through Foundation's CFStringFind, a
         // noticeable share of a status read's CPU (every key of the job's request is checked).
-        return secretKeyFragments.contains { fragment in
-            let pattern = Array(fragment.utf8)
+        return secretKeyFragments.contains { pattern in
             guard name.count >= pattern.count else { return false }
             return (0...(name.count - pattern.count)).contains { name[$0..<($0 + pattern.count)].elementsEqual(pattern) }
         } || name.elementsEqual("apikey".utf8)
@@ -62,7 +61,7 @@ public enum Redaction {
     private static let secretKeyFragments = [
         "token", "password", "passwd", "secret", "credential", "authorization", "access_key", "private_key",
         "api_key",
-    ]
+    ].map { Array($0.utf8) }
 
     private static func redact(value: Any) -> Any {
         switch value {
