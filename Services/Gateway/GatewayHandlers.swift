@@ -5,7 +5,8 @@ import StageClients
 
 /// The gateway's operations of openapi/gateway.yaml, served through its generated server:
 /// jobs (`+Jobs`), their submission (`+Submission`), the GitHub webhook (`+Webhook`), provenance
-/// (`+Provenance`) and the dashboard's pages (`+Dashboard`).
+/// (`+Provenance`) and the dashboard's pages (`+Dashboard`). `SubmitFastPath` answers the plain
+/// form of a submit ahead of the generated server, with `submitted`.
 struct GatewayHandlers: APIProtocol {
     let store: JobStore
     let secrets: JobSecretsGate
