@@ -169,6 +169,11 @@ public struct JobWithStages: Sendable, Equatable {
     public var job: Job
     public var stages: [JobStage]
 
+    init(job: Job, stages: [JobStage]) {
+        self.job = job
+        self.stages = stages
+    }
+
     /// Rows of the job's columns beside its stage's `JobStage.prefixedColumns(of:)`, one a stage
     /// (a job without stages: one row, the stage's columns NULL); nil for no rows.
     init?<Rows: Collection<PostgresRow>>(rows: Rows) throws {
