@@ -66,26 +66,33 @@ def accept(listener):
             reset(client)
             continue
         with lock:
+            if state["listener"] is not listener:
+                # Shut while this one was connecting upstream: it never relays a byte.
+                reset(client)
+                reset(upstream)
+                continue
             connections.update([client, upstream])
         threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
         threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
 
 
 def shut(*_):
-    listener = state["listener"]
-    if listener is None:
-        return
-    state["listener"] = None
+    # Every open connection is reset before the listener closes: once a new connection is
+    # refused (how the test knows the gate is shut), nothing sent afterwards reaches the target.
+    with lock:
+        listener = state["listener"]
+        if listener is None:
+            return
+        state["listener"] = None
+        for sock in list(connections):
+            reset(sock)
+        connections.clear()
     # shutdown, not only close: it wakes the thread blocked in accept() and stops listening
     try:
         listener.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     listener.close()
-    with lock:
-        for sock in list(connections):
-            reset(sock)
-        connections.clear()
 
 
 def open_again(*_):
