@@ -7,9 +7,9 @@ import ServiceKit
 /// (`JSONEncoder`: members in UTF-8 order of their keys, nil members left out, slashes not
 /// escaped, dates by `ISO8601Dates`), written member by member: Foundation's encoder was a
 /// sixth of a submit's CPU in the gateway. The request is `BuildRequestJSON`'s (or the JSON it
-/// was recorded as, when the job shows it as recorded); a job with a result,
-/// or with a stage that has a result or an error (none has when it is submitted), is nil: the
-/// caller encodes those with `JSONEncoder`.
+/// was recorded as, when the job shows it as recorded). A job with a result, or with a stage
+/// that has a result or an error (none has when it is submitted), is nil: the caller encodes
+/// those with `JSONEncoder`.
 enum JobJSON {
     static func encode(_ job: Components.Schemas.Job, recorded: RecordedRequest? = nil) throws -> [UInt8]? {
         guard job.result == nil, job.stages.allSatisfy({ $0.result == nil && $0.error == nil }) else { return nil }

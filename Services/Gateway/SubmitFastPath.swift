@@ -9,9 +9,10 @@ import ServiceKit
 /// server's per-request machinery (its bridging of the body and the answer into async
 /// sequences, its converter, its middleware chain) and without Foundation's JSON encoder:
 /// those were 0.22 ms of a submit's 0.58 ms of CPU in the gateway (bench/load). The handler's
-/// own code (`GatewayHandlers.submitted`) records the job; the body is read from its parse for
-/// the spec check (`init(parsed:)`) or decoded with the generated server's decoder, and the job written as its encoder writes it (`JobJSON`), so
-/// the 202 is the route's, byte for byte (SubmitFastPathTests sends both ways and compares).
+/// own code (`GatewayHandlers.submitted`) records the job. The request is read from the spec
+/// check's parse (`BuildRequest(parsed:)`) or decoded with the generated server's decoder, and
+/// the job is written as its encoder writes it (`JobJSON`): the 202 is the route's, byte for
+/// byte (SubmitFastPathTests sends each request both ways and compares).
 ///
 /// It takes only the plain form of the request: a `Content-Type` of JSON and an `Accept` that
 /// is absent or takes JSON, and a body that decodes. Anything else goes on to the generated

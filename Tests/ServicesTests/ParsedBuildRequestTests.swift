@@ -33,6 +33,40 @@ import Testing
         #expect(readByHand >= 1_500 && leftToDecoder > 300, "\(readByHand) read by hand, \(leftToDecoder) left")
     }
 
+    /// Escapes and bytes where two JSON readers may part: lone and paired surrogates, NUL,
+    /// escaped slashes, raw control characters and bytes that are not UTF-8.
+    @Test func oddStringsAreReadAsTheDecoderReadsThem() throws {
+        let validator = try RequestValidator(spec: OpenAPIDocument.json)
+        let (operation, _) = try #require(validator.operation(method: "POST", path: "/v1/builds"))
+        let strings: [[UInt8]] = [
+            #"\ud800"#, #"\udc00"#, #"a\ud800b"#, #"\ud83d\ude00"#, #"\ud83d"#, #"\u0000"#, #"\/x\/"#, #"\u00e9\u0301"#,
+            "\u{1}", "\t", "\n", "\u{7F}", #"\x"#, #"\u12"#, #"\uZZZZ"#,
+        ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80]]
+        let decoder = JSONDecoder.buildchain()
+        var read = 0
+        for string in strings {
+            for place in ["workload", "ref", "build_args"] {
+                let quoted = [UInt8(ascii: "\"")] + string + [UInt8(ascii: "\"")]
+                let value = place == "build_args" ? Array(#"{"A":"#.utf8) + quoted + Array("}".utf8) : quoted
+                let body: [UInt8] =
+                    Array(#"{"service":"s","repository":{"url":"https://h/a.git","ref":"#.utf8)
+                    + (place == "ref" ? value : Array(#""main""#.utf8)) + Array(#"},"workload":"#.utf8)
+                    + (place == "workload" ? value : Array(#""w""#.utf8))
+                    + (place == "build_args" ? Array(#","build_args":"#.utf8) + value : []) + Array("}".utf8)
+                let decoded = try? decoder.decode(BuildJobRequest.self, from: Data(body))
+                guard let parsed = validator.check(operation, body: body).parsed else {
+                    #expect(decoded == nil, "parsed by the decoder only: \(body)")
+                    continue
+                }
+                if let hand = BuildJobRequest(parsed: parsed) {
+                    #expect(hand == decoded, "\(String(decoding: body, as: UTF8.self)) \(body)")
+                    read += 1
+                }
+            }
+        }
+        #expect(read > 10)
+    }
+
     private static let texts = ["", "a", "main", "é/ü \"q\" \\", "\u{1}\t", "😀", "registry.example.com/a/b:1"]
 
     private static func text() -> String { texts.randomElement()! }

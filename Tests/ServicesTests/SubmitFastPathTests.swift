@@ -69,6 +69,16 @@ struct SubmitFastPathTests {
                 contentType: "text/plain", client)
             #expect(text.status == 415 || text.status == 400, "\(text.status) \(text.text)")
             #expect(text.contentType.hasPrefix("application/problem+json"))
+            // What the handler throws is answered the same both ways: secrets on a gateway that
+            // has no key to seal them with.
+            let secret = #"{"workload":"w","service":"s","repository":{"url":"https://h/a.git","ref":"main"},"secret_build_args":{"T":"v"}}"#
+            let fast = try await Self.post(secret, accept: nil, client)
+            let generated = try await Self.post(secret, accept: Self.generatedRouteAccept, client)
+            #expect(fast.status == 422 && fast.json["code"] as? String == "SECRETS_NOT_CONFIGURED", "\(fast.text)")
+            #expect(fast.status == generated.status && fast.contentType == generated.contentType)
+            for member in ["type", "title", "status", "code", "detail", "instance"] {
+                #expect("\(fast.json[member] ?? "none")" == "\(generated.json[member] ?? "none")", "\(member)")
+            }
         }
     }
 
