@@ -1,11 +1,12 @@
 import GatewayAPI
+import ServiceKit
 
 /// A `Components.Schemas.BuildRequest` as the contract's `JSONEncoder` writes it (the text a
 /// job records and the `request` of the job it answers), member by member: the encoder was a
 /// fortieth of a submit's CPU in the gateway. ParsedBuildRequestTests and JobJSONTests compare
 /// the two on random requests.
 enum BuildRequestJSON {
-    static func write(_ request: Components.Schemas.BuildRequest, to out: inout ContractJSONWriter) {
+    static func write(_ request: Components.Schemas.BuildRequest, to out: inout JSONTextWriter) {
         out.open("{")
         if let args = request.buildArgs { out.key("build_args"); out.texts(args.additionalProperties) }
         if let flag = request.cache { out.key("cache"); out.bool(flag) }
@@ -32,7 +33,7 @@ enum BuildRequestJSON {
     }
 
     static func text(of request: Components.Schemas.BuildRequest) -> String {
-        var out = ContractJSONWriter(capacity: 256)
+        var out = JSONTextWriter(capacity: 256)
         write(request, to: &out)
         return String(decoding: out.bytes, as: UTF8.self)
     }

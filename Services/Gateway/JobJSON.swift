@@ -13,7 +13,7 @@ import ServiceKit
 enum JobJSON {
     static func encode(_ job: Components.Schemas.Job, recorded: RecordedRequest? = nil) throws -> [UInt8]? {
         guard job.result == nil, job.stages.allSatisfy({ $0.result == nil && $0.error == nil }) else { return nil }
-        var out = ContractJSONWriter()
+        var out = JSONTextWriter()
         out.open("{")
         out.key("attempt"); out.int(job.attempt)
         if let key = job.buildKey { out.key("build_key"); out.string(key) }

@@ -2,7 +2,9 @@ import Foundation
 import RequestValidation
 
 /// Writes a `JSONNode` as JSON text byte by byte, as `JSONResponse.encoder` would (keys
-/// sorted, slashes not escaped), without `JSONEncoder`'s generic containers.
+/// sorted, slashes not escaped), without `JSONEncoder`'s generic containers; or any JSON
+/// member by member (`key`, `string`, `open`…: the caller orders an object's members), with a
+/// comma before every member or element but the first of its container.
 public struct JSONTextWriter {
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -15,20 +17,15 @@ public struct JSONTextWriter {
     /// 1e15 as integers), object keys sorted.
     public mutating func value(_ value: JSONNode) throws {
         switch value {
-        case .null: literal("null")
-        case .bool(let flag): literal(flag ? "true" : "false")
-        case .string(let text):
-            separate()
-            Self.writeString(text, to: &bytes)
-            needsComma = true
+        case .null: raw("null".utf8)
+        case .bool(let flag): raw((flag ? "true" : "false").utf8)
+        case .string(let text): string(text)
         case .number(let number):
             if number.rounded() == number, abs(number) < 1e15 {
-                literal(String(Int64(number)))
+                raw(String(Int64(number)).utf8)
             } else {
                 // Rare (a fraction, or a huge number): JSONEncoder's own formatting of a Double.
-                separate()
-                bytes.append(contentsOf: try JSONEncoder().encode(number))
-                needsComma = true
+                raw(try JSONEncoder().encode(number))
             }
         case .array(let elements):
             open("[")
@@ -37,30 +34,50 @@ public struct JSONTextWriter {
         case .object(let fields):
             open("{")
             for name in fields.keys.sorted() {
-                separate()
-                Self.writeString(name, to: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                needsComma = false
+                key(escaping: name)
                 try self.value(fields[name]!)
             }
             close("}")
         }
     }
 
-    /// `null`, `true`, `false` or a number's digits.
-    private mutating func literal(_ text: String) {
+    /// An object member's name, escaped; its value comes next.
+    public mutating func key(escaping name: String) {
         separate()
-        bytes.append(contentsOf: text.utf8)
+        Self.writeString(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// A name that needs no escaping (a schema's member).
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: "\":".utf8)
+        needsComma = false
+    }
+
+    public mutating func string(_ text: String) {
+        separate()
+        Self.writeString(text, to: &bytes)
         needsComma = true
     }
 
-    private mutating func open(_ bracket: Unicode.Scalar) {
+    /// Text that is JSON already: a literal, a number's digits, a document.
+    public mutating func raw(_ json: some Sequence<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
+    public mutating func open(_ bracket: Unicode.Scalar) {
         separate()
         bytes.append(UInt8(ascii: bracket))
         needsComma = false
     }
 
-    private mutating func close(_ bracket: Unicode.Scalar) {
+    public mutating func close(_ bracket: Unicode.Scalar) {
         bytes.append(UInt8(ascii: bracket))
         needsComma = true
     }
