@@ -64,14 +64,6 @@ enum JobJSON {
         return out.bytes
     }
 
-    /// The generated server's encoder, for the members written as it writes them.
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(try ISO8601Dates().encode(date))
-        }
-        return encoder
-    }()
+    /// The generated server's encoder, for the jobs written as it writes them.
+    static let encoder = JSONEncoder.buildchain()
 }

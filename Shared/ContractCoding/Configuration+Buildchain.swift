@@ -19,3 +19,18 @@ extension JSONDecoder {
         return decoder
     }
 }
+
+extension JSONEncoder {
+    /// An encoder writing as the generated servers and clients do with `Configuration.buildchain`
+    /// (keys sorted, slashes unescaped, `ISO8601Dates`), for JSON written outside the generated
+    /// code that must match it byte for byte.
+    public static func buildchain() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(try ISO8601Dates().encode(date))
+        }
+        return encoder
+    }
+}
